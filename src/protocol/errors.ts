@@ -6,7 +6,7 @@
 
 /** A Hello was malformed: wrong version, key length, nickname or missing field */
 export class InvalidHandshakeError extends Error {
-  static name = 'InvalidHandshakeError'
+  static override name = 'InvalidHandshakeError'
   override name = 'InvalidHandshakeError'
 
   constructor (message = 'handshake message invalid', options?: ErrorOptions) {
@@ -16,7 +16,7 @@ export class InvalidHandshakeError extends Error {
 
 /** The Hello signature did not verify against the remote peer's identity key */
 export class InvalidSignatureError extends Error {
-  static name = 'InvalidSignatureError'
+  static override name = 'InvalidSignatureError'
   override name = 'InvalidSignatureError'
 
   constructor (message = 'handshake signature verification failed', options?: ErrorOptions) {
@@ -26,7 +26,7 @@ export class InvalidSignatureError extends Error {
 
 /** The Hello timestamp was too far from the local clock */
 export class StaleHandshakeError extends Error {
-  static name = 'StaleHandshakeError'
+  static override name = 'StaleHandshakeError'
   override name = 'StaleHandshakeError'
 
   constructor (message = 'handshake timestamp outside the allowed clock skew', options?: ErrorOptions) {
@@ -36,7 +36,7 @@ export class StaleHandshakeError extends Error {
 
 /** A frame failed AES-GCM authentication: tampered, truncated or under the wrong key */
 export class DecryptionError extends Error {
-  static name = 'DecryptionError'
+  static override name = 'DecryptionError'
   override name = 'DecryptionError'
 
   constructor (message = 'frame authentication failed', options?: ErrorOptions) {
@@ -46,7 +46,7 @@ export class DecryptionError extends Error {
 
 /** A frame carried a counter already used in this direction */
 export class ReplayError extends Error {
-  static name = 'ReplayError'
+  static override name = 'ReplayError'
   override name = 'ReplayError'
 
   constructor (message = 'frame counter already seen', options?: ErrorOptions) {
@@ -56,7 +56,7 @@ export class ReplayError extends Error {
 
 /** A frame carried a counter ahead of the expected one: a frame was dropped or reordered */
 export class OutOfOrderError extends Error {
-  static name = 'OutOfOrderError'
+  static override name = 'OutOfOrderError'
   override name = 'OutOfOrderError'
 
   constructor (message = 'frame counter ahead of the expected counter', options?: ErrorOptions) {
@@ -66,7 +66,7 @@ export class OutOfOrderError extends Error {
 
 /** A decrypted envelope was malformed (unknown type, bad id, text too long) */
 export class InvalidEnvelopeError extends Error {
-  static name = 'InvalidEnvelopeError'
+  static override name = 'InvalidEnvelopeError'
   override name = 'InvalidEnvelopeError'
 
   constructor (message = 'envelope invalid', options?: ErrorOptions) {
@@ -76,7 +76,7 @@ export class InvalidEnvelopeError extends Error {
 
 /** The session sent as many frames as it may; a new session must be opened */
 export class SessionExhaustedError extends Error {
-  static name = 'SessionExhaustedError'
+  static override name = 'SessionExhaustedError'
   override name = 'SessionExhaustedError'
 
   constructor (message = 'session frame counter exhausted', options?: ErrorOptions) {
@@ -86,7 +86,7 @@ export class SessionExhaustedError extends Error {
 
 /** The remote peer's identity key cannot be used (not embedded in its peer id, or unsupported) */
 export class UnsupportedPeerKeyError extends Error {
-  static name = 'UnsupportedPeerKeyError'
+  static override name = 'UnsupportedPeerKeyError'
   override name = 'UnsupportedPeerKeyError'
 
   constructor (message = 'remote identity key unavailable or unsupported', options?: ErrorOptions) {

@@ -1,0 +1,75 @@
+/**
+ * Encoding and validation of the Envelope inside a Frame, pure. Every field
+ * that came from the network is checked before anything else sees it.
+ */
+import { Envelope } from './pb/securechat.ts'
+import { MAX_TEXT_BYTES, MESSAGE_ID_BYTES } from './constants.ts'
+import { InvalidEnvelopeError } from './errors.ts'
+
+const ID_PATTERN = new RegExp(`^[0-9a-f]{${MESSAGE_ID_BYTES * 2}}$`)
+
+export interface ChatEnvelope {
+  type: 'chat'
+  id: string
+  timestamp: number
+  text: string
+}
+
+export interface AckEnvelope {
+  type: 'ack'
+  id: string
+}
+
+export type ValidEnvelope = ChatEnvelope | AckEnvelope
+
+export function isMessageId (id: string): boolean {
+  return ID_PATTERN.test(id)
+}
+
+export function encodeEnvelope (envelope: ValidEnvelope): Uint8Array {
+  if (envelope.type === 'chat') {
+    return Envelope.encode({ type: Envelope.Type.CHAT, id: envelope.id, timestamp: BigInt(envelope.timestamp), text: envelope.text })
+  }
+
+  return Envelope.encode({ type: Envelope.Type.ACK, id: envelope.id, timestamp: 0n, text: '' })
+}
+
+export function decodeEnvelope (bytes: Uint8Array): ValidEnvelope {
+  let envelope: Envelope
+
+  try {
+    envelope = Envelope.decode(bytes)
+  } catch (err) {
+    throw new InvalidEnvelopeError('envelope could not be decoded', { cause: err })
+  }
+
+  if (!isMessageId(envelope.id)) {
+    throw new InvalidEnvelopeError('envelope id invalid')
+  }
+
+  switch (envelope.type) {
+    case Envelope.Type.CHAT: {
+      if (new TextEncoder().encode(envelope.text).byteLength > MAX_TEXT_BYTES) {
+        throw new InvalidEnvelopeError('envelope text too large')
+      }
+
+      if (envelope.text.trim() === '') {
+        throw new InvalidEnvelopeError('envelope text empty')
+      }
+
+      if (envelope.timestamp <= 0n || envelope.timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw new InvalidEnvelopeError('envelope timestamp invalid')
+      }
+
+      return { type: 'chat', id: envelope.id, timestamp: Number(envelope.timestamp), text: envelope.text }
+    }
+    case Envelope.Type.ACK:
+      if (envelope.text !== '' || envelope.timestamp !== 0n) {
+        throw new InvalidEnvelopeError('ack carries unexpected fields')
+      }
+
+      return { type: 'ack', id: envelope.id }
+    default:
+      throw new InvalidEnvelopeError('envelope type unknown')
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The /securechat/1.0.0 handshake as pure functions: build our Hello, verify
+ * theirs, derive the session keys. No I/O: the order of reads and writes on
+ * the wire lives in chat.ts. See docs/PROTOCOL.md, "Handshake".
+ */
+import { generateEphemeralKeyPair, sharedSecret, X25519_KEY_LENGTH } from '../crypto/x25519.ts'
+import { hkdfSha256, sha256 } from '../crypto/hkdf.ts'
+import { encodeTranscript } from '../crypto/transcript.ts'
+import { AES_KEY_LENGTH } from '../crypto/aead.ts'
+import {
+  EPHEMERAL_KEY_LENGTH, HELLO_VERSION, MAX_CLOCK_SKEW_MS, MAX_NICKNAME_BYTES, PROTOCOL_ID
+} from './constants.ts'
+import { InvalidHandshakeError, InvalidSignatureError, StaleHandshakeError, UnsupportedPeerKeyError } from './errors.ts'
+import type { EphemeralKeyPair } from '../crypto/x25519.ts'
+import type { Hello } from './pb/securechat.ts'
+import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+
+export type Role = 'initiator' | 'responder'
+
+/** Context string that starts every signed Hello payload */
+export const HELLO_CONTEXT = `${PROTOCOL_ID} hello`
+/** HKDF info strings, one per direction */
+export const INFO_INITIATOR_TO_RESPONDER = `${PROTOCOL_ID} initiator->responder`
+export const INFO_RESPONDER_TO_INITIATOR = `${PROTOCOL_ID} responder->initiator`
+
+export interface HelloFields {
+  role: Role
+  initiator: PeerId
+  responder: PeerId
+  ephemeralKey: Uint8Array
+  nickname: string
+  timestamp: bigint
+}
+
+/** The bytes a Hello's signature covers */
+export function helloPayload (fields: HelloFields): Uint8Array {
+  return encodeTranscript([
+    HELLO_CONTEXT,
+    fields.role,
+    fields.initiator.toMultihash().bytes,
+    fields.responder.toMultihash().bytes,
+    fields.ephemeralKey,
+    fields.nickname,
+    fields.timestamp
+  ])
+}
+
+export interface LocalHello {
+  hello: Hello
+  payload: Uint8Array
+  ephemeral: EphemeralKeyPair
+}
+
+export interface CreateHelloInit {
+  role: Role
+  initiator: PeerId
+  responder: PeerId
+  privateKey: PrivateKey
+  nickname: string
+  now: number
+}
+
+export async function createHello (init: CreateHelloInit): Promise<LocalHello> {
+  if (new TextEncoder().encode(init.nickname).byteLength > MAX_NICKNAME_BYTES) {
+    throw new TypeError(`nickname longer than ${MAX_NICKNAME_BYTES} bytes`)
+  }
+
+  const ephemeral = generateEphemeralKeyPair()
+  const timestamp = BigInt(Math.floor(init.now))
+  const payload = helloPayload({
+    role: init.role,
+    initiator: init.initiator,
+    responder: init.responder,
+    ephemeralKey: ephemeral.publicKey,
+    nickname: init.nickname,
+    timestamp
+  })
+  const signature = await init.privateKey.sign(payload)
+
+  return {
+    hello: {
+      version: HELLO_VERSION,
+      ephemeralKey: new Uint8Array(ephemeral.publicKey),
+      nickname: init.nickname,
+      timestamp,
+      signature: new Uint8Array(signature)
+    },
+    payload,
+    ephemeral
+  }
+}
+
+export interface VerifyHelloInit {
+  /** the role of the peer that sent this Hello */
+  role: Role
+  initiator: PeerId
+  responder: PeerId
+  /** the peer the connection is authenticated to (Noise) */
+  remotePeer: PeerId
+  now: number
+  maxClockSkew?: number
+}
+
+function remotePublicKey (peer: PeerId): PublicKey {
+  if (peer.publicKey == null || peer.type !== 'Ed25519') {
+    throw new UnsupportedPeerKeyError()
+  }
+
+  return peer.publicKey
+}
+
+const NICKNAME_FORBIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029]/u
+
+/**
+ * Checks a received Hello against the connection's remote peer. Returns the
+ * signed payload (for the key schedule) or throws a typed error naming the
+ * failed stage.
+ */
+export async function verifyHello (hello: Hello, init: VerifyHelloInit): Promise<Uint8Array> {
+  if (hello.version !== HELLO_VERSION) {
+    throw new InvalidHandshakeError('handshake version unsupported')
+  }
+
+  if (hello.ephemeralKey.byteLength !== EPHEMERAL_KEY_LENGTH) {
+    throw new InvalidHandshakeError('handshake ephemeral key has the wrong length')
+  }
+
+  if (new TextEncoder().encode(hello.nickname).byteLength > MAX_NICKNAME_BYTES || NICKNAME_FORBIDDEN.test(hello.nickname)) {
+    throw new InvalidHandshakeError('handshake nickname invalid')
+  }
+
+  if (hello.signature.byteLength === 0) {
+    throw new InvalidHandshakeError('handshake signature missing')
+  }
+
+  const publicKey = remotePublicKey(init.remotePeer)
+  const payload = helloPayload({
+    role: init.role,
+    initiator: init.initiator,
+    responder: init.responder,
+    ephemeralKey: hello.ephemeralKey,
+    nickname: hello.nickname,
+    timestamp: hello.timestamp
+  })
+
+  let valid = false
+
+  try {
+    valid = await publicKey.verify(payload, hello.signature)
+  } catch {
+    valid = false
+  }
+
+  if (!valid) {
+    throw new InvalidSignatureError()
+  }
+
+  const skew = init.maxClockSkew ?? MAX_CLOCK_SKEW_MS
+
+  if (hello.timestamp > BigInt(Number.MAX_SAFE_INTEGER) || Math.abs(Number(hello.timestamp) - init.now) > skew) {
+    throw new StaleHandshakeError()
+  }
+
+  return payload
+}
+
+export interface SessionKeys {
+  sendKey: Uint8Array
+  recvKey: Uint8Array
+}
+
+/**
+ * Key schedule: shared = X25519(our ephemeral, their ephemeral);
+ * salt = SHA-256(lp(initiator payload) || lp(responder payload));
+ * k_i2r = HKDF(shared, salt, INFO_INITIATOR_TO_RESPONDER);
+ * k_r2i = HKDF(shared, salt, INFO_RESPONDER_TO_INITIATOR).
+ */
+export function deriveSessionKeys (role: Role, ephemeral: EphemeralKeyPair, remoteEphemeralKey: Uint8Array, initiatorPayload: Uint8Array, responderPayload: Uint8Array): SessionKeys {
+  if (remoteEphemeralKey.byteLength !== X25519_KEY_LENGTH) {
+    throw new InvalidHandshakeError('handshake ephemeral key has the wrong length')
+  }
+
+  const secret = sharedSecret(ephemeral, remoteEphemeralKey)
+
+  if (secret == null) {
+    throw new InvalidHandshakeError('handshake key agreement failed')
+  }
+
+  const salt = sha256(encodeTranscript([initiatorPayload, responderPayload]))
+  const i2r = hkdfSha256(secret, salt, INFO_INITIATOR_TO_RESPONDER, AES_KEY_LENGTH)
+  const r2i = hkdfSha256(secret, salt, INFO_RESPONDER_TO_INITIATOR, AES_KEY_LENGTH)
+  secret.fill(0)
+
+  return role === 'initiator'
+    ? { sendKey: i2r, recvKey: r2i }
+    : { sendKey: r2i, recvKey: i2r }
+}

@@ -1,0 +1,86 @@
+/**
+ * Public types of a securechat node: what the CLI (and any other front end)
+ * sees. The JSON events printed by `--json` are exactly these shapes.
+ */
+import type { AbortOptions, TypedEventTarget } from '@libp2p/interface'
+
+export type Direction = 'in' | 'out'
+
+/** Delivery state of an outgoing message */
+export type MessageStatus = 'pending' | 'sent' | 'delivered'
+
+/** One message of a conversation, as stored and as shown */
+export interface ChatMessage {
+  /** 32 hex chars, unique per sender */
+  id: string
+  /** the remote peer of the conversation (peer id string) */
+  peer: string
+  direction: Direction
+  /** sender peer id */
+  from: string
+  /** sender nickname as announced at the time (display only) */
+  name: string
+  text: string
+  /** sender clock, ms since epoch */
+  ts: number
+  /** outgoing messages only */
+  status?: MessageStatus
+}
+
+export type ConnectionKind = 'direct' | 'relayed'
+
+/** What `/peers` shows about one known peer */
+export interface PeerView {
+  peerId: string
+  /** last nickname the peer announced in a verified handshake */
+  name?: string
+  online: boolean
+  /** how we are connected now, when online */
+  connection?: ConnectionKind
+  addrs: string[]
+  firstSeen: number
+  lastSeen: number
+}
+
+export type PeerStatus = 'discovered' | 'connected' | 'disconnected'
+
+/** The events of a ChatNode, one per `--json` line type */
+export interface ChatNodeEvents {
+  peer: CustomEvent<{ peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }>
+  message: CustomEvent<{ id: string, from: string, name: string, text: string, ts: number }>
+  delivered: CustomEvent<{ id: string, to: string }>
+  /** an asynchronous failure nobody awaits (a background send, a bad inbound stream) */
+  error: CustomEvent<{ code: string, message: string, id?: string, peer?: string }>
+}
+
+export interface SendOptions extends AbortOptions {}
+
+export interface HistoryOptions extends AbortOptions {
+  /** the last `limit` messages, oldest first; default 50 */
+  limit?: number
+}
+
+/**
+ * A running securechat node. Peer arguments are full peer id strings: the
+ * CLI resolves nicknames and prefixes before calling.
+ */
+export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
+  readonly peerId: string
+  readonly name: string
+  /** listen addresses, each ending in /p2p/<peerId> */
+  addrs(): string[]
+  /**
+   * Validate the text, store the message durably as `pending` and resolve
+   * with it; delivery goes on in the background: a `delivered` event fires
+   * once when the peer acknowledges it, an `error` event (with the message
+   * id) when an attempt fails. Rejects only when the message cannot be
+   * queued (EmptyMessageError, MessageTooLargeError, InvalidPeerIdError,
+   * NodeStoppedError).
+   */
+  send(peer: string, text: string, options?: SendOptions): Promise<ChatMessage>
+  history(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
+  peers(options?: AbortOptions): Promise<PeerView[]>
+  /** dial a multiaddr that ends in /p2p/<peerId>; resolves to that peer id */
+  connect(multiaddr: string, options?: AbortOptions): Promise<string>
+  stop(): Promise<void>
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { createHello, deriveSessionKeys, verifyHello } from '../../src/protocol/handshake.ts'
+import { MAX_CLOCK_SKEW_MS } from '../../src/protocol/constants.ts'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+interface Party { key: PrivateKey, peer: PeerId }
+
+async function party (): Promise<Party> {
+  const key = await generateKeyPair('Ed25519')
+  return { key, peer: peerIdFromPrivateKey(key) }
+}
+
+async function exchange (a: Party, b: Party, now = Date.now()) {
+  const ha = await createHello({ role: 'initiator', initiator: a.peer, responder: b.peer, privateKey: a.key, nickname: 'alice', now })
+  const hb = await createHello({ role: 'responder', initiator: a.peer, responder: b.peer, privateKey: b.key, nickname: 'bob', now })
+  return { ha, hb }
+}
+
+describe('handshake', () => {
+  it('derives matching, direction-separated keys on both sides', async () => {
+    const [a, b] = [await party(), await party()]
+    const { ha, hb } = await exchange(a, b)
+    const now = Date.now()
+    const pa = await verifyHello(ha.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now })
+    const pb = await verifyHello(hb.hello, { role: 'responder', initiator: a.peer, responder: b.peer, remotePeer: b.peer, now })
+    const ka = deriveSessionKeys('initiator', ha.ephemeral, hb.hello.ephemeralKey, ha.payload, pb)
+    const kb = deriveSessionKeys('responder', hb.ephemeral, ha.hello.ephemeralKey, pa, hb.payload)
+    assert.deepEqual(ka.sendKey, kb.recvKey)
+    assert.deepEqual(ka.recvKey, kb.sendKey)
+    assert.notDeepEqual(ka.sendKey, ka.recvKey)
+  })
+
+  it('gives fresh keys for every handshake between the same peers', async () => {
+    const [a, b] = [await party(), await party()]
+    const one = await exchange(a, b)
+    const two = await exchange(a, b)
+    const k1 = deriveSessionKeys('initiator', one.ha.ephemeral, one.hb.hello.ephemeralKey, one.ha.payload, one.hb.payload)
+    const k2 = deriveSessionKeys('initiator', two.ha.ephemeral, two.hb.hello.ephemeralKey, two.ha.payload, two.hb.payload)
+    assert.notDeepEqual(k1.sendKey, k2.sendKey)
+  })
+
+  it('rejects a Hello signed by another peer (wrong signer)', async () => {
+    const [a, b, mallory] = [await party(), await party(), await party()]
+    // mallory signs a Hello that claims to be a's side of the a<->b handshake
+    const forged = await createHello({ role: 'initiator', initiator: a.peer, responder: b.peer, privateKey: mallory.key, nickname: 'alice', now: Date.now() })
+    await assert.rejects(
+      verifyHello(forged.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() }),
+      { name: 'InvalidSignatureError' }
+    )
+  })
+
+  it('rejects a Hello replayed into a handshake with another peer', async () => {
+    const [a, b, c] = [await party(), await party(), await party()]
+    const { ha } = await exchange(a, b)
+    // a's Hello to b, replayed by b towards c, claiming to be a
+    await assert.rejects(
+      verifyHello(ha.hello, { role: 'initiator', initiator: a.peer, responder: c.peer, remotePeer: a.peer, now: Date.now() }),
+      { name: 'InvalidSignatureError' }
+    )
+  })
+
+  it('rejects a Hello with its role swapped (reflection)', async () => {
+    const [a, b] = [await party(), await party()]
+    const { ha } = await exchange(a, b)
+    await assert.rejects(
+      verifyHello(ha.hello, { role: 'responder', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() }),
+      { name: 'InvalidSignatureError' }
+    )
+  })
+
+  it('rejects any change to a signed field', async () => {
+    const [a, b] = [await party(), await party()]
+    const { ha } = await exchange(a, b)
+    const verify = async (hello: typeof ha.hello): Promise<unknown> => verifyHello(hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() })
+    const key = new Uint8Array(ha.hello.ephemeralKey)
+    key[0] ^= 1
+    await assert.rejects(verify({ ...ha.hello, ephemeralKey: key }), { name: 'InvalidSignatureError' })
+    await assert.rejects(verify({ ...ha.hello, nickname: 'bob' }), { name: 'InvalidSignatureError' })
+    await assert.rejects(verify({ ...ha.hello, timestamp: ha.hello.timestamp + 1n }), { name: 'InvalidSignatureError' })
+    const sig = new Uint8Array(ha.hello.signature)
+    sig[10] ^= 0x80
+    await assert.rejects(verify({ ...ha.hello, signature: sig }), { name: 'InvalidSignatureError' })
+  })
+
+  it('rejects a stale or future timestamp', async () => {
+    const [a, b] = [await party(), await party()]
+    const now = Date.now()
+    const { ha } = await exchange(a, b, now - MAX_CLOCK_SKEW_MS - 1000)
+    await assert.rejects(
+      verifyHello(ha.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now }),
+      { name: 'StaleHandshakeError' }
+    )
+    const future = await exchange(a, b, now + MAX_CLOCK_SKEW_MS + 1000)
+    await assert.rejects(
+      verifyHello(future.ha.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now }),
+      { name: 'StaleHandshakeError' }
+    )
+  })
+
+  it('rejects malformed Hellos before checking signatures', async () => {
+    const [a, b] = [await party(), await party()]
+    const { ha } = await exchange(a, b)
+    const verify = async (hello: typeof ha.hello): Promise<unknown> => verifyHello(hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() })
+    await assert.rejects(verify({ ...ha.hello, version: 2 }), { name: 'InvalidHandshakeError' })
+    await assert.rejects(verify({ ...ha.hello, ephemeralKey: new Uint8Array(31) }), { name: 'InvalidHandshakeError' })
+    await assert.rejects(verify({ ...ha.hello, nickname: 'x'.repeat(65) }), { name: 'InvalidHandshakeError' })
+    await assert.rejects(verify({ ...ha.hello, nickname: 'evil\u001b[2J' }), { name: 'InvalidHandshakeError' })
+    await assert.rejects(verify({ ...ha.hello, signature: new Uint8Array(0) }), { name: 'InvalidHandshakeError' })
+  })
+
+  it('refuses a low-order X25519 point (all-zero shared secret)', async () => {
+    const [a, b] = [await party(), await party()]
+    const { ha, hb } = await exchange(a, b)
+    assert.throws(
+      () => deriveSessionKeys('initiator', ha.ephemeral, new Uint8Array(32), ha.payload, hb.payload),
+      { name: 'InvalidHandshakeError' }
+    )
+  })
+})
