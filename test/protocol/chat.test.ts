@@ -1,0 +1,215 @@
+/**
+ * The /securechat/1.0.0 service over in-memory stream pairs, with stubs of
+ * exactly the components it uses. Attacks are played by a hand-driven peer
+ * that speaks the wire protocol through the same helpers.
+ */
+import assert from 'node:assert/strict'
+import { afterEach, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { lpStream, streamPair } from '@libp2p/utils'
+import { SecureChat, newMessageId } from '../../src/protocol/chat.ts'
+import { MAX_FRAME_BYTES, PROTOCOL_ID } from '../../src/protocol/constants.ts'
+import { encodeEnvelope } from '../../src/protocol/envelope.ts'
+import { Frame } from '../../src/protocol/pb/securechat.ts'
+import { performHandshake, writeFrame } from '../../src/protocol/wire.ts'
+import type { IncomingMessage, SecureChatComponents, SecureChatInit } from '../../src/protocol/chat.ts'
+import type { Connection, PeerId, PrivateKey, Stream, StreamHandler } from '@libp2p/interface'
+
+interface Peer { key: PrivateKey, id: PeerId }
+
+async function peer (): Promise<Peer> {
+  const key = await generateKeyPair('Ed25519')
+  return { key, id: peerIdFromPrivateKey(key) }
+}
+
+/** A network of stubbed components: openStream hands the other end to the remote's handler */
+class Net {
+  readonly handlers = new Map<string, StreamHandler>()
+  readonly opened: Stream[] = []
+
+  components (self: Peer): SecureChatComponents {
+    return {
+      peerId: self.id,
+      privateKey: self.key,
+      logger: defaultLogger(),
+      registrar: {
+        handle: async (_protocol: string, handler: StreamHandler) => { this.handlers.set(self.id.toString(), handler) },
+        unhandle: async () => { this.handlers.delete(self.id.toString()) }
+      } as unknown as SecureChatComponents['registrar'],
+      connectionManager: {
+        openStream: async (remote: PeerId) => this.open(self, remote),
+        getConnections: () => []
+      } as unknown as SecureChatComponents['connectionManager']
+    }
+  }
+
+  async open (from: Peer, to: PeerId): Promise<Stream> {
+    const handler = this.handlers.get(to.toString())
+    assert.ok(handler, 'remote has no handler')
+    const [outbound, inbound] = await streamPair({ protocol: PROTOCOL_ID })
+    this.opened.push(outbound, inbound)
+    void handler(inbound, { remotePeer: from.id } as unknown as Connection)
+    return outbound
+  }
+}
+
+const services: SecureChat[] = []
+
+async function service (net: Net, self: Peer, init: SecureChatInit = {}): Promise<SecureChat> {
+  const s = new SecureChat(net.components(self), { nickname: self.id.toString().slice(-4), ...init })
+  await s.start()
+  services.push(s)
+  return s
+}
+
+afterEach(async () => {
+  await Promise.all(services.splice(0).map(async s => s.stop()))
+})
+
+function msg (text = 'hello'): { id: string, timestamp: number, text: string } {
+  return { id: newMessageId(), timestamp: Date.now(), text }
+}
+
+describe('securechat service', () => {
+  it('delivers a message and resolves on ack, after the receiver stored it', async () => {
+    const net = new Net()
+    const [a, b] = [await peer(), await peer()]
+    const received: IncomingMessage[] = []
+    let stored = false
+    const sa = await service(net, a)
+    await service(net, b, {
+      onMessage: async (m) => {
+        await new Promise(resolve => setTimeout(resolve, 50))
+        stored = true
+        received.push(m)
+      }
+    })
+    const m = msg('hi bob')
+    await sa.send(b.id, m)
+    assert.equal(stored, true, 'send resolved before the receiver stored the message')
+    assert.equal(received.length, 1)
+    assert.equal(received[0]?.text, 'hi bob')
+    assert.equal(received[0]?.id, m.id)
+    assert.ok(received[0]?.from.equals(a.id))
+  })
+
+  it('reuses one session for many messages, in order', async () => {
+    const net = new Net()
+    const [a, b] = [await peer(), await peer()]
+    const texts: string[] = []
+    const sa = await service(net, a)
+    await service(net, b, { onMessage: async (m) => { texts.push(m.text) } })
+    await Promise.all(Array.from({ length: 50 }, async (_, i) => sa.send(b.id, msg(`m${i}`))))
+    assert.deepEqual(texts, Array.from({ length: 50 }, (_, i) => `m${i}`))
+    assert.equal(net.opened.length, 2, 'one stream pair expected')
+  })
+
+  it('does not ack when the receiver fails to store, and the sender sees an error', async () => {
+    const net = new Net()
+    const [a, b] = [await peer(), await peer()]
+    const sa = await service(net, a, { sendTimeout: 2000 })
+    await service(net, b, { onMessage: async () => { throw new Error('disk full') } })
+    await assert.rejects(sa.send(b.id, msg()))
+  })
+
+  it('opens a new session after the idle one closed', async () => {
+    const net = new Net()
+    const [a, b] = [await peer(), await peer()]
+    const texts: string[] = []
+    const sa = await service(net, a, { idleTimeout: 100 })
+    await service(net, b, { onMessage: async (m) => { texts.push(m.text) } })
+    await sa.send(b.id, msg('before'))
+    await new Promise(resolve => setTimeout(resolve, 400))
+    await sa.send(b.id, msg('after'))
+    assert.deepEqual(texts, ['before', 'after'])
+    assert.equal(net.opened.length, 4, 'a second stream pair expected')
+  })
+
+  describe('attacks on the receiver', () => {
+    async function attacker (net: Net, victim: Peer, onError: (err: Error) => void, init: SecureChatInit = {}) {
+      const texts: string[] = []
+      await service(net, victim, { ...init, onMessage: async (m) => { texts.push(m.text) }, onInboundError: (_p, err) => { onError(err) } })
+      const mallory = await peer()
+      const stream = await net.open(mallory, victim.id)
+      return { mallory, stream, texts }
+    }
+
+    function errors (): { next: Promise<Error>, onError: (err: Error) => void } {
+      const { promise, resolve } = Promise.withResolvers<Error>()
+      return { next: promise, onError: resolve }
+    }
+
+    it('resets the stream on a tampered frame and keeps serving others', async () => {
+      const net = new Net()
+      const victim = await peer()
+      const { next, onError } = errors()
+      const { mallory, stream, texts } = await attacker(net, victim, onError)
+      const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
+      const frame = session.cipher.seal(encodeEnvelope({ type: 'chat', ...msg('evil') }))
+      frame.ciphertext[3] ^= 0xff
+      await session.pb.write(frame, Frame)
+      assert.equal((await next).name, 'DecryptionError')
+      assert.deepEqual(texts, [])
+      // an honest peer still gets through
+      const alice = await peer()
+      const sa = await service(net, alice)
+      await sa.send(victim.id, msg('honest'))
+      assert.deepEqual(texts, ['honest'])
+    })
+
+    it('rejects a replayed frame', async () => {
+      const net = new Net()
+      const victim = await peer()
+      const { next, onError } = errors()
+      const { mallory, stream, texts } = await attacker(net, victim, onError)
+      const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
+      const frame = session.cipher.seal(encodeEnvelope({ type: 'chat', ...msg('once') }))
+      await session.pb.write(frame, Frame)
+      await session.pb.write(frame, Frame)
+      assert.equal((await next).name, 'ReplayError')
+      assert.deepEqual(texts, ['once'])
+    })
+
+    it('rejects a Hello signed with a key that is not the connection peer\'s', async () => {
+      const net = new Net()
+      const victim = await peer()
+      const { next, onError } = errors()
+      const { stream } = await attacker(net, victim, onError)
+      const other = await peer()
+      // the connection says "mallory" but the Hello is signed by another key
+      await assert.rejects(performHandshake(stream, { role: 'initiator', localPeer: other.id, remotePeer: victim.id, privateKey: other.key, nickname: 'x' }, { signal: AbortSignal.timeout(2000) }))
+      assert.equal((await next).name, 'InvalidSignatureError')
+    })
+
+    it('rejects an oversized frame before buffering it', async () => {
+      const net = new Net()
+      const victim = await peer()
+      const { next, onError } = errors()
+      const { mallory, stream } = await attacker(net, victim, onError)
+      const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
+      const raw = lpStream(session.pb.unwrap(), { maxDataLength: 10 * MAX_FRAME_BYTES })
+      await raw.write(new Uint8Array(MAX_FRAME_BYTES + 1))
+      assert.equal((await next).name, 'InvalidDataLengthError')
+    })
+
+    it('times out a peer that opens a stream and never says Hello', async () => {
+      const net = new Net()
+      const victim = await peer()
+      const { next, onError } = errors()
+      await attacker(net, victim, onError, { handshakeTimeout: 200 })
+      assert.match((await next).name, /AbortError|TimeoutError/)
+    })
+
+    it('rejects an ack sent on the receiving side of a session', async () => {
+      const net = new Net()
+      const victim = await peer()
+      const { next, onError } = errors()
+      const { mallory, stream } = await attacker(net, victim, onError)
+      const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
+      await writeFrame(session, encodeEnvelope({ type: 'ack', id: newMessageId() }), {})
+      assert.equal((await next).name, 'InvalidEnvelopeError')
+    })
+  })
+})
