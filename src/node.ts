@@ -1,0 +1,362 @@
+/**
+ * Builds and runs a securechat node: the libp2p node (TCP, Noise, Yamux,
+ * identify, ping, mDNS), the /securechat/1.0.0 service, and the store. This
+ * file is glue: it turns libp2p and protocol events into ChatNode events and
+ * keeps the peer book and history up to date.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { EmptyMessageError, InvalidMultiaddrError, InvalidPeerIdError, MessageTooLargeError, NodeStoppedError, UnreachablePeerError } from './errors.ts'
+import { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES } from './protocol/constants.ts'
+import { newMessageId, secureChat } from './protocol/chat.ts'
+import { createStore } from './store/index.ts'
+import type { IncomingMessage, SecureChat, SecureChatInit } from './protocol/chat.ts'
+import type { Store } from './store/index.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ConnectionKind, HistoryOptions, PeerView, SendOptions } from './types.ts'
+import type { AbortOptions, Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** mDNS service name: securechat nodes only find each other, not every libp2p node on the LAN */
+export const MDNS_SERVICE_TAG = '_securechat._udp.local'
+export const MDNS_INTERVAL_MS = 5_000
+export const DIAL_TIMEOUT_MS = 15_000
+
+export interface ChatNodeInit {
+  /** nickname announced to peers */
+  name: string
+  dataDir: string
+  /** TCP port, 0 for any free port */
+  port?: number
+  /** IP address to listen on, default 0.0.0.0 */
+  host?: string
+  relays?: string[]
+  /** wraps the at-rest data key (see README) */
+  passphrase?: string
+  /** discover peers on the LAN by mDNS, default true */
+  mdns?: boolean
+  /** protocol tuning, for tests */
+  chat?: Omit<SecureChatInit, 'nickname' | 'onMessage' | 'onHandshake' | 'onInboundError'>
+}
+
+// a type, not an interface: libp2p's ServiceMap needs an index signature
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+type Services = {
+  identify: Identify
+  ping: Ping
+  chat: SecureChat
+}
+
+function connectionKind (connection: Connection): ConnectionKind {
+  return connection.remoteAddr.getComponents().some(c => c.name === 'p2p-circuit') ? 'relayed' : 'direct'
+}
+
+async function loadIdentity (store: Store, options: AbortOptions): Promise<PrivateKey> {
+  const stored = await store.getIdentity(options)
+
+  if (stored != null) {
+    return privateKeyFromProtobuf(stored)
+  }
+
+  const key = await generateKeyPair('Ed25519')
+  await store.putIdentity(privateKeyToProtobuf(key), options)
+  return key
+}
+
+function parsePeer (peer: string): PeerId {
+  try {
+    return peerIdFromString(peer)
+  } catch (err) {
+    throw new InvalidPeerIdError(`invalid peer id: ${peer}`, { cause: err })
+  }
+}
+
+class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNode {
+  readonly peerId: string
+  readonly name: string
+  private readonly libp2p: Libp2p<Services>
+  private readonly store: Store
+  private stopping?: Promise<void>
+
+  constructor (libp2p: Libp2p<Services>, store: Store, name: string) {
+    super()
+    this.libp2p = libp2p
+    this.store = store
+    this.name = name
+    this.peerId = libp2p.peerId.toString()
+  }
+
+  addrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  private checkRunning (): void {
+    if (this.stopping != null) {
+      throw new NodeStoppedError()
+    }
+  }
+
+  async send (peer: string, text: string, options: SendOptions = {}): Promise<ChatMessage> {
+    this.checkRunning()
+
+    if (text.trim() === '') {
+      throw new EmptyMessageError()
+    }
+
+    if (new TextEncoder().encode(text).byteLength > MAX_TEXT_BYTES) {
+      throw new MessageTooLargeError(`message is larger than ${MAX_TEXT_BYTES} bytes`)
+    }
+
+    const peerId = parsePeer(peer)
+
+    if (peerId.equals(this.libp2p.peerId)) {
+      throw new InvalidPeerIdError('cannot send a message to yourself')
+    }
+
+    const message: ChatMessage = {
+      id: newMessageId(),
+      peer: peerId.toString(),
+      direction: 'out',
+      from: this.peerId,
+      name: this.name,
+      text,
+      ts: Date.now(),
+      status: 'pending'
+    }
+
+    await this.store.append(message, options)
+    void this.deliver(peerId, message)
+    return message
+  }
+
+  private async deliver (peerId: PeerId, message: ChatMessage): Promise<void> {
+    try {
+      await this.libp2p.services.chat.send(peerId, { id: message.id, timestamp: message.ts, text: message.text })
+      await this.store.setStatus(message.peer, message.id, 'delivered')
+      this.safeDispatch('delivered', { id: message.id, to: message.peer })
+    } catch (err) {
+      if (this.stopping != null) {
+        return
+      }
+
+      const cause = err as Error
+      this.safeDispatch('error', {
+        code: cause.name === 'Error' ? UnreachablePeerError.name : cause.name,
+        message: `message ${message.id.slice(0, 8)} not delivered: ${cause.message}`,
+        id: message.id,
+        peer: message.peer
+      })
+    }
+  }
+
+  /** Events are dispatched from libp2p callbacks: a throwing listener must not break them */
+  private safeDispatch<K extends keyof ChatNodeEvents>(type: K, detail: ChatNodeEvents[K]['detail']): void {
+    try {
+      this.safeDispatchEvent(type, { detail } as never)
+    } catch {}
+  }
+
+  async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
+    this.checkRunning()
+    const peerId = parsePeer(peer)
+    return this.store.history(peerId.toString(), { limit: options.limit, signal: options.signal })
+  }
+
+  async peers (options: AbortOptions = {}): Promise<PeerView[]> {
+    this.checkRunning()
+    const known = await this.store.peers(options)
+
+    return known
+      .filter(p => p.peerId !== this.peerId)
+      .map(p => {
+        const connections = this.libp2p.getConnections(peerIdFromString(p.peerId)).filter(c => c.status === 'open')
+        const view: PeerView = {
+          peerId: p.peerId,
+          name: p.name,
+          online: connections.length > 0,
+          addrs: p.addrs,
+          firstSeen: p.firstSeen,
+          lastSeen: p.lastSeen
+        }
+
+        if (connections.length > 0) {
+          view.connection = connections.some(c => connectionKind(c) === 'direct') ? 'direct' : 'relayed'
+        }
+
+        return view
+      })
+  }
+
+  async connect (address: string, options: AbortOptions = {}): Promise<string> {
+    this.checkRunning()
+    let ma: Multiaddr
+
+    try {
+      ma = multiaddr(address)
+    } catch (err) {
+      throw new InvalidMultiaddrError(`invalid multiaddr: ${address}`, { cause: err })
+    }
+
+    const peer = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+
+    if (peer == null) {
+      throw new InvalidMultiaddrError('multiaddr must end with /p2p/<peer id>')
+    }
+
+    const peerId = parsePeer(peer)
+
+    if (peerId.equals(this.libp2p.peerId)) {
+      throw new InvalidMultiaddrError('that multiaddr is this node')
+    }
+
+    const signal = options.signal ?? AbortSignal.timeout(DIAL_TIMEOUT_MS)
+    setMaxListeners(Infinity, signal)
+
+    try {
+      await this.libp2p.dial(ma, { signal })
+    } catch (err) {
+      throw new UnreachablePeerError(`could not reach ${peer}: ${(err as Error).message}`, { cause: err })
+    }
+
+    await this.store.putPeer({ peerId: peerId.toString(), addrs: [ma.toString()], seen: Date.now() }, options)
+    return peerId.toString()
+  }
+
+  /** wire libp2p events to ChatNode events and the peer book */
+  attach (): void {
+    this.libp2p.addEventListener('peer:discovery', (evt) => {
+      const { id, multiaddrs } = evt.detail
+
+      if (id.equals(this.libp2p.peerId)) {
+        return
+      }
+
+      void this.store.putPeer({ peerId: id.toString(), addrs: multiaddrs.map(ma => ma.toString()), seen: Date.now() })
+        .then(async (p) => {
+          this.safeDispatch('peer', { peerId: p.peerId, name: p.name, status: 'discovered' })
+
+          if (this.libp2p.getConnections(id).length === 0 && this.stopping == null) {
+            const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+            setMaxListeners(Infinity, signal)
+            await this.libp2p.dial(id, { signal })
+          }
+        })
+        .catch(() => {
+          // discovered but not (yet) dialable: mDNS will announce it again
+        })
+    })
+
+    this.libp2p.addEventListener('connection:open', (evt) => {
+      const connection = evt.detail
+      const peer = connection.remotePeer.toString()
+      void this.store.putPeer({ peerId: peer, addrs: [connection.remoteAddr.toString()], seen: Date.now() })
+        .then(p => {
+          this.safeDispatch('peer', { peerId: peer, name: p.name, status: 'connected', connection: connectionKind(connection) })
+        })
+        .catch(() => {})
+    })
+
+    this.libp2p.addEventListener('peer:disconnect', (evt) => {
+      const peer = evt.detail.toString()
+      void this.store.getPeer(peer)
+        .then(p => {
+          this.safeDispatch('peer', { peerId: peer, name: p?.name, status: 'disconnected' })
+          return this.store.putPeer({ peerId: peer, seen: Date.now() })
+        })
+        .catch(() => {})
+    })
+  }
+
+  async onMessage (message: IncomingMessage, options: AbortOptions): Promise<void> {
+    const stored: ChatMessage = {
+      id: message.id,
+      peer: message.from.toString(),
+      direction: 'in',
+      from: message.from.toString(),
+      name: message.nickname,
+      text: message.text,
+      ts: message.timestamp
+    }
+
+    if (await this.store.append(stored, options)) {
+      this.safeDispatch('message', { id: stored.id, from: stored.from, name: stored.name, text: stored.text, ts: stored.ts })
+    }
+  }
+
+  onHandshake (peer: PeerId, nickname: string): void {
+    void this.store.putPeer({ peerId: peer.toString(), name: nickname, seen: Date.now() }).catch(() => {})
+  }
+
+  onInboundError (peer: PeerId, err: Error): void {
+    if (this.stopping == null) {
+      this.safeDispatch('error', { code: err.name, message: `session from ${peer.toString()} rejected: ${err.message}`, peer: peer.toString() })
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      try {
+        await this.libp2p.stop()
+      } finally {
+        await this.store.close()
+      }
+    })()
+
+    return this.stopping
+  }
+}
+
+export async function createChatNode (init: ChatNodeInit, options: AbortOptions = {}): Promise<ChatNode> {
+  if (init.name.trim() === '' || new TextEncoder().encode(init.name).byteLength > MAX_NICKNAME_BYTES) {
+    throw new TypeError(`name must be 1 to ${MAX_NICKNAME_BYTES} bytes`)
+  }
+
+  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase })
+  await store.open(options)
+
+  try {
+    const privateKey = await loadIdentity(store, options)
+    let node: SecureChatNode | undefined
+
+    const libp2p = await createLibp2p<Services>({
+      privateKey,
+      start: false,
+      addresses: {
+        listen: [`/ip4/${init.host ?? '0.0.0.0'}/tcp/${init.port ?? 0}`]
+      },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery: init.mdns === false ? [] : [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS })],
+      services: {
+        identify: identify(),
+        ping: ping(),
+        chat: secureChat({
+          ...init.chat,
+          nickname: init.name,
+          onMessage: async (message, opts) => { await node?.onMessage(message, opts) },
+          onHandshake: (peer, nickname) => { node?.onHandshake(peer, nickname) },
+          onInboundError: (peer, err) => { node?.onInboundError(peer, err) }
+        })
+      }
+    })
+
+    node = new SecureChatNode(libp2p, store, init.name)
+    node.attach()
+    await libp2p.start()
+    return node
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
+}
