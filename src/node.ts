@@ -6,7 +6,8 @@
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
@@ -19,10 +20,12 @@ import { EmptyMessageError, InvalidMultiaddrError, InvalidPeerIdError, MessageTo
 import { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES } from './protocol/constants.ts'
 import { newMessageId, secureChat } from './protocol/chat.ts'
 import { createStore } from './store/index.ts'
+import { loadOrCreateIdentity } from './identity.ts'
+import { RelayKeeper } from './relay/keeper.ts'
 import type { IncomingMessage, SecureChat, SecureChatInit } from './protocol/chat.ts'
 import type { Store } from './store/index.ts'
-import type { ChatMessage, ChatNode, ChatNodeEvents, ConnectionKind, HistoryOptions, PeerView, SendOptions } from './types.ts'
-import type { AbortOptions, Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ConnectionKind, HistoryOptions, PeerView, RelayView, SendOptions } from './types.ts'
+import type { AbortOptions, Connection, Libp2p, PeerId } from '@libp2p/interface'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -50,27 +53,16 @@ export interface ChatNodeInit {
 }
 
 // a type, not an interface: libp2p's ServiceMap needs an index signature
-// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+ 
 type Services = {
   identify: Identify
   ping: Ping
+  dcutr: unknown
   chat: SecureChat
 }
 
 function connectionKind (connection: Connection): ConnectionKind {
   return connection.remoteAddr.getComponents().some(c => c.name === 'p2p-circuit') ? 'relayed' : 'direct'
-}
-
-async function loadIdentity (store: Store, options: AbortOptions): Promise<PrivateKey> {
-  const stored = await store.getIdentity(options)
-
-  if (stored != null) {
-    return privateKeyFromProtobuf(stored)
-  }
-
-  const key = await generateKeyPair('Ed25519')
-  await store.putIdentity(privateKeyToProtobuf(key), options)
-  return key
 }
 
 function parsePeer (peer: string): PeerId {
@@ -86,14 +78,23 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   readonly name: string
   private readonly libp2p: Libp2p<Services>
   private readonly store: Store
+  private readonly keeper: RelayKeeper
+  private readonly reserved = new Set<string>()
   private stopping?: Promise<void>
 
-  constructor (libp2p: Libp2p<Services>, store: Store, name: string) {
+  constructor (libp2p: Libp2p<Services>, store: Store, name: string, relays: Multiaddr[]) {
     super()
     this.libp2p = libp2p
     this.store = store
     this.name = name
     this.peerId = libp2p.peerId.toString()
+    this.keeper = new RelayKeeper(libp2p, relays, libp2p.logger.forComponent('securechat:relay-keeper'), {
+      onCheck: () => { this.updateReservations() }
+    })
+  }
+
+  relays (): RelayView[] {
+    return this.keeper.status()
   }
 
   addrs (): string[] {
@@ -139,8 +140,18 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     return message
   }
 
+  /** make a peer reachable through our relays too: it reserves on the same ones */
+  private async addCircuitAddrs (peerId: PeerId): Promise<void> {
+    const circuits = this.keeper.circuitAddrsFor(peerId)
+
+    if (circuits.length > 0) {
+      await this.libp2p.peerStore.merge(peerId, { multiaddrs: circuits })
+    }
+  }
+
   private async deliver (peerId: PeerId, message: ChatMessage): Promise<void> {
     try {
+      await this.addCircuitAddrs(peerId)
       await this.libp2p.services.chat.send(peerId, { id: message.id, timestamp: message.ts, text: message.text })
       await this.store.setStatus(message.peer, message.id, 'delivered')
       this.safeDispatch('delivered', { id: message.id, to: message.peer })
@@ -159,11 +170,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     }
   }
 
-  /** Events are dispatched from libp2p callbacks: a throwing listener must not break them */
   private safeDispatch<K extends keyof ChatNodeEvents>(type: K, detail: ChatNodeEvents[K]['detail']): void {
-    try {
-      this.safeDispatchEvent(type, { detail } as never)
-    } catch {}
+    this.safeDispatchEvent(type, { detail })
   }
 
   async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
@@ -237,7 +245,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.libp2p.addEventListener('peer:discovery', (evt) => {
       const { id, multiaddrs } = evt.detail
 
-      if (id.equals(this.libp2p.peerId)) {
+      if (id.equals(this.libp2p.peerId) || this.keeper.isRelay(id)) {
         return
       }
 
@@ -258,6 +266,11 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
     this.libp2p.addEventListener('connection:open', (evt) => {
       const connection = evt.detail
+
+      if (this.keeper.isRelay(connection.remotePeer)) {
+        return
+      }
+
       const peer = connection.remotePeer.toString()
       void this.store.putPeer({ peerId: peer, addrs: [connection.remoteAddr.toString()], seen: Date.now() })
         .then(p => {
@@ -267,6 +280,10 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     })
 
     this.libp2p.addEventListener('peer:disconnect', (evt) => {
+      if (this.keeper.isRelay(evt.detail)) {
+        return
+      }
+
       const peer = evt.detail.toString()
       void this.store.getPeer(peer)
         .then(p => {
@@ -275,6 +292,24 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
         })
         .catch(() => {})
     })
+  }
+
+  /** called once libp2p has started */
+  startRelays (): void {
+    this.libp2p.addEventListener('self:peer:update', () => { this.updateReservations() })
+    this.keeper.start()
+  }
+
+  private updateReservations (): void {
+    for (const relay of this.keeper.status()) {
+      if (relay.reserved && !this.reserved.has(relay.peerId)) {
+        this.reserved.add(relay.peerId)
+        this.safeDispatch('relay', { peerId: relay.peerId, addr: relay.addr, status: 'reserved' })
+      } else if (!relay.reserved && this.reserved.has(relay.peerId)) {
+        this.reserved.delete(relay.peerId)
+        this.safeDispatch('relay', { peerId: relay.peerId, addr: relay.addr, status: 'lost' })
+      }
+    }
   }
 
   async onMessage (message: IncomingMessage, options: AbortOptions): Promise<void> {
@@ -306,6 +341,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       try {
+        this.keeper.stop()
         await this.libp2p.stop()
       } finally {
         await this.store.close()
@@ -316,31 +352,50 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   }
 }
 
+function parseRelayAddr (addr: string): Multiaddr {
+  let ma: Multiaddr
+
+  try {
+    ma = multiaddr(addr)
+  } catch (err) {
+    throw new InvalidMultiaddrError(`invalid relay multiaddr: ${addr}`, { cause: err })
+  }
+
+  if (ma.getComponents().findLast(c => c.name === 'p2p') == null) {
+    throw new InvalidMultiaddrError(`relay multiaddr must end with /p2p/<relay peer id>: ${addr}`)
+  }
+
+  return ma
+}
+
 export async function createChatNode (init: ChatNodeInit, options: AbortOptions = {}): Promise<ChatNode> {
   if (init.name.trim() === '' || new TextEncoder().encode(init.name).byteLength > MAX_NICKNAME_BYTES) {
     throw new TypeError(`name must be 1 to ${MAX_NICKNAME_BYTES} bytes`)
   }
 
+  const relays = (init.relays ?? []).map(parseRelayAddr)
   const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase })
   await store.open(options)
 
   try {
-    const privateKey = await loadIdentity(store, options)
+    const privateKey = await loadOrCreateIdentity(store, options)
     let node: SecureChatNode | undefined
 
     const libp2p = await createLibp2p<Services>({
       privateKey,
       start: false,
       addresses: {
-        listen: [`/ip4/${init.host ?? '0.0.0.0'}/tcp/${init.port ?? 0}`]
+        // one discovery-mode circuit listener per relay: see relay/keeper.ts for why
+        listen: [`/ip4/${init.host ?? '0.0.0.0'}/tcp/${init.port ?? 0}`, ...relays.map(() => '/p2p-circuit')]
       },
-      transports: [tcp()],
+      transports: relays.length > 0 ? [tcp(), circuitRelayTransport()] : [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery: init.mdns === false ? [] : [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS })],
       services: {
         identify: identify(),
         ping: ping(),
+        dcutr: dcutr(),
         chat: secureChat({
           ...init.chat,
           nickname: init.name,
@@ -351,9 +406,10 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
       }
     })
 
-    node = new SecureChatNode(libp2p, store, init.name)
+    node = new SecureChatNode(libp2p, store, init.name, relays)
     node.attach()
     await libp2p.start()
+    node.startRelays()
     return node
   } catch (err) {
     await store.close().catch(() => {})

@@ -42,6 +42,15 @@ export interface PeerView {
   lastSeen: number
 }
 
+/** A configured relay, as `/whoami` shows it */
+export interface RelayView {
+  addr: string
+  peerId: string
+  connected: boolean
+  /** we hold a reservation: peers can reach us through this relay */
+  reserved: boolean
+}
+
 export type PeerStatus = 'discovered' | 'connected' | 'disconnected'
 
 /** The events of a ChatNode, one per `--json` line type */
@@ -49,6 +58,8 @@ export interface ChatNodeEvents {
   peer: CustomEvent<{ peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }>
   message: CustomEvent<{ id: string, from: string, name: string, text: string, ts: number }>
   delivered: CustomEvent<{ id: string, to: string }>
+  /** a reservation on a configured relay was made or lost */
+  relay: CustomEvent<{ peerId: string, addr: string, status: 'reserved' | 'lost' }>
   /** an asynchronous failure nobody awaits (a background send, a bad inbound stream) */
   error: CustomEvent<{ code: string, message: string, id?: string, peer?: string }>
 }
@@ -69,6 +80,8 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
   readonly name: string
   /** listen addresses, each ending in /p2p/<peerId> */
   addrs(): string[]
+  /** the configured relays and their state */
+  relays(): RelayView[]
   /**
    * Validate the text, store the message durably as `pending` and resolve
    * with it; delivery goes on in the background: a `delivered` event fires

@@ -65,11 +65,11 @@ export interface SecureChatInit {
    * resolves, so it must store the message durably first; if it throws, no
    * ack is sent and the stream is reset (the sender retries later).
    */
-  onMessage?(message: IncomingMessage, options: AbortOptions): Promise<void>
+  onMessage?: (message: IncomingMessage, options: AbortOptions) => Promise<void>
   /** Called after each verified handshake, inbound or outbound */
-  onHandshake?(peer: PeerId, nickname: string, connection: Connection): void
+  onHandshake?: (peer: PeerId, nickname: string, connection: Connection) => void
   /** Called when an inbound stream fails (bad handshake, tampered frame, ...) */
-  onInboundError?(peer: PeerId, err: Error): void
+  onInboundError?: (peer: PeerId, err: Error) => void
 }
 
 /** A new, random message id: 16 bytes, hex */
@@ -176,7 +176,7 @@ class OutboundSession {
     this.idleTimer = setTimeout(() => {
       if (this.pending.size === 0) {
         this.close(new Error('session idle'))
-        this.stream.close().catch(err => { this.stream.abort(err) })
+        this.stream.close().catch((err: Error) => { this.stream.abort(err) })
       } else {
         this.touch()
       }
@@ -244,7 +244,6 @@ export class SecureChat implements Startable {
     this.onMessage = init.onMessage ?? (async () => {})
     this.onHandshake = init.onHandshake ?? (() => {})
     this.onInboundError = init.onInboundError ?? (() => {})
-    this.handleStream = this.handleStream.bind(this)
   }
 
   readonly [Symbol.toStringTag] = 'securechat'
@@ -366,7 +365,7 @@ export class SecureChat implements Startable {
     }
   }
 
-  private async handleStream (stream: Stream, connection: Connection): Promise<void> {
+  private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = connection.remotePeer
     stream.maxReadBufferLength = MAX_READ_BUFFER_BYTES
     this.inbound.add(stream)

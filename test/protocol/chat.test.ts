@@ -148,7 +148,7 @@ describe('securechat service', () => {
       const { mallory, stream, texts } = await attacker(net, victim, onError)
       const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
       const frame = session.cipher.seal(encodeEnvelope({ type: 'chat', ...msg('evil') }))
-      frame.ciphertext[3] ^= 0xff
+      frame.ciphertext[3] = (frame.ciphertext[3] ?? 0) ^ 0xff
       await session.pb.write(frame, Frame)
       assert.equal((await next).name, 'DecryptionError')
       assert.deepEqual(texts, [])

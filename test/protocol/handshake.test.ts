@@ -76,12 +76,12 @@ describe('handshake', () => {
     const { ha } = await exchange(a, b)
     const verify = async (hello: typeof ha.hello): Promise<unknown> => verifyHello(hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() })
     const key = new Uint8Array(ha.hello.ephemeralKey)
-    key[0] ^= 1
+    key[0] = (key[0] ?? 0) ^ 1
     await assert.rejects(verify({ ...ha.hello, ephemeralKey: key }), { name: 'InvalidSignatureError' })
     await assert.rejects(verify({ ...ha.hello, nickname: 'bob' }), { name: 'InvalidSignatureError' })
     await assert.rejects(verify({ ...ha.hello, timestamp: ha.hello.timestamp + 1n }), { name: 'InvalidSignatureError' })
     const sig = new Uint8Array(ha.hello.signature)
-    sig[10] ^= 0x80
+    sig[10] = (sig[10] ?? 0) ^ 0x80
     await assert.rejects(verify({ ...ha.hello, signature: sig }), { name: 'InvalidSignatureError' })
   })
 

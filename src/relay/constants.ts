@@ -1,0 +1,39 @@
+/**
+ * Every default of the securechat relay in one place; README ("Running a
+ * relay") repeats them: change both together.
+ */
+
+export const RELAY_DEFAULT_PORT = 4001
+
+/** Reservations held at once, across all clients (library default: 15) */
+export const RELAY_MAX_RESERVATIONS = 256
+
+/** How long a reservation lasts before the client must refresh it (library default: 2 h) */
+export const RELAY_RESERVATION_TTL_MS = 60 * 60_000
+
+/**
+ * Per relayed connection: how long it may stay open and how many bytes it
+ * may carry before the relay closes it. The library defaults (2 minutes,
+ * 128 KiB) cut an ordinary chat off every two minutes. A chat message is at
+ * most 16 KiB of text, so 16 MiB is over a thousand full-size messages, and
+ * 30 minutes covers a conversation; both still stop a client from using the
+ * relay as a free bulk pipe. Nodes reconnect through the relay when a limit
+ * closes the connection, and their outboxes resend whatever was unacked, so
+ * a limit costs a reconnect, never a message. DCUtR usually upgrades the
+ * connection to a direct one long before either limit.
+ */
+export const RELAY_DURATION_LIMIT_MS = 30 * 60_000
+export const RELAY_DATA_LIMIT_BYTES = 16n * 1024n * 1024n
+
+/** Connections the relay accepts at once, in total and from one IP address */
+export const RELAY_MAX_CONNECTIONS = 1024
+export const RELAY_MAX_CONNECTIONS_PER_IP = 16
+
+/** Inbound connection attempts per IP address per second before further ones are refused */
+export const RELAY_INBOUND_CONNECTION_THRESHOLD = 5
+
+/** Concurrent circuit (hop) streams per client connection */
+export const RELAY_MAX_INBOUND_HOP_STREAMS = 32
+
+/** The health check gives up after this long */
+export const RELAY_HEALTH_TIMEOUT_MS = 5_000

@@ -1,0 +1,185 @@
+/**
+ * The securechat relay: a libp2p node running the circuit relay v2 server
+ * (plus identify and ping). It introduces peers that cannot reach each other
+ * directly and forwards their bytes, which stay encrypted end to end by Noise
+ * and by /securechat/1.0.0: the relay can read neither.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { InvalidMultiaddrError } from '../errors.ts'
+import { loadOrCreateIdentity } from '../identity.ts'
+import { createStore } from '../store/index.ts'
+import { IpConnectionLimiter } from './ip-limiter.ts'
+import {
+  RELAY_DATA_LIMIT_BYTES, RELAY_DEFAULT_PORT, RELAY_DURATION_LIMIT_MS, RELAY_INBOUND_CONNECTION_THRESHOLD,
+  RELAY_MAX_CONNECTIONS, RELAY_MAX_CONNECTIONS_PER_IP, RELAY_MAX_INBOUND_HOP_STREAMS, RELAY_MAX_RESERVATIONS,
+  RELAY_RESERVATION_TTL_MS
+} from './constants.ts'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { Identify } from '@libp2p/identify'
+import type { AbortOptions, Libp2p } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Store } from '../store/index.ts'
+
+export interface RelayLimits {
+  maxReservations?: number
+  reservationTtl?: number
+  /** ms a relayed connection may stay open */
+  durationLimit?: number
+  /** bytes a relayed connection may carry (each direction) */
+  dataLimit?: bigint
+  maxConnections?: number
+  maxConnectionsPerIp?: number
+  inboundConnectionThreshold?: number
+}
+
+export interface RelayInit extends RelayLimits {
+  dataDir: string
+  port?: number
+  host?: string
+  /** addresses to advertise instead of the listen addresses (public IP, DNS name) */
+  announce?: string[]
+  passphrase?: string
+}
+
+export interface RelayNodeEvents {
+  reservation: CustomEvent<{ peerId: string, expiry: number }>
+}
+
+ 
+type RelayServices = {
+  identify: Identify
+  ping: Ping
+  relay: CircuitRelayService
+}
+
+export interface RelayNode extends TypedEventEmitter<RelayNodeEvents> {
+  readonly peerId: string
+  /** full multiaddrs clients use, each ending in /p2p/<relay peer id> */
+  addrs(): string[]
+  /** reservations currently held */
+  reservationCount(): number
+  stop(): Promise<void>
+}
+
+/** The IP address of a multiaddr, if it has one */
+export function multiaddrIp (ma: Multiaddr): string | undefined {
+  return ma.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
+}
+
+class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements RelayNode {
+  readonly peerId: string
+  private stopping?: Promise<void>
+
+  constructor (private readonly libp2p: Libp2p<RelayServices>, private readonly store: Store) {
+    super()
+    this.peerId = libp2p.peerId.toString()
+    libp2p.services.relay.addEventListener('relay:reservation', (evt) => {
+      const peer = multiaddrPeer(evt.detail.addr)
+      this.safeDispatchEvent('reservation', { detail: { peerId: peer ?? 'unknown', expiry: evt.detail.expiry.getTime() } })
+    })
+  }
+
+  addrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  reservationCount (): number {
+    return this.libp2p.services.relay.reservations.size
+  }
+
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      try {
+        await this.libp2p.stop()
+      } finally {
+        await this.store.close()
+      }
+    })()
+    return this.stopping
+  }
+}
+
+function multiaddrPeer (ma: Multiaddr): string | undefined {
+  return ma.getComponents().findLast(c => c.name === 'p2p')?.value
+}
+
+export async function createRelayNode (init: RelayInit, options: AbortOptions = {}): Promise<RelayNode> {
+  const announce = (init.announce ?? []).map(a => {
+    try {
+      return multiaddr(a).toString()
+    } catch (err) {
+      throw new InvalidMultiaddrError(`invalid --announce multiaddr: ${a}`, { cause: err })
+    }
+  })
+
+  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase })
+  await store.open(options)
+
+  try {
+    const privateKey = await loadOrCreateIdentity(store, options)
+    const limiter = new IpConnectionLimiter(init.maxConnectionsPerIp ?? RELAY_MAX_CONNECTIONS_PER_IP)
+
+    const libp2p = await createLibp2p<RelayServices>({
+      privateKey,
+      start: false,
+      addresses: {
+        listen: [`/ip4/${init.host ?? '0.0.0.0'}/tcp/${init.port ?? RELAY_DEFAULT_PORT}`],
+        announce
+      },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionManager: {
+        maxConnections: init.maxConnections ?? RELAY_MAX_CONNECTIONS,
+        inboundConnectionThreshold: init.inboundConnectionThreshold ?? RELAY_INBOUND_CONNECTION_THRESHOLD
+      },
+      connectionGater: {
+        // loopback and private ranges are the normal case for a relay on a LAN or in a container
+        denyDialMultiaddr: () => false,
+        denyInboundConnection: (maConn) => {
+          const ip = multiaddrIp(maConn.remoteAddr)
+          return ip != null && !limiter.allows(ip)
+        }
+      },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        relay: circuitRelayServer({
+          maxInboundHopStreams: RELAY_MAX_INBOUND_HOP_STREAMS,
+          reservations: {
+            maxReservations: init.maxReservations ?? RELAY_MAX_RESERVATIONS,
+            reservationTtl: init.reservationTtl ?? RELAY_RESERVATION_TTL_MS,
+            applyDefaultLimit: true,
+            defaultDurationLimit: init.durationLimit ?? RELAY_DURATION_LIMIT_MS,
+            defaultDataLimit: init.dataLimit ?? RELAY_DATA_LIMIT_BYTES
+          }
+        })
+      }
+    })
+
+    libp2p.addEventListener('connection:open', (evt) => {
+      const ip = multiaddrIp(evt.detail.remoteAddr)
+      if (ip != null) limiter.opened(ip)
+    })
+    libp2p.addEventListener('connection:close', (evt) => {
+      const ip = multiaddrIp(evt.detail.remoteAddr)
+      if (ip != null) limiter.closed(ip)
+    })
+
+    const relay = new SecureChatRelay(libp2p, store)
+    await libp2p.start()
+    return relay
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Every bound and name of the on-disk store in one place. Changing any of
+ * these changes the on-disk format.
+ */
+
+/** LevelDB directory inside the data dir */
+export const DB_DIR_NAME = 'db'
+
+/** Data-key file inside the data dir */
+export const KEY_FILE_NAME = 'securechat.key'
+
+/** Mode of the data dir when we create it, and of the key file */
+export const DATA_DIR_MODE = 0o700
+export const KEY_FILE_MODE = 0o600
+
+/** Sublevel names: they are also part of every value's AAD */
+export const SUBLEVEL_IDENTITY = 'identity'
+export const SUBLEVEL_PEERS = 'peers'
+export const SUBLEVEL_HISTORY = 'history'
+export const SUBLEVEL_INDEX = 'index'
+export const SUBLEVEL_META = 'meta'
+
+/** Keys inside the `identity` and `meta` sublevels */
+export const IDENTITY_KEY = 'self'
+export const META_CLOCK_KEY = 'clock'
+export const META_KEY_CHECK = 'keycheck'
+
+/** `history()` returns this many messages unless told otherwise */
+export const DEFAULT_HISTORY_LIMIT = 50
+
+/** Digits of the two numeric parts of a history key */
+export const TIME_DIGITS = 16
+export const SEQ_DIGITS = 8
+/** 9007199254740991: 16 digits, and every time stays an exact integer */
+export const MAX_TIME = Number.MAX_SAFE_INTEGER
+export const MAX_SEQ = 10 ** SEQ_DIGITS - 1
+
+/** Longest peer id or message id accepted as part of a key */
+export const MAX_KEY_PART_LENGTH = 256
+
+/** AES-256-GCM */
+export const DATA_KEY_LENGTH = 32
+export const NONCE_LENGTH = 12
+export const TAG_LENGTH = 16
+
+/** First byte of every stored value */
+export const VALUE_FORMAT_VERSION = 1
+
+/** Key file format */
+export const KEY_FILE_FORMAT = 'securechat-key'
+export const KEY_FILE_VERSION = 1
+export const SALT_LENGTH = 16
+/** Largest key file we read; a valid one is a few hundred bytes */
+export const MAX_KEY_FILE_BYTES = 4096
+
+/**
+ * scrypt cost for wrapping the data key under a passphrase (N = 2^17, r = 8,
+ * p = 1: 128 MiB, a fraction of a second, once per open).
+ */
+export const SCRYPT_N = 2 ** 17
+export const SCRYPT_R = 8
+export const SCRYPT_P = 1
+/** Bounds accepted when reading a key file, so a crafted file cannot demand unbounded work */
+export const SCRYPT_MIN_N = 2 ** 14
+export const SCRYPT_MAX_MEMORY = 512 * 1024 * 1024
+export const SCRYPT_MAX_P = 16

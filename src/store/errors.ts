@@ -1,0 +1,53 @@
+/**
+ * Errors of the store. Callers branch on `err.name`; names are API and never
+ * change, messages may. No error carries a key, a passphrase or plaintext:
+ * a corrupt record names its sublevel and key (metadata stored in clear
+ * anyway), never its contents.
+ */
+
+/** An operation was called before `open()` finished or after `close()` began */
+export class StoreNotOpenError extends Error {
+  static override name = 'StoreNotOpenError'
+  override name = 'StoreNotOpenError'
+
+  constructor (message = 'store is not open', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** A stored value failed authentication, decryption or validation */
+export class CorruptRecordError extends Error {
+  static override name = 'CorruptRecordError'
+  override name = 'CorruptRecordError'
+
+  /** the sublevel holding the record */
+  readonly sublevel: string
+  /** the record's key (metadata, stored in clear) */
+  readonly key: string
+
+  constructor (sublevel: string, key: string, message = `record ${sublevel}/${key} failed authentication or validation`, options?: ErrorOptions) {
+    super(message, options)
+    this.sublevel = sublevel
+    this.key = key
+  }
+}
+
+/** The key file is missing, unreadable, malformed or does not match the database */
+export class CorruptKeyFileError extends Error {
+  static override name = 'CorruptKeyFileError'
+  override name = 'CorruptKeyFileError'
+
+  constructor (message = 'key file is corrupt', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** The passphrase did not unwrap the data key, or a passphrase was given for an unprotected key file (or none for a protected one) */
+export class WrongPassphraseError extends Error {
+  static override name = 'WrongPassphraseError'
+  override name = 'WrongPassphraseError'
+
+  constructor (message = 'wrong passphrase', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The store: one LevelDB per data dir holding the identity, the peer book and
+ * the message history, every value encrypted at rest (see at-rest.ts and
+ * keyfile.ts).
+ *
+ * Not encrypted, by design: the keys. Anyone with the database files learns
+ * which peer ids we talk to, how many messages each conversation has, each
+ * message's id and local append time, and (from value sizes) roughly how
+ * long each message is. Texts, nicknames, addresses and our private key are
+ * only in encrypted values.
+ *
+ * Without a passphrase the key file holds the raw data key: that protects
+ * copies and backups of `db/` alone, not a stolen disk. With a passphrase the
+ * data key is wrapped (scrypt + AES-256-GCM) and the disk alone is not enough.
+ *
+ * Errors a caller can see, by `err.name`: StoreNotOpenError,
+ * CorruptRecordError, CorruptKeyFileError, WrongPassphraseError, TypeError
+ * (bad arguments), AbortError, and level's own errors from open() (e.g. code
+ * LEVEL_DATABASE_NOT_OPEN with cause LEVEL_LOCKED when another process has
+ * the data dir open).
+ */
+import { LevelStore } from './level-store.ts'
+import type { CorruptRecordError } from './errors.ts'
+import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
+import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
+
+export { StoreNotOpenError, CorruptRecordError, CorruptKeyFileError, WrongPassphraseError } from './errors.ts'
+
+export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed'
+
+/** One entry of the peer book */
+export interface StoredPeer {
+  peerId: string
+  /** last nickname the peer announced */
+  name?: string
+  addrs: string[]
+  /** ms since epoch */
+  firstSeen: number
+  /** ms since epoch */
+  lastSeen: number
+}
+
+/** An upsert of the peer book: `name` and `addrs` replace the stored ones when given */
+export interface PeerUpdate {
+  peerId: string
+  name?: string
+  addrs?: string[]
+  /** when the peer was seen, ms since epoch; default now */
+  seen?: number
+}
+
+export interface StoreInit {
+  /** created with mode 0700 if missing; holds `db/` and `securechat.key` */
+  dataDir: string
+  /** wraps the data key in `securechat.key` (scrypt + AES-256-GCM); without it the key file holds the raw key */
+  passphrase?: string
+  /** called for every corrupt record `history()` or `peers()` skips */
+  onCorrupt?: (err: CorruptRecordError) => void
+  /** component `securechat:store` logs skipped records and open/close; default silent */
+  logger?: ComponentLogger
+  /** clock for local append times, default `Date.now` (tests inject one) */
+  now?: () => number
+}
+
+export interface Store {
+  readonly status: StoreStatus
+  /** Opens (creating if needed) the database and the key file. Idempotent. */
+  open(options?: AbortOptions): Promise<void>
+  /** Waits for pending writes, then closes. Idempotent. */
+  close(): Promise<void>
+
+  /** The libp2p private key in protobuf form (privateKeyToProtobuf), if stored */
+  getIdentity(options?: AbortOptions): Promise<Uint8Array | undefined>
+  putIdentity(key: Uint8Array, options?: AbortOptions): Promise<void>
+
+  /**
+   * Appends to the conversation with `message.peer`, durably (one synced
+   * batch). Returns false and writes nothing if that peer's message id is
+   * already stored.
+   */
+  append(message: ChatMessage, options?: AbortOptions): Promise<boolean>
+  has(peer: string, id: string, options?: AbortOptions): Promise<boolean>
+  /** Throws CorruptRecordError if the record is corrupt */
+  get(peer: string, id: string, options?: AbortOptions): Promise<ChatMessage | undefined>
+  /**
+   * Moves an outgoing message's status forward (pending < sent < delivered).
+   * Going back, an unknown message or an incoming message is a no-op.
+   */
+  setStatus(peer: string, id: string, status: MessageStatus, options?: AbortOptions): Promise<void>
+  /** The last `limit` (default 50) messages with `peer`, oldest first; corrupt records are skipped and reported */
+  history(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
+
+  /** Throws CorruptRecordError if the record is corrupt */
+  getPeer(peerId: string, options?: AbortOptions): Promise<StoredPeer | undefined>
+  /** Upsert: firstSeen set once, lastSeen = max, name/addrs replaced when given */
+  putPeer(update: PeerUpdate, options?: AbortOptions): Promise<StoredPeer>
+  /** Every known peer, by peer id; corrupt records are skipped and reported */
+  peers(options?: AbortOptions): Promise<StoredPeer[]>
+}
+
+export function createStore (init: StoreInit): Store {
+  return new LevelStore(init)
+}

@@ -1,0 +1,287 @@
+/**
+ * The data-key file `<dataDir>/securechat.key`: a small versioned JSON
+ * document holding the 32-byte data key, either raw (`kdf: "none"`: protects
+ * copies of the database, not a stolen disk) or wrapped with AES-256-GCM
+ * under a key derived from a passphrase by scrypt (`kdf: "scrypt"`).
+ *
+ *   {"format":"securechat-key","version":1,"kdf":"none","key":"<b64 32>"}
+ *   {"format":"securechat-key","version":1,"kdf":"scrypt","n":131072,"r":8,"p":1,
+ *    "salt":"<b64 16>","nonce":"<b64 12>","wrapped":"<b64 32 + 16 tag>"}
+ *
+ * Decoding is strict: exact fields, canonical base64, exact lengths, bounded
+ * scrypt cost. Errors never carry key material or the passphrase. Key
+ * buffers are zeroed after use (best effort: JS strings cannot be).
+ */
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto'
+import { open, rename, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import {
+  DATA_KEY_LENGTH, KEY_FILE_FORMAT, KEY_FILE_MODE, KEY_FILE_VERSION, MAX_KEY_FILE_BYTES, NONCE_LENGTH,
+  SALT_LENGTH, SCRYPT_MAX_MEMORY, SCRYPT_MAX_P, SCRYPT_MIN_N, SCRYPT_N, SCRYPT_P, SCRYPT_R, TAG_LENGTH
+} from './constants.ts'
+import { CorruptKeyFileError, WrongPassphraseError } from './errors.ts'
+
+export interface ScryptParams {
+  N: number
+  r: number
+  p: number
+}
+
+export const DEFAULT_SCRYPT_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P })
+
+const CIPHER = 'aes-256-gcm'
+const RAW_FIELDS = ['format', 'version', 'kdf', 'key']
+const SCRYPT_FIELDS = ['format', 'version', 'kdf', 'n', 'r', 'p', 'salt', 'nonce', 'wrapped']
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
+const encoder = new TextEncoder()
+
+function scryptMemory (params: ScryptParams): number {
+  return 128 * params.N * params.r + 128 * params.r * params.p
+}
+
+function scryptParamsValid (params: ScryptParams): boolean {
+  const { N, r, p } = params
+  return Number.isSafeInteger(N) && N >= SCRYPT_MIN_N && (N & (N - 1)) === 0 &&
+    Number.isSafeInteger(r) && r >= 1 &&
+    Number.isSafeInteger(p) && p >= 1 && p <= SCRYPT_MAX_P &&
+    scryptMemory(params) <= SCRYPT_MAX_MEMORY
+}
+
+function assertPassphrase (passphrase: unknown): asserts passphrase is string {
+  if (typeof passphrase !== 'string' || passphrase.length === 0) {
+    throw new TypeError('passphrase must be a non-empty string')
+  }
+}
+
+async function deriveKey (passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
+  const secret = encoder.encode(passphrase.normalize('NFC'))
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      scrypt(secret, salt, DATA_KEY_LENGTH, { N: params.N, r: params.r, p: params.p, maxmem: scryptMemory(params) + 1024 * 1024 }, (err, key) => {
+        if (err != null) {
+          reject(err)
+        } else {
+          resolve(key)
+        }
+      })
+    })
+  } finally {
+    secret.fill(0)
+  }
+}
+
+/** Binds the KDF parameters to the wrapped key */
+function wrapAad (params: ScryptParams): Uint8Array {
+  return encoder.encode(`${KEY_FILE_FORMAT}/${KEY_FILE_VERSION}/scrypt/${params.N}/${params.r}/${params.p}`)
+}
+
+function toBase64 (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+}
+
+/** Canonical base64 of exactly `length` bytes, or undefined */
+function fromBase64 (value: unknown, length: number): Uint8Array | undefined {
+  if (typeof value !== 'string' || !BASE64.test(value)) {
+    return undefined
+  }
+  const bytes = Buffer.from(value, 'base64')
+  try {
+    if (bytes.length !== length || bytes.toString('base64') !== value) {
+      return undefined
+    }
+    return new Uint8Array(bytes)
+  } finally {
+    bytes.fill(0)
+  }
+}
+
+/** Serialises `dataKey`, wrapped under `passphrase` if one is given */
+export async function encodeKeyFile (dataKey: Uint8Array, passphrase?: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<Uint8Array> {
+  if (dataKey.length !== DATA_KEY_LENGTH) {
+    throw new TypeError(`data key must be ${DATA_KEY_LENGTH} bytes`)
+  }
+  if (passphrase === undefined) {
+    return encoder.encode(JSON.stringify({ format: KEY_FILE_FORMAT, version: KEY_FILE_VERSION, kdf: 'none', key: toBase64(dataKey) }) + '\n')
+  }
+  assertPassphrase(passphrase)
+  if (!scryptParamsValid(params)) {
+    throw new TypeError('scrypt parameters out of bounds')
+  }
+  const salt = randomBytes(SALT_LENGTH)
+  const nonce = randomBytes(NONCE_LENGTH)
+  const wrappingKey = await deriveKey(passphrase, salt, params)
+  try {
+    const cipher = createCipheriv(CIPHER, wrappingKey, nonce, { authTagLength: TAG_LENGTH })
+    cipher.setAAD(wrapAad(params))
+    const wrapped = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()])
+    return encoder.encode(JSON.stringify({
+      format: KEY_FILE_FORMAT,
+      version: KEY_FILE_VERSION,
+      kdf: 'scrypt',
+      n: params.N,
+      r: params.r,
+      p: params.p,
+      salt: toBase64(salt),
+      nonce: toBase64(nonce),
+      wrapped: toBase64(wrapped)
+    }) + '\n')
+  } finally {
+    wrappingKey.fill(0)
+  }
+}
+
+function hasExactly (value: Record<string, unknown>, fields: readonly string[]): boolean {
+  const keys = Object.keys(value)
+  return keys.length === fields.length && fields.every(field => Object.hasOwn(value, field))
+}
+
+/**
+ * Parses and validates a key file and returns the data key. Throws
+ * CorruptKeyFileError if the file is malformed, WrongPassphraseError if the
+ * passphrase does not unwrap the key (or is missing, or given for an
+ * unprotected file). A wrapped key that was tampered with is
+ * indistinguishable from a wrong passphrase.
+ */
+export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Promise<Uint8Array> {
+  if (passphrase !== undefined) {
+    assertPassphrase(passphrase)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch (err) {
+    throw new CorruptKeyFileError('key file is not valid JSON', { cause: err })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CorruptKeyFileError('key file is not a JSON object')
+  }
+  const file = value as Record<string, unknown>
+  if (file.format !== KEY_FILE_FORMAT) {
+    throw new CorruptKeyFileError('key file has an unknown format')
+  }
+  if (file.version !== KEY_FILE_VERSION) {
+    throw new CorruptKeyFileError('key file has an unsupported version')
+  }
+
+  if (file.kdf === 'none') {
+    if (!hasExactly(file, RAW_FIELDS)) {
+      throw new CorruptKeyFileError('key file has missing or unknown fields')
+    }
+    const key = fromBase64(file.key, DATA_KEY_LENGTH)
+    if (key === undefined) {
+      throw new CorruptKeyFileError('key file has an invalid key field')
+    }
+    if (passphrase !== undefined) {
+      key.fill(0)
+      throw new WrongPassphraseError('a passphrase was given but the key file is not protected by one')
+    }
+    return key
+  }
+
+  if (file.kdf !== 'scrypt') {
+    throw new CorruptKeyFileError('key file has an unknown kdf')
+  }
+  if (!hasExactly(file, SCRYPT_FIELDS)) {
+    throw new CorruptKeyFileError('key file has missing or unknown fields')
+  }
+  const params = { N: file.n, r: file.r, p: file.p }
+  if (typeof params.N !== 'number' || typeof params.r !== 'number' || typeof params.p !== 'number' ||
+    !scryptParamsValid(params as ScryptParams)) {
+    throw new CorruptKeyFileError('key file has invalid scrypt parameters')
+  }
+  const salt = fromBase64(file.salt, SALT_LENGTH)
+  const nonce = fromBase64(file.nonce, NONCE_LENGTH)
+  const wrapped = fromBase64(file.wrapped, DATA_KEY_LENGTH + TAG_LENGTH)
+  if (salt === undefined || nonce === undefined || wrapped === undefined) {
+    throw new CorruptKeyFileError('key file has an invalid salt, nonce or wrapped key')
+  }
+  if (passphrase === undefined) {
+    throw new WrongPassphraseError('the key file is protected by a passphrase and none was given')
+  }
+
+  const wrappingKey = await deriveKey(passphrase, salt, params as ScryptParams)
+  try {
+    const decipher = createDecipheriv(CIPHER, wrappingKey, nonce, { authTagLength: TAG_LENGTH })
+    decipher.setAAD(wrapAad(params as ScryptParams))
+    decipher.setAuthTag(wrapped.subarray(DATA_KEY_LENGTH))
+    const key = Buffer.concat([decipher.update(wrapped.subarray(0, DATA_KEY_LENGTH)), decipher.final()])
+    const copy = new Uint8Array(key)
+    key.fill(0)
+    return copy
+  } catch (err) {
+    throw new WrongPassphraseError('wrong passphrase: the data key could not be unwrapped', { cause: err })
+  } finally {
+    wrappingKey.fill(0)
+  }
+}
+
+export interface KeyFileContents {
+  bytes: Uint8Array
+  /** permission bits of the file */
+  mode: number
+}
+
+/** Reads the key file; `undefined` if it does not exist */
+export async function readKeyFile (path: string): Promise<KeyFileContents | undefined> {
+  let handle
+  try {
+    handle = await open(path, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined
+    }
+    throw new CorruptKeyFileError('key file cannot be opened', { cause: err })
+  }
+  try {
+    const stat = await handle.stat()
+    if (!stat.isFile()) {
+      throw new CorruptKeyFileError('key file is not a regular file')
+    }
+    if (stat.size > MAX_KEY_FILE_BYTES) {
+      throw new CorruptKeyFileError('key file is too large')
+    }
+    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1)
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
+    if (bytesRead > MAX_KEY_FILE_BYTES) {
+      throw new CorruptKeyFileError('key file is too large')
+    }
+    const bytes = new Uint8Array(buffer.subarray(0, bytesRead))
+    buffer.fill(0)
+    return { bytes, mode: stat.mode & 0o777 }
+  } catch (err) {
+    if (err instanceof CorruptKeyFileError) {
+      throw err
+    }
+    throw new CorruptKeyFileError('key file cannot be read', { cause: err })
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Writes the key file atomically and durably: a new 0600 temp file, fsync,
+ * rename over `path`, fsync of the directory.
+ */
+export async function writeKeyFile (path: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  const handle = await open(temp, 'wx', KEY_FILE_MODE)
+  try {
+    try {
+      await handle.writeFile(bytes)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, path)
+  } catch (err) {
+    await unlink(temp).catch(() => {})
+    throw err
+  }
+  const dir = await open(dirname(path), 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Pure plaintext codecs of the records inside encrypted values, with strict
+ * shape validation. Input checks return a problem description (the caller
+ * throws TypeError); stored records that fail validation are corrupt.
+ * Problem descriptions name the field, never its contents.
+ */
+import type { ChatMessage, MessageStatus } from '../types.ts'
+import { MAX_SEQ, MAX_TIME } from './constants.ts'
+import { isKeyPart } from './keys.ts'
+import type { Clock } from './keys.ts'
+import type { StoredPeer } from './index.ts'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'sent', 'delivered']
+
+/** Position of a status in its forward-only order; -1 for none */
+export function statusRank (status: MessageStatus | undefined): number {
+  return status === undefined ? -1 : MESSAGE_STATUSES.indexOf(status)
+}
+
+export function isMessageStatus (value: unknown): value is MessageStatus {
+  return typeof value === 'string' && (MESSAGE_STATUSES as readonly string[]).includes(value)
+}
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function unknownField (value: Record<string, unknown>, allowed: readonly string[]): string | undefined {
+  return Object.keys(value).find(key => !allowed.includes(key))
+}
+
+function isTimestamp (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+const MESSAGE_FIELDS = ['id', 'peer', 'direction', 'from', 'name', 'text', 'ts', 'status'] as const
+
+/** Why `value` is not a ChatMessage; `undefined` if it is. With `strict`, unknown fields are a problem too. */
+export function messageProblem (value: unknown, strict: boolean): string | undefined {
+  if (!isRecord(value)) {
+    return 'not an object'
+  }
+  if (strict) {
+    const extra = unknownField(value, MESSAGE_FIELDS)
+    if (extra !== undefined) {
+      return 'unknown field'
+    }
+  }
+  if (!isKeyPart(value.id)) {
+    return 'bad id'
+  }
+  if (!isKeyPart(value.peer)) {
+    return 'bad peer'
+  }
+  if (value.direction !== 'in' && value.direction !== 'out') {
+    return 'bad direction'
+  }
+  if (typeof value.from !== 'string' || value.from.length === 0) {
+    return 'bad from'
+  }
+  if (typeof value.name !== 'string') {
+    return 'bad name'
+  }
+  if (typeof value.text !== 'string') {
+    return 'bad text'
+  }
+  if (!isTimestamp(value.ts)) {
+    return 'bad ts'
+  }
+  if (value.status !== undefined) {
+    if (!isMessageStatus(value.status)) {
+      return 'bad status'
+    }
+    if (value.direction !== 'out') {
+      return 'status on an incoming message'
+    }
+  }
+  return undefined
+}
+
+/** A copy holding only the ChatMessage fields, in a fixed order */
+export function pickMessage (message: ChatMessage): ChatMessage {
+  const copy: ChatMessage = {
+    id: message.id,
+    peer: message.peer,
+    direction: message.direction,
+    from: message.from,
+    name: message.name,
+    text: message.text,
+    ts: message.ts
+  }
+  if (message.status !== undefined) {
+    copy.status = message.status
+  }
+  return copy
+}
+
+export function encodeMessage (message: ChatMessage): Uint8Array {
+  return encoder.encode(JSON.stringify(pickMessage(message)))
+}
+
+function parseJson (bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes))
+  } catch {
+    return undefined
+  }
+}
+
+/** Throws Error (to be wrapped as corrupt) unless `bytes` is a valid stored message */
+export function decodeMessage (bytes: Uint8Array): ChatMessage {
+  const value = parseJson(bytes)
+  const problem = messageProblem(value, true)
+  if (problem !== undefined) {
+    throw new Error(`stored message invalid: ${problem}`)
+  }
+  return pickMessage(value as ChatMessage)
+}
+
+const PEER_FIELDS = ['peerId', 'name', 'addrs', 'firstSeen', 'lastSeen'] as const
+
+function peerProblem (value: unknown): string | undefined {
+  if (!isRecord(value)) {
+    return 'not an object'
+  }
+  if (unknownField(value, PEER_FIELDS) !== undefined) {
+    return 'unknown field'
+  }
+  if (!isKeyPart(value.peerId)) {
+    return 'bad peerId'
+  }
+  if (value.name !== undefined && typeof value.name !== 'string') {
+    return 'bad name'
+  }
+  if (!Array.isArray(value.addrs) || !value.addrs.every(addr => typeof addr === 'string')) {
+    return 'bad addrs'
+  }
+  if (!isTimestamp(value.firstSeen) || !isTimestamp(value.lastSeen) || value.firstSeen > value.lastSeen) {
+    return 'bad firstSeen/lastSeen'
+  }
+  return undefined
+}
+
+function pickPeer (peer: StoredPeer): StoredPeer {
+  const copy: StoredPeer = { peerId: peer.peerId, addrs: [...peer.addrs], firstSeen: peer.firstSeen, lastSeen: peer.lastSeen }
+  if (peer.name !== undefined) {
+    copy.name = peer.name
+  }
+  return copy
+}
+
+export function encodePeer (peer: StoredPeer): Uint8Array {
+  return encoder.encode(JSON.stringify(pickPeer(peer)))
+}
+
+export function decodePeer (bytes: Uint8Array): StoredPeer {
+  const value = parseJson(bytes)
+  const problem = peerProblem(value)
+  if (problem !== undefined) {
+    throw new Error(`stored peer invalid: ${problem}`)
+  }
+  return pickPeer(value as StoredPeer)
+}
+
+/** Why a putPeer() update is invalid; `undefined` if it is fine */
+export function peerUpdateProblem (value: unknown): string | undefined {
+  if (!isRecord(value)) {
+    return 'not an object'
+  }
+  if (!isKeyPart(value.peerId)) {
+    return 'bad peerId'
+  }
+  if (value.name !== undefined && typeof value.name !== 'string') {
+    return 'bad name'
+  }
+  if (value.addrs !== undefined && (!Array.isArray(value.addrs) || !value.addrs.every(addr => typeof addr === 'string'))) {
+    return 'bad addrs'
+  }
+  if (value.seen !== undefined && !isTimestamp(value.seen)) {
+    return 'bad seen'
+  }
+  return undefined
+}
+
+export function encodeClock (clock: Clock): Uint8Array {
+  return encoder.encode(JSON.stringify({ time: clock.time, seq: clock.seq }))
+}
+
+export function decodeClock (bytes: Uint8Array): Clock {
+  const value = parseJson(bytes)
+  if (!isRecord(value) || unknownField(value, ['time', 'seq']) !== undefined ||
+    typeof value.time !== 'number' || !Number.isSafeInteger(value.time) || value.time < 0 || value.time > MAX_TIME ||
+    typeof value.seq !== 'number' || !Number.isSafeInteger(value.seq) || value.seq < 0 || value.seq > MAX_SEQ) {
+    throw new Error('stored clock invalid')
+  }
+  return { time: value.time, seq: value.seq }
+}
+
+export function encodeText (text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+export function decodeText (bytes: Uint8Array): string {
+  return decoder.decode(bytes)
+}

@@ -1,0 +1,141 @@
+/**
+ * The relay and relay clients, in process on loopback: real libp2p nodes,
+ * real circuit relay v2, real LevelDB.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { createChatNode } from '../../src/node.ts'
+import { createRelayNode } from '../../src/relay/server.ts'
+import { checkRelayHealth } from '../../src/relay/health.ts'
+import type { RelayInit, RelayNode } from '../../src/relay/server.ts'
+import type { ChatNode, ChatNodeEvents } from '../../src/types.ts'
+
+const cleanups: Array<() => Promise<void>> = []
+
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {})
+})
+
+async function tempDir (): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'securechat-relay-'))
+  cleanups.push(async () => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+async function relay (init: Partial<RelayInit> = {}): Promise<RelayNode> {
+  const r = await createRelayNode({ dataDir: await tempDir(), host: '127.0.0.1', port: 0, ...init })
+  cleanups.push(async () => r.stop())
+  return r
+}
+
+async function node (name: string, relays: string[]): Promise<ChatNode> {
+  const n = await createChatNode({ name, dataDir: await tempDir(), host: '127.0.0.1', mdns: false, relays })
+  cleanups.push(async () => n.stop())
+  return n
+}
+
+function next<K extends keyof ChatNodeEvents> (n: ChatNode, type: K, match: (d: ChatNodeEvents[K]['detail']) => boolean = () => true, ms = 20_000): Promise<ChatNodeEvents[K]['detail']> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`timed out waiting for ${type}`)) }, ms)
+    const listener = (evt: Event): void => {
+      const detail = (evt as CustomEvent).detail as ChatNodeEvents[K]['detail']
+      if (match(detail)) {
+        clearTimeout(timer)
+        n.removeEventListener(type, listener)
+        resolve(detail)
+      }
+    }
+    n.addEventListener(type, listener)
+  })
+}
+
+async function until (what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+describe('relay', () => {
+  it('passes its health check, and a non-relay fails it', async () => {
+    const r = await relay()
+    const port = Number(r.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    const report = await checkRelayHealth({ host: '127.0.0.1', port })
+    assert.equal(report.peerId, r.peerId)
+    const plain = await node('plain', [])
+    const plainPort = Number(plain.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    await assert.rejects(checkRelayHealth({ host: '127.0.0.1', port: plainPort }), { name: 'ProtocolError' })
+    await assert.rejects(checkRelayHealth({ host: '127.0.0.1', port: 1 }, { signal: AbortSignal.timeout(3000) }))
+  })
+
+  it('keeps its peer id across restarts', async () => {
+    const dataDir = await tempDir()
+    const r1 = await createRelayNode({ dataDir, host: '127.0.0.1', port: 0 })
+    const id = r1.peerId
+    await r1.stop()
+    const r2 = await createRelayNode({ dataDir, host: '127.0.0.1', port: 0 })
+    cleanups.push(async () => r2.stop())
+    assert.equal(r2.peerId, id)
+  })
+
+  it('nodes reserve, chat through it by peer id, and re-reserve after the relay restarts', async () => {
+    const dataDir = await tempDir()
+    let r = await createRelayNode({ dataDir, host: '127.0.0.1', port: 0 })
+    const relayAddr = r.addrs()[0] ?? ''
+    const port = Number(relayAddr.split('/tcp/')[1]?.split('/')[0])
+
+    const alice = await node('alice', [relayAddr])
+    const bob = await node('bob', [relayAddr])
+    await next(alice, 'relay', d => d.status === 'reserved' && d.peerId === r.peerId)
+    await until('reservations', () => alice.relays()[0]?.reserved === true && bob.relays()[0]?.reserved === true)
+    assert.equal(r.reservationCount(), 2)
+    assert.ok(bob.addrs().some(a => a.includes('/p2p-circuit/p2p/' + bob.peerId)))
+
+    // alice knows only bob's peer id
+    const got = next(bob, 'message')
+    const m = await alice.send(bob.peerId, 'via relay')
+    await next(alice, 'delivered', d => d.id === m.id)
+    assert.equal((await got).text, 'via relay')
+
+    const lost = next(alice, 'relay', d => d.status === 'lost')
+    await r.stop()
+    await lost
+    r = await createRelayNode({ dataDir, host: '127.0.0.1', port })
+    cleanups.push(async () => r.stop())
+    await next(alice, 'relay', d => d.status === 'reserved', 60_000)
+    await until('bob re-reserved', () => bob.relays()[0]?.reserved === true, 60_000)
+    assert.equal(r.reservationCount(), 2)
+  })
+
+  it('refuses reservations beyond its limit and keeps serving the others', async () => {
+    const r = await relay({ maxReservations: 1 })
+    const relayAddr = r.addrs()[0] ?? ''
+    const first = await node('first', [relayAddr])
+    await until('first reserved', () => first.relays()[0]?.reserved === true)
+    const second = await node('second', [relayAddr])
+    await new Promise(resolve => setTimeout(resolve, 3000))
+    assert.equal(second.relays()[0]?.reserved, false)
+    assert.equal(second.relays()[0]?.connected, true)
+    assert.equal(r.reservationCount(), 1)
+    assert.equal(first.relays()[0]?.reserved, true)
+  })
+
+  it('refuses more connections from one IP than its per-IP limit', async () => {
+    const r = await relay({ maxConnectionsPerIp: 2 })
+    const port = Number(r.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    await checkRelayHealth({ host: '127.0.0.1', port })
+    const relayAddr = r.addrs()[0] ?? ''
+    const a = await node('a', [relayAddr])
+    const b = await node('b', [relayAddr])
+    await until('two connected', () => a.relays()[0]?.connected === true && b.relays()[0]?.connected === true)
+    await assert.rejects(checkRelayHealth({ host: '127.0.0.1', port }, { signal: AbortSignal.timeout(3000) }))
+    // a slot freed by one client is available again
+    await b.stop()
+    await new Promise(resolve => setTimeout(resolve, 1500))
+    await checkRelayHealth({ host: '127.0.0.1', port })
+  })
+})

@@ -1,0 +1,317 @@
+/**
+ * Encryption at rest, end to end: what LevelDB holds on disk, the key file,
+ * passphrases, and records tampered with behind the store's back.
+ */
+import assert from 'node:assert/strict'
+import { readdir, readFile, rm, stat, writeFile, cp } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { Level } from 'level'
+import { createStore, CorruptRecordError } from '../../src/store/index.ts'
+import { fixture, message, PEER_A, PEER_B } from './helpers.ts'
+import type { Fixture } from './helpers.ts'
+import type { StoreInit } from '../../src/store/index.ts'
+import type { ChatMessage } from '../../src/types.ts'
+
+const PASSPHRASE = 'correct horse battery staple'
+const TEXT_MARKER = 'PLAINTEXT-MARKER-7d1f0c2b'
+const NAME_MARKER = 'NICKNAME-MARKER-93ab5e11'
+
+async function openStore (fx: Fixture, init: Partial<StoreInit> = {}) {
+  const store = fx.track(createStore({ dataDir: fx.dataDir, ...init }))
+  await store.open()
+  return store
+}
+
+async function filesUnder (dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  return entries.filter(e => e.isFile()).map(e => join(e.parentPath, e.name))
+}
+
+/** Does any file under `dir` contain `needle`? */
+async function onDisk (dir: string, needle: Uint8Array | string): Promise<boolean> {
+  for (const file of await filesUnder(dir)) {
+    if ((await readFile(file)).includes(typeof needle === 'string' ? needle : Buffer.from(needle))) {
+      return true
+    }
+  }
+  return false
+}
+
+/** Every raw (key, value) of the database, read with a plain Level */
+async function rawEntries (dataDir: string): Promise<Array<[string, Uint8Array]>> {
+  const raw = new Level<string, Uint8Array>(join(dataDir, 'db'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  try {
+    return await raw.iterator().all()
+  } finally {
+    await raw.close()
+  }
+}
+
+type RawDb = Level<string, Uint8Array>
+
+function rawSublevel (db: RawDb, name: string) {
+  return db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' })
+}
+
+/** Runs `fn` on one sublevel of the (closed) store's database, opened with a plain Level */
+async function withRaw<T> (dataDir: string, name: string, fn: (sublevel: ReturnType<typeof rawSublevel>) => Promise<T>): Promise<T> {
+  const raw: RawDb = new Level<string, Uint8Array>(join(dataDir, 'db'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+  try {
+    return await fn(rawSublevel(raw, name))
+  } finally {
+    await raw.close()
+  }
+}
+
+async function historyKeys (dataDir: string): Promise<string[]> {
+  return withRaw(dataDir, 'history', async history => history.keys().all())
+}
+
+void describe('store at rest', () => {
+  void it('writes no plaintext text, nickname or identity key to disk', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    for (let i = 0; i < 20; i++) {
+      await store.append(message(PEER_A, { text: `${TEXT_MARKER} ${i}`, name: NAME_MARKER }))
+      await store.append(message(PEER_B, { direction: 'out', text: TEXT_MARKER, name: NAME_MARKER }))
+    }
+    await store.putPeer({ peerId: PEER_A, name: NAME_MARKER, addrs: ['/dns4/marker.example/tcp/1'] })
+    const identity = privateKeyToProtobuf(await generateKeyPair('Ed25519'))
+    await store.putIdentity(identity)
+    await store.close()
+
+    const db = join(fx.dataDir, 'db')
+    // control: keys are metadata in clear, so the scan can find them
+    assert.equal(await onDisk(db, PEER_A), true)
+    assert.equal(await onDisk(db, TEXT_MARKER), false)
+    assert.equal(await onDisk(db, NAME_MARKER), false)
+    assert.equal(await onDisk(db, 'marker.example'), false)
+    assert.equal(await onDisk(db, identity.subarray(4)), false)
+
+    const entries = await rawEntries(fx.dataDir)
+    assert.ok(entries.length > 40)
+    for (const [key, value] of entries) {
+      assert.equal(key.includes(TEXT_MARKER), false)
+      const bytes = Buffer.from(value)
+      assert.equal(bytes.includes(TEXT_MARKER), false)
+      assert.equal(bytes.includes(NAME_MARKER), false)
+      assert.equal(bytes.includes('"text"'), false)
+    }
+
+    // after compaction into table files too
+    const again = await openStore(fx)
+    await again.close()
+    assert.equal(await onDisk(db, TEXT_MARKER), false)
+  })
+
+  void it('creates the data dir 0700 and the key file 0600, raw key without passphrase', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    await store.close()
+    assert.equal((await stat(fx.dataDir)).mode & 0o777, 0o700)
+    assert.equal((await stat(join(fx.dataDir, 'securechat.key'))).mode & 0o777, 0o600)
+    const file = JSON.parse(await readFile(join(fx.dataDir, 'securechat.key'), 'utf8')) as Record<string, unknown>
+    assert.deepEqual(Object.keys(file).sort(), ['format', 'kdf', 'key', 'version'])
+    assert.equal(file.kdf, 'none')
+    assert.deepEqual((await readdir(fx.dataDir)).sort(), ['db', 'securechat.key'])
+  })
+
+  void it('round-trips with a passphrase and refuses a wrong or missing one', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx, { passphrase: PASSPHRASE })
+    const m = message(PEER_A, { text: TEXT_MARKER })
+    await store.append(m)
+    await store.close()
+
+    const file = await readFile(join(fx.dataDir, 'securechat.key'), 'utf8')
+    assert.equal((JSON.parse(file) as { kdf: string }).kdf, 'scrypt')
+
+    const wrong = fx.track(createStore({ dataDir: fx.dataDir, passphrase: 'incorrect horse' }))
+    await assert.rejects(wrong.open(), { name: 'WrongPassphraseError' })
+    assert.equal(wrong.status, 'closed')
+    const none = fx.track(createStore({ dataDir: fx.dataDir }))
+    await assert.rejects(none.open(), { name: 'WrongPassphraseError' })
+
+    // a failed open leaves the database unlocked and intact
+    const right = await openStore(fx, { passphrase: PASSPHRASE })
+    assert.deepEqual(await right.history(PEER_A), [m])
+    // unchanged key file
+    assert.equal(await readFile(join(fx.dataDir, 'securechat.key'), 'utf8'), file)
+  })
+
+  void it('refuses a passphrase for an unprotected key file', async t => {
+    const fx = await fixture(t)
+    await (await openStore(fx)).close()
+    const store = fx.track(createStore({ dataDir: fx.dataDir, passphrase: PASSPHRASE }))
+    await assert.rejects(store.open(), { name: 'WrongPassphraseError' })
+  })
+
+  void it('rejects a truncated, garbled, missing or foreign key file with CorruptKeyFileError', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    await store.append(message(PEER_A))
+    await store.close()
+    const keyPath = join(fx.dataDir, 'securechat.key')
+    const good = await readFile(keyPath)
+
+    const reopenFails = async (): Promise<void> => {
+      const s = fx.track(createStore({ dataDir: fx.dataDir }))
+      await assert.rejects(s.open(), { name: 'CorruptKeyFileError' })
+      assert.equal(s.status, 'closed')
+    }
+
+    await writeFile(keyPath, good.subarray(0, good.length >> 1))
+    await reopenFails()
+    await writeFile(keyPath, Buffer.from('\x00\xff garbage'))
+    await reopenFails()
+    await writeFile(keyPath, '{}')
+    await reopenFails()
+    // a valid-looking key that is not this database's key
+    const parsed = JSON.parse(good.toString('utf8')) as { key: string }
+    const other = Buffer.from(parsed.key, 'base64')
+    other[0] = (other[0] ?? 0) ^ 1
+    await writeFile(keyPath, JSON.stringify({ ...parsed, key: other.toString('base64') }))
+    await reopenFails()
+    // a lost key file is not silently replaced by a new key
+    await rm(keyPath)
+    await reopenFails()
+    await assert.rejects(stat(keyPath), { code: 'ENOENT' })
+
+    await writeFile(keyPath, good)
+    const back = await openStore(fx)
+    assert.equal((await back.history(PEER_A)).length, 1)
+  })
+
+  void it('rejects the key file of another data dir', async t => {
+    const fx = await fixture(t)
+    await (await openStore(fx)).close()
+    const fx2 = await fixture(t)
+    await (await openStore(fx2)).close()
+    await cp(join(fx2.dataDir, 'securechat.key'), join(fx.dataDir, 'securechat.key'))
+    const store = fx.track(createStore({ dataDir: fx.dataDir }))
+    await assert.rejects(store.open(), { name: 'CorruptKeyFileError' })
+  })
+
+  void it('skips a tampered or truncated history record and reports it; get() throws', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    const sent: ChatMessage[] = []
+    for (let i = 0; i < 5; i++) {
+      const m = message(PEER_A, { text: `t${i}` })
+      sent.push(m)
+      await store.append(m)
+    }
+    await store.close()
+
+    const keys = await historyKeys(fx.dataDir)
+    assert.equal(keys.length, 5)
+    const [, second, , fourth] = keys as [string, string, string, string]
+    await withRaw(fx.dataDir, 'history', async history => {
+      await history.put(second, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]))
+      const value = await history.get(fourth) as Uint8Array
+      const flipped = new Uint8Array(value)
+      flipped[20] = (flipped[20] ?? 0) ^ 0x40
+      await history.put(fourth, flipped)
+    })
+
+    const reported: CorruptRecordError[] = []
+    const again = await openStore(fx, { onCorrupt: err => reported.push(err) })
+    assert.deepEqual(await again.history(PEER_A), [sent[0], sent[2], sent[4]])
+    assert.deepEqual(reported.map(e => [e.name, e.sublevel, e.key]), [
+      ['CorruptRecordError', 'history', fourth],
+      ['CorruptRecordError', 'history', second]
+    ])
+    // corrupt records do not count towards the limit
+    assert.deepEqual(await again.history(PEER_A, { limit: 2 }), [sent[2], sent[4]])
+
+    const err = await again.get(PEER_A, sent[1]?.id ?? '').catch((err: unknown) => err)
+    assert.ok(err instanceof CorruptRecordError)
+    assert.equal(err.sublevel, 'history')
+    assert.equal(err.key, second)
+    assert.equal(err.message.includes('t1'), false)
+    await assert.rejects(again.get(PEER_A, sent[3]?.id ?? ''), { name: 'CorruptRecordError' })
+    assert.deepEqual(await again.get(PEER_A, sent[2]?.id ?? ''), sent[2])
+    // the dedup index still knows the ids
+    assert.equal(await again.append(sent[1] as ChatMessage), false)
+  })
+
+  void it('rejects a record moved or copied to another key', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    const first = message(PEER_A, { text: 'first' })
+    const second = message(PEER_A, { text: 'second' })
+    await store.append(first)
+    await store.append(second)
+    await store.close()
+
+    const [firstKey, secondKey] = await historyKeys(fx.dataDir) as [string, string]
+    await withRaw(fx.dataDir, 'history', async history => {
+      await history.put(secondKey, await history.get(firstKey) as Uint8Array)
+    })
+
+    const reported: CorruptRecordError[] = []
+    const again = await openStore(fx, { onCorrupt: err => reported.push(err) })
+    await assert.rejects(again.get(PEER_A, second.id), (err: unknown) => err instanceof CorruptRecordError && err.key === secondKey)
+    assert.deepEqual(await again.history(PEER_A), [first])
+    assert.equal(reported.length, 1)
+  })
+
+  void it('skips and replaces a corrupt peer record; getPeer() throws', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    await store.putPeer({ peerId: PEER_A, name: 'alice', seen: 1 })
+    await store.putPeer({ peerId: PEER_B, name: 'bob', seen: 2 })
+    await store.close()
+
+    await withRaw(fx.dataDir, 'peers', async peers => {
+      await peers.put(PEER_A, await peers.get(PEER_B) as Uint8Array)
+    })
+
+    const reported: CorruptRecordError[] = []
+    const again = await openStore(fx, { onCorrupt: err => reported.push(err) })
+    assert.deepEqual((await again.peers()).map(p => p.name), ['bob'])
+    assert.deepEqual(reported.map(e => [e.sublevel, e.key]), [['peers', PEER_A]])
+    await assert.rejects(again.getPeer(PEER_A), { name: 'CorruptRecordError' })
+    assert.deepEqual(await again.putPeer({ peerId: PEER_A, name: 'alice', seen: 3 }), { peerId: PEER_A, name: 'alice', addrs: [], firstSeen: 3, lastSeen: 3 })
+    assert.equal((await again.getPeer(PEER_A))?.name, 'alice')
+  })
+
+  void it('throws CorruptRecordError for a tampered identity', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    await store.putIdentity(privateKeyToProtobuf(await generateKeyPair('Ed25519')))
+    await store.close()
+    await withRaw(fx.dataDir, 'identity', async identity => {
+      await identity.put('self', new Uint8Array(64))
+    })
+    const again = await openStore(fx)
+    await assert.rejects(again.getIdentity(), { name: 'CorruptRecordError' })
+  })
+
+  void it('rebuilds the history clock from the keys if its record is lost or corrupt', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx, { now: () => 5_000 })
+    const sent = [message(PEER_A), message(PEER_B), message(PEER_A)]
+    for (const m of sent) {
+      await store.append(m)
+    }
+    await store.close()
+
+    for (const damage of ['corrupt', 'missing'] as const) {
+      await withRaw(fx.dataDir, 'meta', async meta => {
+        await (damage === 'corrupt' ? meta.put('clock', new Uint8Array(40)) : meta.del('clock'))
+      })
+      const reported: CorruptRecordError[] = []
+      const again = await openStore(fx, { now: () => 1_000, onCorrupt: err => reported.push(err) })
+      assert.deepEqual(reported.map(e => [e.sublevel, e.key]), damage === 'corrupt' ? [['meta', 'clock']] : [])
+      const later = message(PEER_A)
+      sent.push(later)
+      await again.append(later)
+      await again.close()
+    }
+    const last = await openStore(fx)
+    assert.deepEqual(await last.history(PEER_A), sent.filter(m => m.peer === PEER_A))
+  })
+})

@@ -1,0 +1,316 @@
+/**
+ * Behaviour every Store must have, whatever its backend. `storeConformance`
+ * defines the suite; each backend's test file calls it with a factory. The
+ * factory gets a data dir (and optionally a frozen clock) and returns a new,
+ * unopened store; calling it twice on one dir is how restarts are tested.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { fixture, message, PEER_A, PEER_B, PEER_C } from './helpers.ts'
+import type { Fixture } from './helpers.ts'
+import type { Store } from '../../src/store/index.ts'
+import type { ChatMessage } from '../../src/types.ts'
+import type { TestContext } from 'node:test'
+
+export interface StoreFactoryInit {
+  dataDir: string
+  now?: () => number
+}
+
+export type StoreFactory = (init: StoreFactoryInit) => Store
+
+export function storeConformance (name: string, factory: StoreFactory): void {
+  async function setup (t: TestContext, now?: () => number): Promise<{ fx: Fixture, store: Store, reopen: (now?: () => number) => Promise<Store> }> {
+    const fx = await fixture(t)
+    let current = fx.track(factory({ dataDir: fx.dataDir, now }))
+    await current.open()
+    return {
+      fx,
+      store: current,
+      async reopen (nextNow = now) {
+        await current.close()
+        current = fx.track(factory({ dataDir: fx.dataDir, now: nextNow }))
+        await current.open()
+        return current
+      }
+    }
+  }
+
+  const ids = (messages: ChatMessage[]): string[] => messages.map(m => m.id)
+
+  void describe(`store conformance: ${name}`, () => {
+    void it('reports its status and refuses work when not open', async t => {
+      const fx = await fixture(t)
+      const store = fx.track(factory({ dataDir: fx.dataDir }))
+      assert.equal(store.status, 'closed')
+      await assert.rejects(store.history(PEER_A), { name: 'StoreNotOpenError' })
+      await assert.rejects(store.append(message(PEER_A)), { name: 'StoreNotOpenError' })
+
+      const opening = store.open()
+      assert.equal(store.status, 'opening')
+      await Promise.all([opening, store.open()])
+      assert.equal(store.status, 'open')
+      await store.open()
+
+      const closing = store.close()
+      assert.equal(store.status, 'closing')
+      await Promise.all([closing, store.close()])
+      assert.equal(store.status, 'closed')
+      await store.close()
+      await assert.rejects(store.get(PEER_A, 'x'), { name: 'StoreNotOpenError' })
+
+      await store.open()
+      assert.equal(store.status, 'open')
+    })
+
+    void it('round-trips a message and answers has/get for unknown ones', async t => {
+      const { store } = await setup(t)
+      const m = message(PEER_A, { text: 'héllo 👋', name: 'ålice' })
+      assert.equal(await store.has(PEER_A, m.id), false)
+      assert.equal(await store.get(PEER_A, m.id), undefined)
+      assert.equal(await store.append(m), true)
+      assert.equal(await store.has(PEER_A, m.id), true)
+      assert.deepEqual(await store.get(PEER_A, m.id), m)
+      assert.equal(await store.has(PEER_B, m.id), false)
+      assert.deepEqual(await store.history(PEER_B), [])
+    })
+
+    void it('keeps append order for many appends in the same millisecond', async t => {
+      const { store, reopen } = await setup(t, () => 1_700_000_000_000)
+      const sent: ChatMessage[] = []
+      for (let i = 0; i < 300; i++) {
+        const m = message(PEER_A, { text: `m${i}`, direction: i % 3 === 0 ? 'out' : 'in' })
+        sent.push(m)
+        assert.equal(await store.append(m), true)
+      }
+      assert.deepEqual(ids(await store.history(PEER_A, { limit: 1000 })), ids(sent))
+      const again = await reopen()
+      assert.deepEqual(ids(await again.history(PEER_A, { limit: 1000 })), ids(sent))
+    })
+
+    void it('keeps append order when the clock steps back, also across restarts', async t => {
+      let now = 2_000_000_000_000
+      const { store, reopen } = await setup(t, () => now)
+      const sent: ChatMessage[] = []
+      for (let i = 0; i < 20; i++) {
+        now -= 1000
+        const m = message(PEER_A, { text: `m${i}` })
+        sent.push(m)
+        await store.append(m)
+      }
+      now = 1_000
+      const again = await reopen()
+      for (let i = 0; i < 5; i++) {
+        const m = message(PEER_A)
+        sent.push(m)
+        await again.append(m)
+      }
+      assert.deepEqual(ids(await again.history(PEER_A, { limit: 100 })), ids(sent))
+    })
+
+    void it('serialises concurrent appends in call order', async t => {
+      const { store } = await setup(t)
+      const sent = Array.from({ length: 50 }, (_, i) => message(PEER_A, { text: `c${i}` }))
+      const results = await Promise.all(sent.map(async m => store.append(m)))
+      assert.ok(results.every(Boolean))
+      assert.deepEqual(ids(await store.history(PEER_A, { limit: 100 })), ids(sent))
+    })
+
+    void it('returns the last N messages, oldest first', async t => {
+      const { store } = await setup(t)
+      const sent: ChatMessage[] = []
+      for (let i = 0; i < 120; i++) {
+        const m = message(PEER_A, { text: `n${i}` })
+        sent.push(m)
+        await store.append(m)
+      }
+      assert.deepEqual(ids(await store.history(PEER_A)), ids(sent.slice(-50)))
+      assert.deepEqual(ids(await store.history(PEER_A, { limit: 7 })), ids(sent.slice(-7)))
+      assert.deepEqual(ids(await store.history(PEER_A, { limit: 1 })), ids(sent.slice(-1)))
+      assert.deepEqual(await store.history(PEER_A, { limit: 0 }), [])
+      assert.deepEqual(ids(await store.history(PEER_A, { limit: 500 })), ids(sent))
+      await assert.rejects(store.history(PEER_A, { limit: -1 }), TypeError)
+      await assert.rejects(store.history(PEER_A, { limit: 1.5 }), TypeError)
+    })
+
+    void it('interleaves both directions and keeps conversations apart', async t => {
+      const { store } = await setup(t)
+      const byPeer = new Map<string, ChatMessage[]>([[PEER_A, []], [PEER_B, []], [PEER_C, []]])
+      const peers = [PEER_A, PEER_B, PEER_C]
+      for (let i = 0; i < 60; i++) {
+        const peer = peers[i % 3] as string
+        const m = message(peer, { direction: i % 2 === 0 ? 'in' : 'out', text: `${peer}-${i}` })
+        byPeer.get(peer)?.push(m)
+        await store.append(m)
+      }
+      for (const peer of peers) {
+        const history = await store.history(peer, { limit: 100 })
+        assert.deepEqual(history, byPeer.get(peer))
+        assert.ok(history.some(m => m.direction === 'in') && history.some(m => m.direction === 'out'))
+      }
+    })
+
+    void it('deduplicates per (peer, id), also after a restart', async t => {
+      const { store, reopen } = await setup(t)
+      const m = message(PEER_A, { text: 'original' })
+      assert.equal(await store.append(m), true)
+      assert.equal(await store.append(m), false)
+      assert.equal(await store.append({ ...m, text: 'replayed' }), false)
+      assert.deepEqual(await store.history(PEER_A), [m])
+
+      // same id in another conversation is another message
+      const other = { ...m, peer: PEER_B, from: PEER_B }
+      assert.equal(await store.append(other), true)
+
+      const again = await reopen()
+      assert.equal(await again.append({ ...m, text: 'after restart' }), false)
+      assert.deepEqual(await again.history(PEER_A), [m])
+      assert.deepEqual(await again.history(PEER_B), [other])
+    })
+
+    void it('stores exactly one of concurrent appends of the same id', async t => {
+      const { store } = await setup(t)
+      const m = message(PEER_A)
+      const results = await Promise.all(Array.from({ length: 10 }, async (_, i) => store.append({ ...m, text: `try ${i}` })))
+      assert.equal(results.filter(Boolean).length, 1)
+      assert.equal(results[0], true)
+      assert.deepEqual(ids(await store.history(PEER_A)), [m.id])
+    })
+
+    void it('persists history, peers and identity across close and reopen', async t => {
+      const { store, reopen } = await setup(t)
+      const sent = [message(PEER_A), message(PEER_A, { direction: 'out' }), message(PEER_B)]
+      for (const m of sent) {
+        await store.append(m)
+      }
+      const peer = await store.putPeer({ peerId: PEER_A, name: 'alice', addrs: ['/ip4/10.0.0.1/tcp/4001'], seen: 1000 })
+      const identity = privateKeyToProtobuf(await generateKeyPair('Ed25519'))
+      await store.putIdentity(identity)
+
+      const again = await reopen()
+      assert.deepEqual(await again.history(PEER_A), sent.slice(0, 2))
+      assert.deepEqual(await again.history(PEER_B), sent.slice(2))
+      assert.deepEqual(await again.getPeer(PEER_A), peer)
+      assert.deepEqual(await again.getIdentity(), identity)
+      const later = message(PEER_A)
+      await again.append(later)
+      assert.deepEqual(ids(await again.history(PEER_A)), [...ids(sent.slice(0, 2)), later.id])
+    })
+
+    void it('only moves status forward', async t => {
+      const { store, reopen } = await setup(t)
+      const out = message(PEER_A, { direction: 'out', status: 'pending' })
+      const incoming = message(PEER_A)
+      await store.append(out)
+      await store.append(incoming)
+
+      await store.setStatus(PEER_A, out.id, 'sent')
+      assert.equal((await store.get(PEER_A, out.id))?.status, 'sent')
+      await store.setStatus(PEER_A, out.id, 'pending')
+      assert.equal((await store.get(PEER_A, out.id))?.status, 'sent')
+      await store.setStatus(PEER_A, out.id, 'delivered')
+      await store.setStatus(PEER_A, out.id, 'sent')
+      await store.setStatus(PEER_A, out.id, 'pending')
+      assert.equal((await store.get(PEER_A, out.id))?.status, 'delivered')
+
+      // pending -> delivered directly is forward too
+      const other = message(PEER_A, { direction: 'out' })
+      await store.append(other)
+      await store.setStatus(PEER_A, other.id, 'delivered')
+      assert.equal((await store.get(PEER_A, other.id))?.status, 'delivered')
+
+      // incoming and unknown messages: no-op
+      await store.setStatus(PEER_A, incoming.id, 'delivered')
+      assert.deepEqual(await store.get(PEER_A, incoming.id), incoming)
+      await store.setStatus(PEER_A, 'f'.repeat(32), 'delivered')
+      assert.equal(await store.has(PEER_A, 'f'.repeat(32)), false)
+      // @ts-expect-error not a status
+      await assert.rejects(store.setStatus(PEER_A, out.id, 'read'), TypeError)
+
+      // status changes keep the message in place
+      assert.deepEqual(ids(await store.history(PEER_A)), [out.id, incoming.id, other.id])
+      const again = await reopen()
+      assert.equal((await again.get(PEER_A, out.id))?.status, 'delivered')
+      assert.deepEqual(ids(await again.history(PEER_A)), [out.id, incoming.id, other.id])
+    })
+
+    void it('upserts peers: firstSeen kept, lastSeen the max, name and addrs replaced when given', async t => {
+      const { store, reopen } = await setup(t, () => 5000)
+      assert.equal(await store.getPeer(PEER_A), undefined)
+      assert.deepEqual(await store.putPeer({ peerId: PEER_A, name: 'alice', addrs: ['/ip4/1.2.3.4/tcp/1'], seen: 1000 }),
+        { peerId: PEER_A, name: 'alice', addrs: ['/ip4/1.2.3.4/tcp/1'], firstSeen: 1000, lastSeen: 1000 })
+      assert.deepEqual(await store.putPeer({ peerId: PEER_A, seen: 500 }),
+        { peerId: PEER_A, name: 'alice', addrs: ['/ip4/1.2.3.4/tcp/1'], firstSeen: 1000, lastSeen: 1000 })
+      assert.deepEqual(await store.putPeer({ peerId: PEER_A, addrs: ['/ip4/5.6.7.8/tcp/2'], seen: 2000 }),
+        { peerId: PEER_A, name: 'alice', addrs: ['/ip4/5.6.7.8/tcp/2'], firstSeen: 1000, lastSeen: 2000 })
+      assert.deepEqual(await store.putPeer({ peerId: PEER_A, name: 'alice2', addrs: [] }),
+        { peerId: PEER_A, name: 'alice2', addrs: [], firstSeen: 1000, lastSeen: 5000 })
+      await store.putPeer({ peerId: PEER_B, seen: 3000 })
+
+      const again = await reopen()
+      assert.deepEqual(await again.getPeer(PEER_A), { peerId: PEER_A, name: 'alice2', addrs: [], firstSeen: 1000, lastSeen: 5000 })
+      assert.deepEqual((await again.peers()).map(p => p.peerId), [PEER_A, PEER_B].sort())
+      assert.deepEqual(await again.getPeer(PEER_B), { peerId: PEER_B, addrs: [], firstSeen: 3000, lastSeen: 3000 })
+    })
+
+    void it('round-trips the identity key', async t => {
+      const { store } = await setup(t)
+      assert.equal(await store.getIdentity(), undefined)
+      const first = privateKeyToProtobuf(await generateKeyPair('Ed25519'))
+      await store.putIdentity(first)
+      assert.deepEqual(await store.getIdentity(), first)
+      const second = privateKeyToProtobuf(await generateKeyPair('Ed25519'))
+      await store.putIdentity(second)
+      assert.deepEqual(await store.getIdentity(), second)
+      await assert.rejects(store.putIdentity(new Uint8Array(0)), TypeError)
+    })
+
+    void it('throws TypeError for bad arguments', async t => {
+      const { store } = await setup(t)
+      await assert.rejects(store.history(''), TypeError)
+      await assert.rejects(store.history('a!b'), TypeError)
+      await assert.rejects(store.has(PEER_A, 'has space'), TypeError)
+      await assert.rejects(store.append({ ...message(PEER_A), id: '' }), TypeError)
+      await assert.rejects(store.append({ ...message(PEER_A), ts: Number.NaN }), TypeError)
+      await assert.rejects(store.append({ ...message(PEER_A), status: 'sent' }), TypeError)
+      // @ts-expect-error not a direction
+      await assert.rejects(store.append({ ...message(PEER_A), direction: 'sideways' }), TypeError)
+      // @ts-expect-error missing text
+      await assert.rejects(store.append({ ...message(PEER_A), text: undefined }), TypeError)
+      // @ts-expect-error addrs must be strings
+      await assert.rejects(store.putPeer({ peerId: PEER_A, addrs: [1] }), TypeError)
+      await assert.rejects(store.putPeer({ peerId: PEER_A, seen: Infinity }), TypeError)
+    })
+
+    void it('rejects every operation with an aborted signal', async t => {
+      const { store } = await setup(t)
+      const signal = AbortSignal.abort()
+      const m = message(PEER_A)
+      await assert.rejects(store.append(m, { signal }), { name: 'AbortError' })
+      assert.equal(await store.has(PEER_A, m.id), false)
+      await assert.rejects(store.has(PEER_A, m.id, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.get(PEER_A, m.id, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.setStatus(PEER_A, m.id, 'sent', { signal }), { name: 'AbortError' })
+      await assert.rejects(store.history(PEER_A, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.getPeer(PEER_A, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.putPeer({ peerId: PEER_A }, { signal }), { name: 'AbortError' })
+      await assert.rejects(store.peers({ signal }), { name: 'AbortError' })
+      await assert.rejects(store.getIdentity({ signal }), { name: 'AbortError' })
+      await assert.rejects(store.putIdentity(new Uint8Array([1]), { signal }), { name: 'AbortError' })
+      await store.close()
+      await assert.rejects(store.open({ signal }), { name: 'AbortError' })
+      assert.equal(store.status, 'closed')
+    })
+
+    void it('finishes queued writes before closing', async t => {
+      const { store, reopen } = await setup(t)
+      const sent = Array.from({ length: 20 }, () => message(PEER_A))
+      const appends = sent.map(async m => store.append(m))
+      await store.close()
+      assert.deepEqual(await Promise.all(appends), sent.map(() => true))
+      const again = await reopen()
+      assert.deepEqual(ids(await again.history(PEER_A)), ids(sent))
+    })
+  })
+}
