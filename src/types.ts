@@ -64,7 +64,7 @@ export interface ChatNodeEvents {
   error: CustomEvent<{ code: string, message: string, id?: string, peer?: string }>
 }
 
-export interface SendOptions extends AbortOptions {}
+export type SendOptions = AbortOptions
 
 export interface HistoryOptions extends AbortOptions {
   /** the last `limit` messages, oldest first; default 50 */

@@ -1,0 +1,78 @@
+/**
+ * The JSON events of `securechat --json`, as a black-box test sees them: one
+ * object per stdout line. Written from the documented schema, not imported
+ * from src/, so the tests check the CLI's output rather than trust it.
+ */
+
+export type PeerStatus = 'discovered' | 'connected' | 'disconnected'
+export type ConnectionKind = 'direct' | 'relayed'
+
+export interface ReadyEvent { type: 'ready', peerId: string, name: string, addrs: string[] }
+export interface PeerEvent { type: 'peer', peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }
+export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number }
+export interface PendingEvent { type: 'pending', id: string, to: string, text: string, ts: number }
+export interface DeliveredEvent { type: 'delivered', id: string, to: string }
+
+export interface HistoryMessage {
+  id: string
+  peer: string
+  direction: 'in' | 'out'
+  from: string
+  name: string
+  text: string
+  ts: number
+  status?: string
+}
+
+export interface HistoryEvent { type: 'history', peer: string, messages: HistoryMessage[] }
+
+export interface PeerInfo {
+  peerId: string
+  name?: string
+  online: boolean
+  connection?: ConnectionKind
+  addrs: string[]
+  firstSeen: number
+  lastSeen: number
+}
+
+export interface PeersEvent { type: 'peers', peers: PeerInfo[] }
+export interface WhoamiEvent { type: 'whoami', peerId: string, name: string, addrs: string[] }
+export interface ErrorEvent { type: 'error', code: string, message: string, id?: string, peer?: string }
+
+export type ChatEvent =
+  | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | DeliveredEvent
+  | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent
+
+export type ChatEventType = ChatEvent['type']
+export type EventOf<K extends ChatEventType> = Extract<ChatEvent, { type: K }>
+
+/** A predicate over events, with a description for timeout messages */
+export interface Matcher<T extends ChatEvent = ChatEvent> {
+  (event: ChatEvent): event is T
+  description?: string
+}
+
+/**
+ * Match events of one type whose fields equal `fields` (shallow, `===`),
+ * e.g. `is('peer', { peerId, status: 'connected' })`.
+ */
+export function is<K extends ChatEventType> (type: K, fields: Partial<Omit<EventOf<K>, 'type'>> = {}): Matcher<EventOf<K>> {
+  const matcher: Matcher<EventOf<K>> = (event: ChatEvent): event is EventOf<K> => {
+    if (event.type !== type) {
+      return false
+    }
+    const record = event as unknown as Record<string, unknown>
+    return Object.entries(fields).every(([key, value]) => record[key] === value)
+  }
+  matcher.description = JSON.stringify({ type, ...fields })
+  return matcher
+}
+
+/** Match events of one type that also pass `test` */
+export function where<K extends ChatEventType> (type: K, description: string, test: (event: EventOf<K>) => boolean): Matcher<EventOf<K>> {
+  const matcher: Matcher<EventOf<K>> = (event: ChatEvent): event is EventOf<K> =>
+    event.type === type && test(event as EventOf<K>)
+  matcher.description = `${type} event: ${description}`
+  return matcher
+}
