@@ -34,13 +34,18 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && rm -rf /tmp/* /root/.npm
 COPY --from=build /app/dist/src/ ./dist/src/
 RUN mkdir -p /data && chown node:node /data
-ENV SECURECHAT_DATA_DIR=/data
+# the relay and its health check both read these; change the port with
+# `docker run -e SECURECHAT_RELAY_PORT=...` and both follow
+ENV SECURECHAT_DATA_DIR=/data \
+    SECURECHAT_RELAY_PORT=4001
 VOLUME /data
 USER node
 EXPOSE 4001/tcp
-# `securechat relay-health` dials the relay on localhost and exits 0 when it
-# answers libp2p identify/ping.
+# `securechat relay-health` dials the relay on localhost, checks it speaks
+# circuit relay v2 (identify) and answers ping; exit 0 healthy, 1 not.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
-  CMD ["node", "/app/dist/src/bin.js", "relay-health", "--port", "4001"]
+  CMD ["node", "/app/dist/src/bin.js", "relay-health"]
 ENTRYPOINT ["tini", "--", "node", "/app/dist/src/bin.js"]
-CMD ["relay", "--port", "4001", "--data-dir", "/data"]
+# add e.g. `--announce /ip4/<public ip>/tcp/4001` after the image name to
+# advertise the host's public address
+CMD ["relay"]

@@ -11,7 +11,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_NICKNAME_BYTES } from '../protocol/constants.ts'
 import { UsageError } from './errors.ts'
 import { canonicalPeerId } from './resolve.ts'
-import { chatHelp } from './help.ts'
+import { chatHelp, relayHealthHelp, relayHelp } from './help.ts'
+import {
+  RELAY_DATA_LIMIT_BYTES, RELAY_DEFAULT_PORT, RELAY_DURATION_LIMIT_MS, RELAY_MAX_CONNECTIONS, RELAY_MAX_CONNECTIONS_PER_IP,
+  RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL_MS
+} from '../relay/constants.ts'
 
 /** What `securechat [chat]` needs to start a node */
 export interface ChatOptions {
@@ -26,12 +30,38 @@ export interface ChatOptions {
   json: boolean
 }
 
+/** What `securechat relay` needs to start a relay */
+export interface RelayOptions {
+  dataDir: string
+  port: number
+  host?: string
+  announce: string[]
+  passphrase?: string
+  json: boolean
+  maxReservations: number
+  /** ms */
+  reservationTtl: number
+  /** ms */
+  durationLimit: number
+  dataLimit: bigint
+  maxConnections: number
+  maxConnectionsPerIp: number
+}
+
+/** What `securechat relay-health` checks */
+export interface RelayHealthOptions {
+  host: string
+  port: number
+  json: boolean
+}
+
 /** The parsed command line: what main() should do */
 export type Invocation =
   | { command: 'help', text: string }
   | { command: 'version' }
   | { command: 'chat', options: ChatOptions }
-  // a later issue adds: | { command: 'relay', options: RelayOptions }
+  | { command: 'relay', options: RelayOptions }
+  | { command: 'relay-health', options: RelayHealthOptions }
 
 /** Where defaults come from; tests pass their own */
 export interface ArgsContext {
@@ -65,6 +95,7 @@ export interface ResolvedContext {
   env: Record<string, string | undefined>
   defaultName: string
   defaultDataDir: string
+  defaultRelayDataDir: string
 }
 
 const COMMON_OPTIONS: OptionTable = {
@@ -82,6 +113,28 @@ export const CHAT_OPTIONS: OptionTable = {
   ...COMMON_OPTIONS
 }
 
+export const RELAY_OPTIONS: OptionTable = {
+  'data-dir': { type: 'string', arg: 'DIR', description: 'where the relay key is kept (its peer id stays the same across restarts)' },
+  port: { type: 'string', arg: 'N', description: `TCP port to listen on (default: $SECURECHAT_RELAY_PORT, else ${RELAY_DEFAULT_PORT})` },
+  host: { type: 'string', arg: 'IP', description: 'IP address to listen on (default: 0.0.0.0)' },
+  announce: { type: 'string', multiple: true, arg: 'MULTIADDR', description: 'address to advertise instead of the listen address (public IP, DNS name); repeatable' },
+  'max-reservations': { type: 'string', arg: 'N', description: `reservations held at once (default: ${RELAY_MAX_RESERVATIONS})` },
+  'reservation-ttl': { type: 'string', arg: 'SECONDS', description: `reservation lifetime before a client refreshes it (default: ${RELAY_RESERVATION_TTL_MS / 1000})` },
+  'duration-limit': { type: 'string', arg: 'SECONDS', description: `longest a relayed connection stays open (default: ${RELAY_DURATION_LIMIT_MS / 1000})` },
+  'data-limit': { type: 'string', arg: 'BYTES', description: `most bytes a relayed connection carries (default: ${RELAY_DATA_LIMIT_BYTES})` },
+  'max-connections': { type: 'string', arg: 'N', description: `connections open at once (default: ${RELAY_MAX_CONNECTIONS})` },
+  'max-connections-per-ip': { type: 'string', arg: 'N', description: `connections open at once from one IP address (default: ${RELAY_MAX_CONNECTIONS_PER_IP})` },
+  json: { type: 'boolean', description: 'machine-readable output: one JSON object per line on stdout' },
+  ...COMMON_OPTIONS
+}
+
+export const RELAY_HEALTH_OPTIONS: OptionTable = {
+  host: { type: 'string', arg: 'IP', description: 'IP address of the relay (default: 127.0.0.1)' },
+  port: { type: 'string', arg: 'N', description: `TCP port of the relay (default: $SECURECHAT_RELAY_PORT, else ${RELAY_DEFAULT_PORT})` },
+  json: { type: 'boolean', description: 'print the result as one JSON object' },
+  ...COMMON_OPTIONS
+}
+
 /** Subcommands by name; the first positional argument picks one */
 const SUBCOMMANDS: Record<string, Subcommand> = {
   chat: {
@@ -89,8 +142,19 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     options: CHAT_OPTIONS,
     build: buildChat,
     help: ctx => chatHelp(ctx, CHAT_OPTIONS, subcommandSummaries())
+  },
+  relay: {
+    summary: 'run a circuit relay v2 server that lets nodes behind NAT reach each other',
+    options: RELAY_OPTIONS,
+    build: buildRelay,
+    help: ctx => relayHelp(ctx, RELAY_OPTIONS)
+  },
+  'relay-health': {
+    summary: 'check that a relay answers (exit 0) or not (exit 1): the container health check',
+    options: RELAY_HEALTH_OPTIONS,
+    build: buildRelayHealth,
+    help: () => relayHealthHelp(RELAY_HEALTH_OPTIONS)
   }
-  // relay: { summary: 'run a circuit relay server', options: RELAY_OPTIONS, build: buildRelay, help: relayHelp }
 }
 
 export const DEFAULT_SUBCOMMAND = 'chat'
@@ -166,6 +230,70 @@ function buildChat (values: ParsedValues, ctx: ResolvedContext): Invocation {
   }
 
   return { command: 'chat', options }
+}
+
+function buildRelay (values: ParsedValues, ctx: ResolvedContext): Invocation {
+  const options: RelayOptions = {
+    dataDir: parseDataDir(stringValue(values['data-dir']) ?? ctx.env.SECURECHAT_DATA_DIR ?? ctx.defaultRelayDataDir),
+    port: parsePort(stringValue(values.port) ?? ctx.env.SECURECHAT_RELAY_PORT ?? String(RELAY_DEFAULT_PORT)),
+    announce: parseAnnounce(stringList(values.announce)),
+    json: values.json === true,
+    maxReservations: parsePositiveInt('--max-reservations', stringValue(values['max-reservations']), RELAY_MAX_RESERVATIONS),
+    reservationTtl: parsePositiveInt('--reservation-ttl', stringValue(values['reservation-ttl']), RELAY_RESERVATION_TTL_MS / 1000) * 1000,
+    durationLimit: parsePositiveInt('--duration-limit', stringValue(values['duration-limit']), RELAY_DURATION_LIMIT_MS / 1000) * 1000,
+    dataLimit: BigInt(parsePositiveInt('--data-limit', stringValue(values['data-limit']), Number(RELAY_DATA_LIMIT_BYTES))),
+    maxConnections: parsePositiveInt('--max-connections', stringValue(values['max-connections']), RELAY_MAX_CONNECTIONS),
+    maxConnectionsPerIp: parsePositiveInt('--max-connections-per-ip', stringValue(values['max-connections-per-ip']), RELAY_MAX_CONNECTIONS_PER_IP)
+  }
+
+  const host = stringValue(values.host)
+
+  if (host != null) {
+    options.host = parseHost(host)
+  }
+
+  const passphrase = ctx.env.SECURECHAT_PASSPHRASE
+
+  if (passphrase != null && passphrase !== '') {
+    options.passphrase = passphrase
+  }
+
+  return { command: 'relay', options }
+}
+
+function buildRelayHealth (values: ParsedValues, ctx: ResolvedContext): Invocation {
+  return {
+    command: 'relay-health',
+    options: {
+      host: parseHost(stringValue(values.host) ?? '127.0.0.1'),
+      port: parsePort(stringValue(values.port) ?? ctx.env.SECURECHAT_RELAY_PORT ?? String(RELAY_DEFAULT_PORT)),
+      json: values.json === true
+    }
+  }
+}
+
+export function parsePositiveInt (flag: string, value: string | undefined, fallback: number): number {
+  if (value == null) {
+    return fallback
+  }
+
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN
+
+  if (!(Number.isSafeInteger(n) && n > 0)) {
+    throw new UsageError(`${flag} must be a positive integer, got '${value}'`)
+  }
+
+  return n
+}
+
+function parseAnnounce (values: readonly string[]): string[] {
+  return values.map(value => {
+    try {
+      return multiaddr(value).toString()
+    } catch (err) {
+      throw new UsageError(`--announce '${value}' is not a valid multiaddr`, { cause: err })
+    }
+  })
 }
 
 export function parseName (name: string, isDefault = false): string {
@@ -252,7 +380,8 @@ function resolveContext (context: ArgsContext): ResolvedContext {
   return {
     env,
     defaultName: defaultName(context, env),
-    defaultDataDir: join(home, '.securechat')
+    defaultDataDir: join(home, '.securechat'),
+    defaultRelayDataDir: join(home, '.securechat-relay')
   }
 }
 

@@ -82,3 +82,53 @@ Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
 cannot start; 2 on a usage error; 130 when interrupted again while stopping.
 `
 }
+
+export function relayHelp (ctx: ResolvedContext, options: OptionTable): string {
+  return `securechat relay: a libp2p circuit relay v2 server for securechat nodes
+
+Nodes behind NAT, or on different networks, reserve a slot on the relay and
+reach each other through it; the relay forwards bytes it cannot read (Noise
+and /securechat/1.0.0 both encrypt end to end). Nodes upgrade to a direct
+connection (DCUtR) where their NATs allow.
+
+Usage:
+  securechat relay [options]
+
+Options:
+${optionRows(options).join('\n')}
+
+  Default data dir: ${ctx.defaultRelayDataDir} (or $SECURECHAT_DATA_DIR).
+
+On start the relay prints its full multiaddrs; give one to every node with
+--relay (or SECURECHAT_RELAYS). It runs until SIGINT or SIGTERM.
+
+Environment:
+${row('SECURECHAT_DATA_DIR', 'data directory when --data-dir is not given')}
+${row('SECURECHAT_RELAY_PORT', 'port when --port is not given (relay-health reads it too)')}
+${row('SECURECHAT_PASSPHRASE', 'passphrase that protects the relay key at rest')}
+${row('DEBUG', "debug logs on stderr, e.g. DEBUG='libp2p:circuit-relay*'")}
+
+Examples:
+  securechat relay --port 4001 --announce /ip4/203.0.113.7/tcp/4001
+  securechat relay --json --duration-limit 3600 --data-limit 67108864
+
+Exit status: 0 after SIGINT or SIGTERM; 1 when the relay cannot start; 2 on a
+usage error.
+`
+}
+
+export function relayHealthHelp (options: OptionTable): string {
+  return `securechat relay-health: check that a securechat relay answers
+
+Dials the relay, runs identify and ping, and checks that it speaks circuit
+relay v2 (hop). The Docker image uses it as its HEALTHCHECK.
+
+Usage:
+  securechat relay-health [options]
+
+Options:
+${optionRows(options).join('\n')}
+
+Exit status: 0 healthy; 1 unhealthy (the reason is printed); 2 on a usage error.
+`
+}

@@ -57,10 +57,12 @@ export async function main (argv: string[], io: Partial<MainIo> = {}): Promise<n
       return EXIT_OK
     case 'chat':
       return chat(invocation.options, full)
-    // Subcommands go here, each in its own module, imported lazily so that
-    // one does not load what another needs, e.g.:
-    // case 'relay':
-    //   return (await import('./commands/relay.ts')).relay(invocation.options, full)
+    // other subcommands live in their own modules, imported lazily so that
+    // one does not load what another needs
+    case 'relay':
+      return (await import('./commands/relay.ts')).relay(invocation.options, full)
+    case 'relay-health':
+      return (await import('./commands/relay-health.ts')).relayHealth(invocation.options, full)
   }
 }
 
