@@ -22,6 +22,7 @@ import { newMessageId, secureChat } from './protocol/chat.ts'
 import { createStore } from './store/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { RelayKeeper } from './relay/keeper.ts'
+import { DeliveryQueue } from './delivery/queue.ts'
 import type { IncomingMessage, SecureChat, SecureChatInit } from './protocol/chat.ts'
 import type { Store } from './store/index.ts'
 import type { ChatMessage, ChatNode, ChatNodeEvents, ConnectionKind, HistoryOptions, PeerView, RelayView, SendOptions } from './types.ts'
@@ -50,6 +51,11 @@ export interface ChatNodeInit {
   mdns?: boolean
   /** protocol tuning, for tests */
   chat?: Omit<SecureChatInit, 'nickname' | 'onMessage' | 'onHandshake' | 'onInboundError'>
+  /** delivery tuning, for tests */
+  delivery?: { retryBase?: number, retryCap?: number, window?: number }
+  /** outbox bounds: messages awaiting delivery per peer and in total */
+  maxOutboxPerPeer?: number
+  maxOutboxTotal?: number
 }
 
 // a type, not an interface: libp2p's ServiceMap needs an index signature
@@ -79,10 +85,11 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   private readonly libp2p: Libp2p<Services>
   private readonly store: Store
   private readonly keeper: RelayKeeper
+  private readonly delivery: DeliveryQueue
   private readonly reserved = new Set<string>()
   private stopping?: Promise<void>
 
-  constructor (libp2p: Libp2p<Services>, store: Store, name: string, relays: Multiaddr[]) {
+  constructor (libp2p: Libp2p<Services>, store: Store, name: string, relays: Multiaddr[], delivery: ChatNodeInit['delivery'] = {}) {
     super()
     this.libp2p = libp2p
     this.store = store
@@ -90,6 +97,29 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.peerId = libp2p.peerId.toString()
     this.keeper = new RelayKeeper(libp2p, relays, libp2p.logger.forComponent('securechat:relay-keeper'), {
       onCheck: () => { this.updateReservations() }
+    })
+    this.delivery = new DeliveryQueue({
+      ...delivery,
+      store,
+      log: libp2p.logger.forComponent('securechat:delivery'),
+      sendBatch: async (peer, messages, options) => {
+        const peerId = peerIdFromString(peer)
+        await this.addCircuitAddrs(peerId)
+        await this.libp2p.services.chat.sendBatch(peerId, messages.map(m => ({ id: m.id, timestamp: m.ts, text: m.text })), options)
+      },
+      onSent: (m) => { this.safeDispatch('sent', { id: m.id, to: m.peer }) },
+      onDelivered: (m) => { this.safeDispatch('delivered', { id: m.id, to: m.peer }) },
+      onFailed: (peer, err, attempt, waiting) => {
+        // tell the user once per failure streak; later attempts are only logged
+        if (attempt === 1) {
+          this.safeDispatch('error', {
+            code: UnreachablePeerError.name,
+            message: `${this.store.outboxSize(peer)} message(s) to ${peer} not delivered yet (${err.name}: ${err.message}); retrying in the background`,
+            peer
+          })
+        }
+        void waiting
+      }
     })
   }
 
@@ -136,7 +166,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     }
 
     await this.store.append(message, options)
-    void this.deliver(peerId, message)
+    this.delivery.kick(message.peer)
     return message
   }
 
@@ -146,27 +176,6 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
     if (circuits.length > 0) {
       await this.libp2p.peerStore.merge(peerId, { multiaddrs: circuits })
-    }
-  }
-
-  private async deliver (peerId: PeerId, message: ChatMessage): Promise<void> {
-    try {
-      await this.addCircuitAddrs(peerId)
-      await this.libp2p.services.chat.send(peerId, { id: message.id, timestamp: message.ts, text: message.text })
-      await this.store.setStatus(message.peer, message.id, 'delivered')
-      this.safeDispatch('delivered', { id: message.id, to: message.peer })
-    } catch (err) {
-      if (this.stopping != null) {
-        return
-      }
-
-      const cause = err as Error
-      this.safeDispatch('error', {
-        code: cause.name === 'Error' ? UnreachablePeerError.name : cause.name,
-        message: `message ${message.id.slice(0, 8)} not delivered: ${cause.message}`,
-        id: message.id,
-        peer: message.peer
-      })
     }
   }
 
@@ -252,6 +261,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       void this.store.putPeer({ peerId: id.toString(), addrs: multiaddrs.map(ma => ma.toString()), seen: Date.now() })
         .then(async (p) => {
           this.safeDispatch('peer', { peerId: p.peerId, name: p.name, status: 'discovered' })
+          this.delivery.kick(p.peerId)
 
           if (this.libp2p.getConnections(id).length === 0 && this.stopping == null) {
             const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
@@ -275,6 +285,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       void this.store.putPeer({ peerId: peer, addrs: [connection.remoteAddr.toString()], seen: Date.now() })
         .then(p => {
           this.safeDispatch('peer', { peerId: peer, name: p.name, status: 'connected', connection: connectionKind(connection) })
+          this.delivery.kick(peer)
         })
         .catch(() => {})
     })
@@ -295,9 +306,10 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   }
 
   /** called once libp2p has started */
-  startRelays (): void {
+  async startServices (): Promise<void> {
     this.libp2p.addEventListener('self:peer:update', () => { this.updateReservations() })
     this.keeper.start()
+    await this.delivery.start()
   }
 
   private updateReservations (): void {
@@ -305,6 +317,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       if (relay.reserved && !this.reserved.has(relay.peerId)) {
         this.reserved.add(relay.peerId)
         this.safeDispatch('relay', { peerId: relay.peerId, addr: relay.addr, status: 'reserved' })
+        // peers behind the same relay may be reachable again
+        void this.delivery.kickAll().catch(() => {})
       } else if (!relay.reserved && this.reserved.has(relay.peerId)) {
         this.reserved.delete(relay.peerId)
         this.safeDispatch('relay', { peerId: relay.peerId, addr: relay.addr, status: 'lost' })
@@ -342,6 +356,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.stopping ??= (async () => {
       try {
         this.keeper.stop()
+        await this.delivery.stop()
         await this.libp2p.stop()
       } finally {
         await this.store.close()
@@ -374,7 +389,7 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
   }
 
   const relays = (init.relays ?? []).map(parseRelayAddr)
-  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase })
+  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase, maxOutboxPerPeer: init.maxOutboxPerPeer, maxOutboxTotal: init.maxOutboxTotal })
   await store.open(options)
 
   try {
@@ -406,10 +421,10 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
       }
     })
 
-    node = new SecureChatNode(libp2p, store, init.name, relays)
+    node = new SecureChatNode(libp2p, store, init.name, relays, init.delivery)
     node.attach()
     await libp2p.start()
-    node.startRelays()
+    await node.startServices()
     return node
   } catch (err) {
     await store.close().catch(() => {})

@@ -57,6 +57,9 @@ export type PeerStatus = 'discovered' | 'connected' | 'disconnected'
 export interface ChatNodeEvents {
   peer: CustomEvent<{ peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }>
   message: CustomEvent<{ id: string, from: string, name: string, text: string, ts: number }>
+  /** an outgoing message's frame went out; its ack is awaited */
+  sent: CustomEvent<{ id: string, to: string }>
+  /** the peer acknowledged (durably stored) an outgoing message: fires once per message */
   delivered: CustomEvent<{ id: string, to: string }>
   /** a reservation on a configured relay was made or lost */
   relay: CustomEvent<{ peerId: string, addr: string, status: 'reserved' | 'lost' }>

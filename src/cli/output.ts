@@ -15,6 +15,7 @@ export interface WhoamiInfo extends SelfInfo { relays: RelayView[] }
 export type PeerEventDetail = ChatNodeEvents['peer']['detail']
 export type MessageEventDetail = ChatNodeEvents['message']['detail']
 export type DeliveredEventDetail = ChatNodeEvents['delivered']['detail']
+export type SentEventDetail = ChatNodeEvents['sent']['detail']
 export type RelayEventDetail = ChatNodeEvents['relay']['detail']
 export type ErrorInfo = ChatNodeEvents['error']['detail']
 
@@ -26,6 +27,7 @@ export interface Output {
   message(event: MessageEventDetail): void
   /** an outgoing message was stored and queued */
   pending(message: ChatMessage): void
+  sent(event: SentEventDetail): void
   delivered(event: DeliveredEventDetail): void
   /** a reservation on a configured relay was made or lost */
   relay(event: RelayEventDetail): void
@@ -79,6 +81,10 @@ export class JsonOutput implements Output {
 
   pending (message: ChatMessage): void {
     this.line({ type: 'pending', id: message.id, to: message.peer, text: message.text, ts: message.ts })
+  }
+
+  sent (event: SentEventDetail): void {
+    this.line({ type: 'sent', id: event.id, to: event.to })
   }
 
   delivered (event: DeliveredEventDetail): void {
@@ -222,6 +228,10 @@ export class TextOutput implements Output {
     this.sink.out(`${this.time(message.ts)} ${this.label(message.from, message.name)} → ${this.label(message.peer)}: ${formatText(message.text)} ${this.style('dim', '…')}`)
   }
 
+  sent (_event: SentEventDetail): void {
+    // on a terminal, the … after a pending message stands until ✓ arrives
+  }
+
   delivered (event: DeliveredEventDetail): void {
     const preview = this.previews.get(event.id)
     this.previews.delete(event.id)
@@ -246,7 +256,7 @@ export class TextOutput implements Output {
 
     for (const m of messages) {
       const mark = m.direction === 'out'
-        ? ` ${m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', '…')}`
+        ? ` ${m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
         : ''
       const who = m.direction === 'in' ? this.style('cyan', this.label(m.from, m.name)) : this.label(m.from, m.name)
       this.sink.out(`${this.time(m.ts, true)} ${who}: ${formatText(m.text)}${mark}`)

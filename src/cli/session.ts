@@ -59,6 +59,7 @@ export async function runSession (init: SessionInit): Promise<number> {
   const unsubscribe = subscribe(node, {
     peer: evt => { directory.onPeer(evt.detail); output.peer(evt.detail) },
     message: evt => { directory.onMessage(evt.detail); output.message(evt.detail) },
+    sent: evt => { output.sent(evt.detail) },
     delivered: evt => { output.delivered(evt.detail) },
     relay: evt => { output.relay(evt.detail) },
     error: evt => { output.error(evt.detail) }
@@ -108,6 +109,7 @@ type Listeners = { [K in keyof ChatNodeEvents]: (evt: ChatNodeEvents[K]) => void
 function subscribe (node: ChatNode, listeners: Listeners): () => void {
   node.addEventListener('peer', listeners.peer)
   node.addEventListener('message', listeners.message)
+  node.addEventListener('sent', listeners.sent)
   node.addEventListener('delivered', listeners.delivered)
   node.addEventListener('relay', listeners.relay)
   node.addEventListener('error', listeners.error)
@@ -115,6 +117,7 @@ function subscribe (node: ChatNode, listeners: Listeners): () => void {
   return () => {
     node.removeEventListener('peer', listeners.peer)
     node.removeEventListener('message', listeners.message)
+    node.removeEventListener('sent', listeners.sent)
     node.removeEventListener('delivered', listeners.delivered)
     node.removeEventListener('relay', listeners.relay)
     node.removeEventListener('error', listeners.error)

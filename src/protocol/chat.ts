@@ -46,6 +46,13 @@ export interface OutgoingMessage {
   text: string
 }
 
+export interface SendBatchOptions extends AbortOptions {
+  /** a message's frame is on the stream */
+  onWritten?: (id: string) => void
+  /** the peer acknowledged a message; awaited before the next one is reported */
+  onAck?: (id: string) => Promise<void> | void
+}
+
 export interface SecureChatInit {
   /** the nickname announced in our Hellos */
   nickname?: string
@@ -84,6 +91,16 @@ function signalWithTimeout (ms: number, signal?: AbortSignal): AbortSignal {
   return combined
 }
 
+/** Resolves with `promise`, or rejects with a TimeoutError when `signal` aborts first */
+async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal, message: string): Promise<T> {
+  signal.throwIfAborted()
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(new TimeoutError(message)) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
+}
+
 function isEndOfStream (err: unknown, stream: Stream): boolean {
   return (err as Error | undefined)?.name === 'UnexpectedEOFError' || stream.remoteWriteStatus !== 'writable'
 }
@@ -115,35 +132,28 @@ class OutboundSession {
     return this.pending.size
   }
 
-  /** Resolves when the peer acks the message */
-  async send (message: OutgoingMessage, options: AbortOptions): Promise<void> {
+  /**
+   * Queues one message behind the ones already queued on this session.
+   * `written` settles when its frame is on the stream, `acked` when the peer
+   * acknowledged it; a failed write ends the session and rejects both.
+   */
+  enqueue (message: OutgoingMessage, options: AbortOptions): { written: Promise<void>, acked: Promise<void> } {
     const acked = Promise.withResolvers<void>()
-    // a late rejection after a timeout must not become an unhandled rejection
+    // a rejection nobody waits for any more (after a timeout) must not surface as unhandled
     acked.promise.catch(() => {})
     this.pending.set(message.id, acked)
     this.touch()
 
-    try {
-      const write = this.writeChain.then(async () => {
-        options.signal?.throwIfAborted()
-        await writeFrame(this.session, encodeEnvelope({ type: 'chat', ...message }), options)
-      })
-      this.writeChain = write.catch(() => {})
-      await write
+    const written = this.writeChain.then(async () => {
+      options.signal?.throwIfAborted()
+      await writeFrame(this.session, encodeEnvelope({ type: 'chat', ...message }), options)
+    })
+    written.catch((err: Error) => { this.abort(err) })
+    this.writeChain = written.catch(() => {})
 
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => { reject(new TimeoutError('no ack from peer in time')) }
-        options.signal?.addEventListener('abort', onAbort, { once: true })
-        acked.promise.then(resolve, reject).finally(() => {
-          options.signal?.removeEventListener('abort', onAbort)
-        })
-      })
-    } catch (err) {
-      // the session can no longer be trusted to deliver: end it, the next send opens a new one
-      this.abort(err as Error)
-      throw err
-    } finally {
-      this.pending.delete(message.id)
+    return {
+      written,
+      acked: acked.promise.finally(() => { this.pending.delete(message.id) })
     }
   }
 
@@ -285,9 +295,41 @@ export class SecureChat implements Startable {
    * it). Opens or reuses the session stream to that peer.
    */
   async send (peer: PeerId, message: OutgoingMessage, options: AbortOptions = {}): Promise<void> {
-    const signal = signalWithTimeout(this.sendTimeout, options.signal)
-    const session = await this.getSession(peer, { signal })
-    await session.send(message, { signal })
+    await this.sendBatch(peer, [message], options)
+  }
+
+  /**
+   * Send messages in this order on one session and resolve when the peer has
+   * acknowledged them all. `onWritten` and `onAck` are called per message, in
+   * order. At the first failure (no session, a write fails, no ack within
+   * `sendTimeout` of the previous progress) the session is ended and the
+   * batch rejects: no later message of the batch goes out on another
+   * session, so the receiver never sees them out of order.
+   */
+  async sendBatch (peer: PeerId, messages: OutgoingMessage[], options: SendBatchOptions = {}): Promise<void> {
+    if (messages.length === 0) {
+      return
+    }
+
+    const session = await this.getSession(peer, { signal: signalWithTimeout(this.sendTimeout, options.signal) })
+    const queued = messages.map(m => ({ message: m, ...session.enqueue(m, { signal: options.signal }) }))
+
+    for (const q of queued) {
+      // let none of the rejections of this batch go unhandled once we stop waiting
+      q.written.catch(() => {})
+    }
+
+    try {
+      for (const { message, written, acked } of queued) {
+        await raceSignal(written, signalWithTimeout(this.sendTimeout, options.signal), 'frame not written in time')
+        options.onWritten?.(message.id)
+        await raceSignal(acked, signalWithTimeout(this.sendTimeout, options.signal), 'no ack from peer in time')
+        await options.onAck?.(message.id)
+      }
+    } catch (err) {
+      session.abort(err as Error)
+      throw err
+    }
   }
 
   private async getSession (peer: PeerId, options: AbortOptions): Promise<OutboundSession> {

@@ -79,13 +79,31 @@ class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements Rela
   readonly peerId: string
   private stopping?: Promise<void>
 
+  /** peers whose reservation we have reported, so each new one is reported once */
+  private readonly reported = new Set<string>()
+
   constructor (private readonly libp2p: Libp2p<RelayServices>, private readonly store: Store) {
     super()
     this.peerId = libp2p.peerId.toString()
-    libp2p.services.relay.addEventListener('relay:reservation', (evt) => {
-      const peer = multiaddrPeer(evt.detail.addr)
-      this.safeDispatchEvent('reservation', { detail: { peerId: peer ?? 'unknown', expiry: evt.detail.expiry.getTime() } })
-    })
+    // The relay server declares a 'relay:reservation' event but (4.2.x) never
+    // dispatches it. It does tag every peer it grants a reservation in the
+    // peer store, which fires 'peer:update': look at its reservations then.
+    libp2p.addEventListener('peer:update', (evt) => { this.checkReservation(evt.detail.peer.id.toString()) })
+    libp2p.addEventListener('peer:disconnect', (evt) => { this.checkReservation(evt.detail.toString()) })
+  }
+
+  private checkReservation (peer: string): void {
+    const reservation = [...this.libp2p.services.relay.reservations.entries()].find(([id]) => id.toString() === peer)?.[1]
+
+    if (reservation == null) {
+      this.reported.delete(peer)
+      return
+    }
+
+    if (!this.reported.has(peer)) {
+      this.reported.add(peer)
+      this.safeDispatchEvent('reservation', { detail: { peerId: peer, expiry: reservation.expiry.getTime() } })
+    }
   }
 
   addrs (): string[] {
@@ -106,10 +124,6 @@ class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements Rela
     })()
     return this.stopping
   }
-}
-
-function multiaddrPeer (ma: Multiaddr): string | undefined {
-  return ma.getComponents().findLast(c => c.name === 'p2p')?.value
 }
 
 export async function createRelayNode (init: RelayInit, options: AbortOptions = {}): Promise<RelayNode> {

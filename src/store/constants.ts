@@ -19,6 +19,11 @@ export const SUBLEVEL_PEERS = 'peers'
 export const SUBLEVEL_HISTORY = 'history'
 export const SUBLEVEL_INDEX = 'index'
 export const SUBLEVEL_META = 'meta'
+export const SUBLEVEL_OUTBOX = 'outbox'
+
+/** Outgoing messages not yet acknowledged, per peer and in total, before append refuses more */
+export const DEFAULT_MAX_OUTBOX_PER_PEER = 10_000
+export const DEFAULT_MAX_OUTBOX_TOTAL = 50_000
 
 /** Keys inside the `identity` and `meta` sublevels */
 export const IDENTITY_KEY = 'self'

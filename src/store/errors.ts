@@ -51,3 +51,13 @@ export class WrongPassphraseError extends Error {
     super(message, options)
   }
 }
+
+/** The outbox (messages not yet acknowledged) is full for that peer or in total; nothing was written */
+export class OutboxFullError extends Error {
+  static override name = 'OutboxFullError'
+  override name = 'OutboxFullError'
+
+  constructor (message = 'outbox is full', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -24,7 +24,7 @@ import type { CorruptRecordError } from './errors.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 
-export { StoreNotOpenError, CorruptRecordError, CorruptKeyFileError, WrongPassphraseError } from './errors.ts'
+export { StoreNotOpenError, CorruptRecordError, CorruptKeyFileError, WrongPassphraseError, OutboxFullError } from './errors.ts'
 
 export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed'
 
@@ -60,6 +60,14 @@ export interface StoreInit {
   logger?: ComponentLogger
   /** clock for local append times, default `Date.now` (tests inject one) */
   now?: () => number
+  /** outgoing messages awaiting an ack, per peer (default 10,000) and in total (default 50,000) */
+  maxOutboxPerPeer?: number
+  maxOutboxTotal?: number
+}
+
+export interface SetStatusOptions extends AbortOptions {
+  /** fsync before resolving; default true. `sent` is advisory and may skip it */
+  sync?: boolean
 }
 
 export interface Store {
@@ -76,17 +84,27 @@ export interface Store {
   /**
    * Appends to the conversation with `message.peer`, durably (one synced
    * batch). Returns false and writes nothing if that peer's message id is
-   * already stored.
+   * already stored. An outgoing message that is not yet `delivered` also
+   * enters the outbox, in the same batch; throws OutboxFullError (writing
+   * nothing) when the outbox bound for that peer or in total is reached.
    */
   append(message: ChatMessage, options?: AbortOptions): Promise<boolean>
   has(peer: string, id: string, options?: AbortOptions): Promise<boolean>
   /** Throws CorruptRecordError if the record is corrupt */
   get(peer: string, id: string, options?: AbortOptions): Promise<ChatMessage | undefined>
   /**
-   * Moves an outgoing message's status forward (pending < sent < delivered).
-   * Going back, an unknown message or an incoming message is a no-op.
+   * Moves an outgoing message's status forward (pending < sent < delivered);
+   * `delivered` also removes it from the outbox, in the same batch. Going
+   * back, an unknown message or an incoming message is a no-op. Resolves
+   * true when the status changed.
    */
-  setStatus(peer: string, id: string, status: MessageStatus, options?: AbortOptions): Promise<void>
+  setStatus(peer: string, id: string, status: MessageStatus, options?: SetStatusOptions): Promise<boolean>
+  /** The first `limit` (default 50) outgoing messages to `peer` not yet delivered, oldest first */
+  pending(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
+  /** Peers with messages in the outbox */
+  pendingPeers(options?: AbortOptions): Promise<string[]>
+  /** Messages in the outbox for `peer`, or in total */
+  outboxSize(peer?: string): number
   /** The last `limit` (default 50) messages with `peer`, oldest first; corrupt records are skipped and reported */
   history(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
 

@@ -6,6 +6,7 @@
  *   peers     <peerId>                 -> sealed JSON StoredPeer
  *   history   <peer>!<time>!<seq>!<id> -> sealed JSON ChatMessage
  *   index     <peer>!<id>              -> sealed history key (dedup, lookups)
+ *   outbox    <history key>            -> sealed empty value: outgoing, not yet delivered
  *   meta      'clock'                  -> sealed last (time, seq)
  *             'keycheck'               -> sealed constant: proves the key file matches
  *
@@ -21,9 +22,10 @@ import { Level } from 'level'
 import { openValue, sealValue } from './at-rest.ts'
 import {
   DATA_DIR_MODE, DATA_KEY_LENGTH, DB_DIR_NAME, DEFAULT_HISTORY_LIMIT, IDENTITY_KEY, KEY_FILE_NAME, META_CLOCK_KEY,
-  META_KEY_CHECK, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_PEERS
+  META_KEY_CHECK, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_PEERS, SUBLEVEL_OUTBOX,
+  DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL
 } from './constants.ts'
-import { CorruptKeyFileError, CorruptRecordError, StoreNotOpenError } from './errors.ts'
+import { CorruptKeyFileError, CorruptRecordError, OutboxFullError, StoreNotOpenError } from './errors.ts'
 import { decodeKeyFile, encodeKeyFile, readKeyFile, writeKeyFile } from './keyfile.ts'
 import {
   assertKeyPart, compareClocks, decodeHistoryKey, encodeHistoryKey, encodeIndexKey, historyRange, nextClock, ZERO_CLOCK
@@ -33,12 +35,15 @@ import {
   decodeClock, decodeMessage, decodePeer, decodeText, encodeClock, encodeMessage, encodePeer, encodeText,
   isMessageStatus, messageProblem, peerUpdateProblem, pickMessage, statusRank
 } from './records.ts'
-import type { PeerUpdate, Store, StoreInit, StoreStatus, StoredPeer } from './index.ts'
+import type { PeerUpdate, SetStatusOptions, Store, StoreInit, StoreStatus, StoredPeer } from './index.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
 /** Plaintext of the meta/keycheck record */
 const KEY_CHECK = 'securechat-store-v1'
+
+/** The value of an outbox record: nothing but its authenticated key */
+const OUTBOX_MARK = new Uint8Array(0)
 
 type Db = Level<string, Uint8Array>
 
@@ -55,6 +60,7 @@ interface Handles {
   history: Sublevel
   index: Sublevel
   meta: Sublevel
+  outbox: Sublevel
   dataKey: KeyObject
 }
 
@@ -76,6 +82,11 @@ export class LevelStore implements Store {
   readonly #onCorrupt: ((err: CorruptRecordError) => void) | undefined
   readonly #log: Logger
   readonly #now: () => number
+  readonly #maxOutboxPerPeer: number
+  readonly #maxOutboxTotal: number
+  /** outbox entries per peer, kept in step with the outbox sublevel */
+  readonly #outboxCounts = new Map<string, number>()
+  #outboxTotal = 0
 
   #status: StoreStatus = 'closed'
   #handles: Handles | undefined
@@ -97,6 +108,8 @@ export class LevelStore implements Store {
     this.#onCorrupt = init.onCorrupt
     this.#log = init.logger?.forComponent('securechat:store') ?? silentLogger
     this.#now = init.now ?? (() => Date.now())
+    this.#maxOutboxPerPeer = init.maxOutboxPerPeer ?? DEFAULT_MAX_OUTBOX_PER_PEER
+    this.#maxOutboxTotal = init.maxOutboxTotal ?? DEFAULT_MAX_OUTBOX_TOTAL
   }
 
   get status (): StoreStatus {
@@ -137,9 +150,11 @@ export class LevelStore implements Store {
         history: openSublevel(db, SUBLEVEL_HISTORY),
         index: openSublevel(db, SUBLEVEL_INDEX),
         meta,
+        outbox: openSublevel(db, SUBLEVEL_OUTBOX),
         dataKey
       }
       this.#clock = await this.#loadClock(handles)
+      await this.#countOutbox(handles)
       this.#handles = handles
       this.#status = 'open'
       this.#log('opened %s', this.#dataDir)
@@ -213,6 +228,33 @@ export class LevelStore implements Store {
     return clock
   }
 
+  /** Rebuilds the in-memory outbox counters from the outbox keys */
+  async #countOutbox (handles: Handles): Promise<void> {
+    this.#outboxCounts.clear()
+    this.#outboxTotal = 0
+    for await (const key of handles.outbox.keys()) {
+      const decoded = decodeHistoryKey(key)
+      if (decoded !== undefined) {
+        this.#outboxCounts.set(decoded.peer, (this.#outboxCounts.get(decoded.peer) ?? 0) + 1)
+        this.#outboxTotal++
+      }
+    }
+  }
+
+  #countOutboxChange (peer: string, delta: 1 | -1): void {
+    const count = (this.#outboxCounts.get(peer) ?? 0) + delta
+    if (count <= 0) {
+      this.#outboxCounts.delete(peer)
+    } else {
+      this.#outboxCounts.set(peer, count)
+    }
+    this.#outboxTotal += delta
+  }
+
+  outboxSize (peer?: string): number {
+    return peer === undefined ? this.#outboxTotal : (this.#outboxCounts.get(peer) ?? 0)
+  }
+
   async close (): Promise<void> {
     if (this.#opening !== undefined) {
       await this.#opening.catch(() => {})
@@ -274,14 +316,25 @@ export class LevelStore implements Store {
       if (await handles.index.has(indexKey)) {
         return false
       }
+      const queued = record.direction === 'out' && record.status !== 'delivered'
+      if (queued && this.outboxSize(record.peer) >= this.#maxOutboxPerPeer) {
+        throw new OutboxFullError(`outbox for this peer is full (${this.#maxOutboxPerPeer} messages awaiting delivery)`)
+      }
+      if (queued && this.#outboxTotal >= this.#maxOutboxTotal) {
+        throw new OutboxFullError(`outbox is full (${this.#maxOutboxTotal} messages awaiting delivery)`)
+      }
       const clock = nextClock(this.#clock, this.#now())
       const historyKey = encodeHistoryKey({ peer: record.peer, id: record.id, ...clock })
       await handles.db.batch([
         { type: 'put', sublevel: handles.history, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_HISTORY, historyKey, encodeMessage(record)) },
         { type: 'put', sublevel: handles.index, key: indexKey, value: sealValue(handles.dataKey, SUBLEVEL_INDEX, indexKey, encodeText(historyKey)) },
-        { type: 'put', sublevel: handles.meta, key: META_CLOCK_KEY, value: sealValue(handles.dataKey, SUBLEVEL_META, META_CLOCK_KEY, encodeClock(clock)) }
+        { type: 'put', sublevel: handles.meta, key: META_CLOCK_KEY, value: sealValue(handles.dataKey, SUBLEVEL_META, META_CLOCK_KEY, encodeClock(clock)) },
+        ...(queued ? [{ type: 'put' as const, sublevel: handles.outbox, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_OUTBOX, historyKey, OUTBOX_MARK) }] : [])
       ], { sync: true })
       this.#clock = clock
+      if (queued) {
+        this.#countOutboxChange(record.peer, 1)
+      }
       return true
     })
   }
@@ -299,24 +352,69 @@ export class LevelStore implements Store {
     return found?.message
   }
 
-  async setStatus (peer: string, id: string, status: MessageStatus, options: AbortOptions = {}): Promise<void> {
+  async setStatus (peer: string, id: string, status: MessageStatus, options: SetStatusOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted()
     const indexKey = encodeIndexKey(peer, id)
     if (!isMessageStatus(status)) {
       throw new TypeError('status must be pending, sent or delivered')
     }
-    await this.#exclusive(options, async handles => {
+    return this.#exclusive(options, async handles => {
       const found = await this.#lookup(handles, peer, id, indexKey)
       if (found === undefined || found.message.direction !== 'out') {
         this.#log.trace('setStatus: no outgoing message %s to %s', id, peer)
-        return
+        return false
       }
       if (statusRank(status) <= statusRank(found.message.status)) {
-        return
+        return false
       }
       const updated: ChatMessage = { ...found.message, status }
-      await putSynced(handles, handles.history, found.historyKey, sealValue(handles.dataKey, SUBLEVEL_HISTORY, found.historyKey, encodeMessage(updated)))
+      const leavesOutbox = status === 'delivered' && (await handles.outbox.get(found.historyKey)) !== undefined
+      await handles.db.batch([
+        { type: 'put', sublevel: handles.history, key: found.historyKey, value: sealValue(handles.dataKey, SUBLEVEL_HISTORY, found.historyKey, encodeMessage(updated)) },
+        ...(leavesOutbox ? [{ type: 'del' as const, sublevel: handles.outbox, key: found.historyKey }] : [])
+      ], { sync: options.sync ?? true })
+      if (leavesOutbox) {
+        this.#countOutboxChange(peer, -1)
+      }
+      return true
     })
+  }
+
+  async pending (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
+    options.signal?.throwIfAborted()
+    const limit = options.limit ?? DEFAULT_HISTORY_LIMIT
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new TypeError('limit must be a non-negative integer')
+    }
+    const handles = this.#handlesOrThrow()
+    const messages: ChatMessage[] = []
+    if (limit === 0) {
+      return messages
+    }
+    for await (const [key, mark] of handles.outbox.iterator({ ...historyRange(peer), signal: options.signal })) {
+      try {
+        openValue(handles.dataKey, SUBLEVEL_OUTBOX, key, mark)
+        const sealed: Uint8Array | undefined = await handles.history.get(key)
+        if (sealed === undefined) {
+          throw new Error('outbox entry without its history record')
+        }
+        messages.push(this.#decodeHistoryRecord(handles, key, sealed))
+      } catch (err) {
+        // an entry that cannot be read cannot be sent: report it and go on with the rest
+        this.#reportCorrupt(this.#asCorrupt(err, SUBLEVEL_OUTBOX, key))
+        continue
+      }
+      if (messages.length >= limit) {
+        break
+      }
+    }
+    return messages
+  }
+
+  async pendingPeers (options: AbortOptions = {}): Promise<string[]> {
+    options.signal?.throwIfAborted()
+    this.#handlesOrThrow()
+    return [...this.#outboxCounts.keys()]
   }
 
   async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {

@@ -37,7 +37,7 @@ void describe('main', () => {
   })
 
   void it('usage errors go to stderr with a hint, exit 2', async () => {
-    for (const argv of [['--bogus'], ['relay'], ['--port', '99999'], ['--name', ''], ['--help', '--bogus']]) {
+    for (const argv of [['--bogus'], ['nosuchcommand'], ['relay', '--port', '99999'], ['relay-health', '--host', 'nothost'], ['relay', '--data-limit', '0'], ['--port', '99999'], ['--name', ''], ['--help', '--bogus']]) {
       const { code, stdout, stderr } = await run(argv)
       assert.equal(code, 2, argv.join(' '))
       assert.equal(stdout, '')

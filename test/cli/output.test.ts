@@ -45,14 +45,16 @@ void describe('TextOutput', () => {
     output.history(BOB, [
       { ...outgoing, ts: yesterday, status: 'delivered' },
       { id: 'b'.repeat(32), peer: BOB, direction: 'in', from: BOB, name: 'bob', text: 'yo', ts: NOW },
-      { ...outgoing, text: 'still there?', status: 'sent' }
+      { ...outgoing, text: 'still there?', status: 'sent' },
+      { ...outgoing, text: 'hello?', status: 'pending' }
     ])
     output.history(ME, [])
     assert.deepEqual(sink.lines, [
-      'last 3 messages with bob (12D3KooW…WHxgB2):',
+      'last 4 messages with bob (12D3KooW…WHxgB2):',
       '[2024-05-16 14:05] alice: hi bob ✓',
       '[14:05] bob: yo',
-      '[14:05] alice: still there? …',
+      '[14:05] alice: still there? →',
+      '[14:05] alice: hello? …',
       'no messages with 12D3KooW…LvKXtf'
     ])
   })

@@ -12,6 +12,7 @@ export interface PeerEvent { type: 'peer', peerId: string, name?: string, status
 export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number }
 export interface PendingEvent { type: 'pending', id: string, to: string, text: string, ts: number }
 export interface DeliveredEvent { type: 'delivered', id: string, to: string }
+export interface SentEvent { type: 'sent', id: string, to: string }
 
 export interface HistoryMessage {
   id: string
@@ -37,12 +38,19 @@ export interface PeerInfo {
 }
 
 export interface PeersEvent { type: 'peers', peers: PeerInfo[] }
-export interface WhoamiEvent { type: 'whoami', peerId: string, name: string, addrs: string[] }
+export interface RelayInfo { addr: string, peerId: string, connected: boolean, reserved: boolean }
+export interface WhoamiEvent { type: 'whoami', peerId: string, name: string, addrs: string[], relays?: RelayInfo[] }
 export interface ErrorEvent { type: 'error', code: string, message: string, id?: string, peer?: string }
+export interface RelayEvent { type: 'relay', peerId: string, addr: string, status: 'reserved' | 'lost' }
+
+/** `securechat relay --json` prints `ready` (without a name), then these */
+export interface ReservationEvent { type: 'reservation', peerId: string, expiry: number }
+export interface StoppedEvent { type: 'stopped' }
 
 export type ChatEvent =
-  | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | DeliveredEvent
-  | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent
+  | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | DeliveredEvent | SentEvent
+  | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent
+  | ReservationEvent | StoppedEvent
 
 export type ChatEventType = ChatEvent['type']
 export type EventOf<K extends ChatEventType> = Extract<ChatEvent, { type: K }>

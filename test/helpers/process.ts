@@ -37,6 +37,12 @@ export interface ChatProcessOptions {
   script?: string
   /** more command line arguments */
   args?: string[]
+  /**
+   * Everything after node's own flags, replacing the script, `--json`,
+   * `--name`, `--data-dir`, `--host` and `args`: e.g. `[BIN, 'relay', '--json', ...]`
+   * for a relay, or another JSON-lines program
+   */
+  argv?: string[]
   /** added to the inherited environment */
   env?: Record<string, string>
   /** kill the child (and check its output) in an after hook of this test */
@@ -89,7 +95,7 @@ export class ChatProcess {
   constructor (options: ChatProcessOptions) {
     this.name = options.name
     this.dataDir = options.dataDir
-    const args = [
+    const args = options.argv != null ? [...NODE_FLAGS, ...options.argv] : [
       ...NODE_FLAGS, options.script ?? BIN, '--json',
       '--name', options.name,
       '--data-dir', options.dataDir,

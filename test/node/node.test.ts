@@ -46,6 +46,73 @@ function next<K extends keyof ChatNodeEvents> (node: ChatNode, type: K, match: (
   })
 }
 
+describe('reliable delivery on loopback', () => {
+  it('delivers to a peer that comes online later: all, once, in order', async () => {
+    const bobDir = await tempDir()
+    let bob = await start({ name: 'bob', dataDir: bobDir })
+    const bobId = bob.peerId
+    const bobAddr = bob.addrs()[0] ?? ''
+    const bobPort = Number(bobAddr.split('/tcp/')[1]?.split('/')[0])
+    await bob.stop()
+
+    const alice = await start({ name: 'alice', delivery: { retryBase: 100, retryCap: 500 } })
+    const sent: string[] = []
+    for (let i = 0; i < 100; i++) {
+      sent.push((await alice.send(bobId, `offline ${i}`)).id)
+    }
+    const delivered = new Set<string>()
+    let duplicates = 0
+    alice.addEventListener('delivered', (evt) => {
+      if (delivered.has(evt.detail.id)) duplicates++
+      delivered.add(evt.detail.id)
+    })
+
+    // alice keeps retrying with backoff; bob comes back on the same port
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    bob = await start({ name: 'bob', dataDir: bobDir, port: bobPort })
+    const shown: string[] = []
+    bob.addEventListener('message', (evt) => { shown.push(evt.detail.id) })
+    await alice.connect(bob.addrs()[0] ?? '')
+    const deadline = Date.now() + 30_000
+    while (delivered.size < 100 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+
+    assert.equal(delivered.size, 100)
+    assert.equal(duplicates, 0)
+    assert.deepEqual(shown, sent, 'bob showed each message once, in order')
+    const history = await bob.history(alice.peerId, { limit: 1000 })
+    assert.deepEqual(history.map(h => h.id), sent)
+    assert.ok((await alice.history(bobId, { limit: 1000 })).every(h => h.status === 'delivered'))
+  })
+
+  it('resumes its outbox after a restart of the sender', async () => {
+    const aliceDir = await tempDir()
+    const bob = await start({ name: 'bob' })
+    let alice = await start({ name: 'alice', dataDir: aliceDir })
+    // queue while bob is unknown: nothing can be delivered
+    const ghost = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
+    await alice.send(ghost, 'never')
+    const queued = [await alice.send(bob.peerId, 'one'), await alice.send(bob.peerId, 'two')]
+    await alice.stop()
+
+    alice = await start({ name: 'alice', dataDir: aliceDir })
+    const got: string[] = []
+    bob.addEventListener('message', (evt) => { got.push(evt.detail.text) })
+    const bothDelivered = Promise.all(queued.map(async m => next(alice, 'delivered', d => d.id === m.id, 30_000)))
+    await alice.connect(bob.addrs()[0] ?? '')
+    await bothDelivered
+    assert.deepEqual(got, ['one', 'two'])
+    assert.equal((await alice.history(ghost))[0]?.status, 'pending')
+  })
+
+  it('tells the user when the outbox is full and drops nothing already queued', async () => {
+    const alice = await start({ name: 'alice', maxOutboxPerPeer: 3 })
+    const ghost = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
+    for (const text of ['a', 'b', 'c']) await alice.send(ghost, text)
+    await assert.rejects(alice.send(ghost, 'd'), { name: 'OutboxFullError' })
+    assert.deepEqual((await alice.history(ghost)).map(h => h.text), ['a', 'b', 'c'])
+  })
+})
+
 describe('two nodes on loopback', () => {
   it('chat both ways, with delivery acks, history and nicknames', async () => {
     const alice = await start({ name: 'alice' })
@@ -109,8 +176,10 @@ describe('two nodes on loopback', () => {
     const failed = next(alice, 'error')
     const m = await alice.send(bob.peerId, 'are you there?')
     const err = await failed
-    assert.equal(err.id, m.id)
-    assert.equal((await alice.history(bob.peerId))[0]?.status, 'pending')
+    assert.equal(err.peer, bob.peerId)
+    assert.equal(err.code, 'UnreachablePeerError')
+    const history = await alice.history(bob.peerId)
+    assert.deepEqual(history.map(h => [h.id, h.status]), [[m.id, 'pending']])
     await assert.doesNotReject(alice.peers())
   })
 })

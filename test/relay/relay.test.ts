@@ -88,12 +88,16 @@ describe('relay', () => {
     const relayAddr = r.addrs()[0] ?? ''
     const port = Number(relayAddr.split('/tcp/')[1]?.split('/')[0])
 
+    const reservations: string[] = []
+    r.addEventListener('reservation', (evt) => { reservations.push(evt.detail.peerId) })
     const alice = await node('alice', [relayAddr])
     const bob = await node('bob', [relayAddr])
     await next(alice, 'relay', d => d.status === 'reserved' && d.peerId === r.peerId)
     await until('reservations', () => alice.relays()[0]?.reserved === true && bob.relays()[0]?.reserved === true)
     assert.equal(r.reservationCount(), 2)
     assert.ok(bob.addrs().some(a => a.includes('/p2p-circuit/p2p/' + bob.peerId)))
+    await until('relay reported both reservations', () => reservations.length === 2)
+    assert.deepEqual(reservations.sort(), [alice.peerId, bob.peerId].sort())
 
     // alice knows only bob's peer id
     const got = next(bob, 'message')

@@ -16,6 +16,8 @@ import type { TestContext } from 'node:test'
 export interface StoreFactoryInit {
   dataDir: string
   now?: () => number
+  maxOutboxPerPeer?: number
+  maxOutboxTotal?: number
 }
 
 export type StoreFactory = (init: StoreFactoryInit) => Store
@@ -233,6 +235,60 @@ export function storeConformance (name: string, factory: StoreFactory): void {
       const again = await reopen()
       assert.equal((await again.get(PEER_A, out.id))?.status, 'delivered')
       assert.deepEqual(ids(await again.history(PEER_A)), [out.id, incoming.id, other.id])
+    })
+
+    void it('keeps undelivered outgoing messages in the outbox, in order, across restarts', async t => {
+      const { store, reopen } = await setup(t)
+      const outA = [0, 1, 2, 3].map(i => message(PEER_A, { direction: 'out', status: 'pending', text: `a${i}` }))
+      const outB = message(PEER_B, { direction: 'out', status: 'pending' })
+      await store.append(outA[0] as ChatMessage)
+      await store.append(message(PEER_A))
+      for (const m of outA.slice(1)) await store.append(m)
+      await store.append(outB)
+      await store.append(message(PEER_A, { direction: 'out', status: 'delivered' }))
+
+      assert.deepEqual(ids(await store.pending(PEER_A)), ids(outA))
+      assert.deepEqual(ids(await store.pending(PEER_A, { limit: 2 })), ids(outA.slice(0, 2)))
+      assert.deepEqual((await store.pendingPeers()).sort(), [PEER_A, PEER_B].sort())
+      assert.equal(store.outboxSize(PEER_A), 4)
+      assert.equal(store.outboxSize(), 5)
+
+      // sent keeps it queued; delivered takes it out, once
+      assert.equal(await store.setStatus(PEER_A, outA[0]?.id ?? '', 'sent', { sync: false }), true)
+      assert.deepEqual(ids(await store.pending(PEER_A)), ids(outA))
+      assert.equal(await store.setStatus(PEER_A, outA[1]?.id ?? '', 'delivered'), true)
+      assert.equal(await store.setStatus(PEER_A, outA[1]?.id ?? '', 'delivered'), false)
+      assert.deepEqual(ids(await store.pending(PEER_A)), ids([outA[0], outA[2], outA[3]] as ChatMessage[]))
+      assert.equal(store.outboxSize(PEER_A), 3)
+
+      const again = await reopen()
+      assert.deepEqual(ids(await again.pending(PEER_A)), ids([outA[0], outA[2], outA[3]] as ChatMessage[]))
+      assert.equal((await again.pending(PEER_A))[0]?.status, 'sent')
+      assert.equal(again.outboxSize(), 4)
+      for (const m of [outA[0], outA[2], outA[3], outB] as ChatMessage[]) await again.setStatus(m.peer, m.id, 'delivered')
+      assert.deepEqual(await again.pending(PEER_A), [])
+      assert.deepEqual(await again.pendingPeers(), [])
+      assert.equal(again.outboxSize(), 0)
+    })
+
+    void it('refuses new outgoing messages when the outbox is full, and drops nothing', async t => {
+      const fx = await fixture(t)
+      const store = fx.track(factory({ dataDir: fx.dataDir, maxOutboxPerPeer: 3, maxOutboxTotal: 4 }))
+      await store.open()
+      const queued = [0, 1, 2].map(() => message(PEER_A, { direction: 'out', status: 'pending' }))
+      for (const m of queued) assert.equal(await store.append(m), true)
+      const refused = message(PEER_A, { direction: 'out', status: 'pending' })
+      await assert.rejects(store.append(refused), { name: 'OutboxFullError' })
+      assert.equal(await store.has(PEER_A, refused.id), false)
+      // incoming messages are not limited by the outbox
+      assert.equal(await store.append(message(PEER_A)), true)
+      // the total bound
+      assert.equal(await store.append(message(PEER_B, { direction: 'out', status: 'pending' })), true)
+      await assert.rejects(store.append(message(PEER_B, { direction: 'out', status: 'pending' })), { name: 'OutboxFullError' })
+      assert.deepEqual(ids(await store.pending(PEER_A)), ids(queued))
+      // delivery frees a slot
+      await store.setStatus(PEER_A, queued[0]?.id ?? '', 'delivered')
+      assert.equal(await store.append(refused), true)
     })
 
     void it('upserts peers: firstSeen kept, lastSeen the max, name and addrs replaced when given', async t => {

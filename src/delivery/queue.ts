@@ -1,0 +1,202 @@
+/**
+ * The delivery queue: drains each peer's outbox (the store's undelivered
+ * outgoing messages) in order, one batch at a time per peer, and retries
+ * with backoff until every message is acknowledged.
+ *
+ * Guarantees, together with the store and the protocol:
+ * - nothing is lost: a message is in the outbox (synced) before anything is
+ *   sent and leaves it only when the peer acked it after its own synced write;
+ * - nothing is shown twice: retries reuse the message id and the receiver
+ *   deduplicates by (peer, id), across its restarts;
+ * - order: a batch goes out on one session in outbox order and a failed batch
+ *   is retried from its first unacknowledged message, so the receiver stores
+ *   (and shows) messages in the sender's order.
+ */
+import { Backoff } from '../relay/backoff.ts'
+import type { ChatMessage } from '../types.ts'
+import type { Logger } from '@libp2p/interface'
+
+/** Messages sent per batch (and so at most in flight per peer) */
+export const DELIVERY_WINDOW = 32
+export const RETRY_BASE_MS = 1_000
+export const RETRY_CAP_MS = 60_000
+
+export interface DeliveryStore {
+  pending(peer: string, options?: { limit?: number, signal?: AbortSignal }): Promise<ChatMessage[]>
+  pendingPeers(options?: { signal?: AbortSignal }): Promise<string[]>
+  setStatus(peer: string, id: string, status: 'sent' | 'delivered', options?: { sync?: boolean }): Promise<boolean>
+}
+
+export interface SendBatch {
+  (peer: string, messages: ChatMessage[], options: {
+    signal: AbortSignal
+    onWritten: (id: string) => void
+    onAck: (id: string) => Promise<void>
+  }): Promise<void>
+}
+
+export interface DeliveryQueueInit {
+  store: DeliveryStore
+  sendBatch: SendBatch
+  /** a message was acknowledged: fires once per message */
+  onDelivered: (message: ChatMessage) => void
+  /** a message's frame went out (status `sent`) */
+  onSent?: (message: ChatMessage) => void
+  /** an attempt to deliver to `peer` failed; `attempt` counts failures since the last success */
+  onFailed?: (peer: string, err: Error, attempt: number, waiting: number) => void
+  log: Logger
+  window?: number
+  retryBase?: number
+  retryCap?: number
+}
+
+interface PeerState {
+  running: boolean
+  /** more work arrived while running: go round again */
+  again: boolean
+  backoff: Backoff
+  timer?: ReturnType<typeof setTimeout>
+}
+
+export class DeliveryQueue {
+  private readonly init: DeliveryQueueInit
+  private readonly window: number
+  private readonly peers = new Map<string, PeerState>()
+  private readonly controller = new AbortController()
+  private readonly pumps = new Set<Promise<void>>()
+  private stopped = false
+
+  constructor (init: DeliveryQueueInit) {
+    this.init = init
+    this.window = init.window ?? DELIVERY_WINDOW
+  }
+
+  /** Resume every outbox left from an earlier run */
+  async start (): Promise<void> {
+    for (const peer of await this.init.store.pendingPeers()) {
+      this.kick(peer)
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.controller.abort()
+
+    for (const state of this.peers.values()) {
+      clearTimeout(state.timer)
+    }
+
+    await Promise.allSettled([...this.pumps])
+  }
+
+  /**
+   * Deliver `peer`'s outbox now: a new message was queued, or the peer just
+   * became reachable (connected, discovered, seen through a relay). Resets
+   * the backoff.
+   */
+  kick (peer: string): void {
+    if (this.stopped) {
+      return
+    }
+
+    const state = this.state(peer)
+    clearTimeout(state.timer)
+    state.timer = undefined
+    state.backoff.reset()
+
+    if (state.running) {
+      state.again = true
+      return
+    }
+
+    this.run(peer, state)
+  }
+
+  /** kick every peer that has messages waiting */
+  async kickAll (): Promise<void> {
+    for (const peer of await this.init.store.pendingPeers()) {
+      this.kick(peer)
+    }
+  }
+
+  private state (peer: string): PeerState {
+    let state = this.peers.get(peer)
+
+    if (state == null) {
+      state = {
+        running: false,
+        again: false,
+        backoff: new Backoff({ base: this.init.retryBase ?? RETRY_BASE_MS, cap: this.init.retryCap ?? RETRY_CAP_MS })
+      }
+      this.peers.set(peer, state)
+    }
+
+    return state
+  }
+
+  private run (peer: string, state: PeerState): void {
+    state.running = true
+    const pump = this.pump(peer, state)
+      .catch((err: Error) => { this.init.log.error('delivery to %s failed unexpectedly - %e', peer, err) })
+      .finally(() => {
+        state.running = false
+        this.pumps.delete(pump)
+      })
+    this.pumps.add(pump)
+  }
+
+  private async pump (peer: string, state: PeerState): Promise<void> {
+    const signal = this.controller.signal
+
+    while (!this.stopped) {
+      state.again = false
+      const batch = await this.init.store.pending(peer, { limit: this.window, signal })
+
+      if (batch.length === 0) {
+        if (state.again) {
+          continue
+        }
+
+        this.peers.delete(peer)
+        return
+      }
+
+      const byId = new Map(batch.map(m => [m.id, m]))
+
+      try {
+        await this.init.sendBatch(peer, batch, {
+          signal,
+          onWritten: (id) => {
+            const message = byId.get(id)
+            if (message == null) return
+            // advisory: not synced, a crash only makes it `pending` again
+            void this.init.store.setStatus(peer, id, 'sent', { sync: false })
+              .then(changed => { if (changed) this.init.onSent?.(message) })
+              .catch(() => {})
+          },
+          onAck: async (id) => {
+            const message = byId.get(id)
+            if (message != null && await this.init.store.setStatus(peer, id, 'delivered')) {
+              this.init.onDelivered({ ...message, status: 'delivered' })
+            }
+          }
+        })
+        state.backoff.reset()
+      } catch (err) {
+        if (this.stopped) {
+          return
+        }
+
+        const delay = state.backoff.next()
+        this.init.onFailed?.(peer, err as Error, state.backoff.attempts, delay)
+        this.init.log('delivery to %s failed, retrying in %dms - %e', peer, delay, err)
+        state.timer = setTimeout(() => {
+          state.timer = undefined
+          if (!state.running) this.run(peer, state)
+        }, delay)
+        state.timer.unref?.()
+        return
+      }
+    }
+  }
+}
