@@ -23,6 +23,7 @@ import { createStore } from './store/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { RelayKeeper } from './relay/keeper.ts'
 import { DeliveryQueue } from './delivery/queue.ts'
+import { PeerMonitor } from './liveness/monitor.ts'
 import type { IncomingMessage, SecureChat, SecureChatInit } from './protocol/chat.ts'
 import type { Store } from './store/index.ts'
 import type { ChatMessage, ChatNode, ChatNodeEvents, ConnectionKind, HistoryOptions, PeerView, RelayView, SendOptions } from './types.ts'
@@ -53,6 +54,8 @@ export interface ChatNodeInit {
   chat?: Omit<SecureChatInit, 'nickname' | 'onMessage' | 'onHandshake' | 'onInboundError'>
   /** delivery tuning, for tests */
   delivery?: { retryBase?: number, retryCap?: number, window?: number }
+  /** liveness tuning, for tests */
+  liveness?: { pingInterval?: number, redialBase?: number, redialCap?: number }
   /** outbox bounds: messages awaiting delivery per peer and in total */
   maxOutboxPerPeer?: number
   maxOutboxTotal?: number
@@ -86,10 +89,13 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   private readonly store: Store
   private readonly keeper: RelayKeeper
   private readonly delivery: DeliveryQueue
+  private readonly monitor: PeerMonitor
   private readonly reserved = new Set<string>()
+  /** the connection kind last announced per connected peer, so each change is announced once */
+  private readonly announced = new Map<string, ConnectionKind>()
   private stopping?: Promise<void>
 
-  constructor (libp2p: Libp2p<Services>, store: Store, name: string, relays: Multiaddr[], delivery: ChatNodeInit['delivery'] = {}) {
+  constructor (libp2p: Libp2p<Services>, store: Store, name: string, relays: Multiaddr[], delivery: ChatNodeInit['delivery'] = {}, liveness: ChatNodeInit['liveness'] = {}) {
     super()
     this.libp2p = libp2p
     this.store = store
@@ -97,6 +103,21 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.peerId = libp2p.peerId.toString()
     this.keeper = new RelayKeeper(libp2p, relays, libp2p.logger.forComponent('securechat:relay-keeper'), {
       onCheck: () => { this.updateReservations() }
+    })
+    this.monitor = new PeerMonitor({
+      ...liveness,
+      log: libp2p.logger.forComponent('securechat:liveness'),
+      ping: async (peer, signal) => this.libp2p.services.ping.ping(peerIdFromString(peer), { signal }),
+      dial: async (peer, signal) => {
+        const peerId = peerIdFromString(peer)
+        await this.addCircuitAddrs(peerId)
+        await this.libp2p.dial(peerId, { signal })
+      },
+      isConnected: (peer) => this.isConnected(peerIdFromString(peer)),
+      hangUp: async (peer) => { await this.libp2p.hangUp(peerIdFromString(peer)) },
+      onSeen: (peer, seen) => {
+        void this.store.putPeer({ peerId: peer, seen: seen.lastSeen }).catch(() => {})
+      }
     })
     this.delivery = new DeliveryQueue({
       ...delivery,
@@ -166,8 +187,13 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     }
 
     await this.store.append(message, options)
+    this.monitor.watch(message.peer)
     this.delivery.kick(message.peer)
     return message
+  }
+
+  private isConnected (peer: PeerId): boolean {
+    return this.libp2p.getConnections(peer).some(c => c.status === 'open')
   }
 
   /** make a peer reachable through our relays too: it reserves on the same ones */
@@ -197,13 +223,18 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       .filter(p => p.peerId !== this.peerId)
       .map(p => {
         const connections = this.libp2p.getConnections(peerIdFromString(p.peerId)).filter(c => c.status === 'open')
+        const liveness = this.monitor.liveness(p.peerId)
         const view: PeerView = {
           peerId: p.peerId,
           name: p.name,
           online: connections.length > 0,
           addrs: p.addrs,
           firstSeen: p.firstSeen,
-          lastSeen: p.lastSeen
+          lastSeen: Math.max(p.lastSeen, liveness?.lastSeen ?? 0)
+        }
+
+        if (liveness?.rtt != null) {
+          view.rtt = liveness.rtt
         }
 
         if (connections.length > 0) {
@@ -282,12 +313,18 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       }
 
       const peer = connection.remotePeer.toString()
+      this.monitor.connected(peer)
+      this.delivery.kick(peer)
       void this.store.putPeer({ peerId: peer, addrs: [connection.remoteAddr.toString()], seen: Date.now() })
-        .then(p => {
-          this.safeDispatch('peer', { peerId: peer, name: p.name, status: 'connected', connection: connectionKind(connection) })
-          this.delivery.kick(peer)
-        })
+        .then(() => { this.announceConnection(connection.remotePeer) })
         .catch(() => {})
+    })
+
+    // a direct connection that closes while a relayed one stays (or the reverse) changes the kind
+    this.libp2p.addEventListener('connection:close', (evt) => {
+      if (!this.keeper.isRelay(evt.detail.remotePeer) && this.isConnected(evt.detail.remotePeer)) {
+        this.announceConnection(evt.detail.remotePeer)
+      }
     })
 
     this.libp2p.addEventListener('peer:disconnect', (evt) => {
@@ -296,6 +333,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       }
 
       const peer = evt.detail.toString()
+      this.announced.delete(peer)
+      this.monitor.disconnected(peer)
       void this.store.getPeer(peer)
         .then(p => {
           this.safeDispatch('peer', { peerId: peer, name: p?.name, status: 'disconnected' })
@@ -305,10 +344,32 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     })
   }
 
+  /** emit `peer connected` when a peer becomes connected or its best connection kind changes */
+  private announceConnection (peerId: PeerId): void {
+    const connections = this.libp2p.getConnections(peerId).filter(c => c.status === 'open')
+
+    if (connections.length === 0) {
+      return
+    }
+
+    const peer = peerId.toString()
+    const kind: ConnectionKind = connections.some(c => connectionKind(c) === 'direct') ? 'direct' : 'relayed'
+
+    if (this.announced.get(peer) === kind) {
+      return
+    }
+
+    this.announced.set(peer, kind)
+    void this.store.getPeer(peer)
+      .then(p => { this.safeDispatch('peer', { peerId: peer, name: p?.name, status: 'connected', connection: kind }) })
+      .catch(() => {})
+  }
+
   /** called once libp2p has started */
   async startServices (): Promise<void> {
     this.libp2p.addEventListener('self:peer:update', () => { this.updateReservations() })
     this.keeper.start()
+    this.monitor.start()
     await this.delivery.start()
   }
 
@@ -337,6 +398,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       ts: message.timestamp
     }
 
+    this.monitor.watch(stored.peer)
+
     if (await this.store.append(stored, options)) {
       this.safeDispatch('message', { id: stored.id, from: stored.from, name: stored.name, text: stored.text, ts: stored.ts })
     }
@@ -356,6 +419,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.stopping ??= (async () => {
       try {
         this.keeper.stop()
+        this.monitor.stop()
         await this.delivery.stop()
         await this.libp2p.stop()
       } finally {
@@ -421,7 +485,7 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
       }
     })
 
-    node = new SecureChatNode(libp2p, store, init.name, relays, init.delivery)
+    node = new SecureChatNode(libp2p, store, init.name, relays, init.delivery, init.liveness)
     node.attach()
     await libp2p.start()
     await node.startServices()

@@ -38,6 +38,8 @@ export interface PeerView {
   /** how we are connected now, when online */
   connection?: ConnectionKind
   addrs: string[]
+  /** last ping round-trip time in ms, for peers we chat with */
+  rtt?: number
   firstSeen: number
   lastSeen: number
 }

@@ -134,7 +134,7 @@ function relayView (r: RelayView): RelayView {
 }
 
 function peerView (p: PeerView): PeerView {
-  return { peerId: p.peerId, name: p.name, online: p.online, connection: p.connection, addrs: [...p.addrs], firstSeen: p.firstSeen, lastSeen: p.lastSeen }
+  return { peerId: p.peerId, name: p.name, online: p.online, connection: p.connection, addrs: [...p.addrs], rtt: p.rtt, firstSeen: p.firstSeen, lastSeen: p.lastSeen }
 }
 
 /* ---------------------------------------------------------------- text --- */
@@ -273,9 +273,11 @@ export class TextOutput implements Output {
       sanitize(p.name ?? '?'),
       shortId(p.peerId),
       p.online ? `online${p.connection != null ? `, ${p.connection}` : ''}` : 'offline',
-      p.online ? 'now' : formatTime(p.lastSeen, !sameDay(p.lastSeen, this.now()))
+      p.rtt != null ? `${p.rtt} ms` : '-',
+      p.online ? 'now' : formatTime(p.lastSeen, !sameDay(p.lastSeen, this.now())),
+      p.addrs.length === 0 ? '-' : `${sanitize(p.addrs[0] ?? '')}${p.addrs.length > 1 ? ` (+${p.addrs.length - 1})` : ''}`
     ])
-    const header = ['NAME', 'PEER', 'STATUS', 'LAST SEEN']
+    const header = ['NAME', 'PEER', 'STATUS', 'RTT', 'LAST SEEN', 'ADDRESS']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => [...(r[i] ?? '')].length)))
     const format = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - [...c].length)).join('  ')
 

@@ -61,11 +61,14 @@ void describe('TextOutput', () => {
 
   void it('a peers table', () => {
     const { output, sink } = text()
-    output.peers([{ ...peerView(BOB, 'bob', true), connection: 'relayed' }, { ...peerView(ME), lastSeen: NOW }])
+    output.peers([
+      { ...peerView(BOB, 'bob', true), connection: 'relayed', rtt: 42, addrs: ['/ip4/10.0.0.2/tcp/4001', '/ip4/10.0.0.3/tcp/4001'] },
+      { ...peerView(ME), lastSeen: NOW }
+    ])
     assert.deepEqual(sink.lines, [
-      'NAME  PEER             STATUS           LAST SEEN',
-      'bob   12D3KooW…WHxgB2  online, relayed  now',
-      '?     12D3KooW…LvKXtf  offline          14:05'
+      'NAME  PEER             STATUS           RTT    LAST SEEN  ADDRESS',
+      'bob   12D3KooW…WHxgB2  online, relayed  42 ms  now        /ip4/10.0.0.2/tcp/4001 (+1)',
+      '?     12D3KooW…LvKXtf  offline          -      14:05      -'
     ])
   })
 

@@ -104,6 +104,38 @@ describe('reliable delivery on loopback', () => {
     assert.equal((await alice.history(ghost))[0]?.status, 'pending')
   })
 
+  it('pings the peers it chats with (rtt, last seen) and redials one that went away', async () => {
+    const bobDir = await tempDir()
+    let bob = await start({ name: 'bob', dataDir: bobDir })
+    const bobPort = Number(bob.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    const alice = await start({ name: 'alice', liveness: { pingInterval: 200, redialBase: 200, redialCap: 1000 } })
+    await alice.connect(bob.addrs()[0] ?? '')
+    const m = await alice.send(bob.peerId, 'hi')
+    await next(alice, 'delivered', d => d.id === m.id)
+
+    let deadline = Date.now() + 10_000
+    let view = (await alice.peers()).find(p => p.peerId === bob.peerId)
+    while (view?.rtt == null && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      view = (await alice.peers()).find(p => p.peerId === bob.peerId)
+    }
+    assert.equal(typeof view?.rtt, 'number', 'rtt measured by ping')
+    assert.ok((view?.lastSeen ?? 0) > Date.now() - 10_000)
+
+    // bob goes away; alice notices and, without being told, reconnects when bob is back
+    const gone = next(alice, 'peer', d => d.peerId === bob.peerId && d.status === 'disconnected')
+    await bob.stop()
+    await gone
+    assert.equal((await alice.peers()).find(p => p.peerId === bob.peerId)?.online, false)
+    bob = await start({ name: 'bob', dataDir: bobDir, port: bobPort })
+    await next(alice, 'peer', d => d.peerId === bob.peerId && d.status === 'connected', 20_000)
+    deadline = Date.now() + 10_000
+    while ((await alice.peers()).find(p => p.peerId === bob.peerId)?.online !== true && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    assert.equal((await alice.peers()).find(p => p.peerId === bob.peerId)?.online, true)
+  })
+
   it('tells the user when the outbox is full and drops nothing already queued', async () => {
     const alice = await start({ name: 'alice', maxOutboxPerPeer: 3 })
     const ghost = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'

@@ -1,0 +1,155 @@
+/**
+ * The delivery queue against a real LevelDB store and a scripted sender:
+ * order across failures, retries with backoff, one `delivered` per message,
+ * resumption from the store after a restart.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { defaultLogger } from '@libp2p/logger'
+import { DeliveryQueue } from '../../src/delivery/queue.ts'
+import { createStore } from '../../src/store/index.ts'
+import { fixture, message, PEER_A, PEER_B } from '../store/helpers.ts'
+import type { SendBatch } from '../../src/delivery/queue.ts'
+import type { Store } from '../../src/store/index.ts'
+import type { ChatMessage } from '../../src/types.ts'
+import type { TestContext } from 'node:test'
+
+const log = defaultLogger().forComponent('test:delivery')
+
+/** A receiver that stores what it gets, in order, with failures on demand */
+class Receiver {
+  readonly received: string[] = []
+  readonly batches: string[][] = []
+  /** fail when about to deliver the message with this index in the overall stream of attempts */
+  failOn = new Set<string>()
+  down = false
+  /** peers that cannot be reached */
+  readonly unreachable = new Set<string>()
+
+  readonly send: SendBatch = async (peer, messages, options) => {
+    this.batches.push(messages.map(m => m.id))
+    if (this.down || this.unreachable.has(peer)) throw new Error('peer unreachable')
+    for (const m of messages) {
+      options.onWritten(m.id)
+      if (this.failOn.delete(m.id)) throw new Error('connection reset')
+      // the receiver dedups by id, as the real one does
+      if (!this.received.includes(m.id)) this.received.push(m.id)
+      await options.onAck(m.id)
+    }
+  }
+}
+
+async function setup (t: TestContext, receiver: Receiver, init: { window?: number } = {}): Promise<{ store: Store, queue: DeliveryQueue, delivered: string[], failures: Error[] }> {
+  const fx = await fixture(t)
+  const store = fx.track(createStore({ dataDir: fx.dataDir }))
+  await store.open()
+  const delivered: string[] = []
+  const failures: Error[] = []
+  const queue = new DeliveryQueue({
+    store,
+    sendBatch: receiver.send,
+    onDelivered: m => { delivered.push(m.id) },
+    onFailed: (_peer, err) => { failures.push(err) },
+    log,
+    retryBase: 10,
+    retryCap: 50,
+    window: init.window ?? 4
+  })
+  t.after(async () => { await queue.stop() })
+  return { store, queue, delivered, failures }
+}
+
+async function queueMessages (store: Store, peer: string, n: number): Promise<ChatMessage[]> {
+  const out: ChatMessage[] = []
+  for (let i = 0; i < n; i++) {
+    const m = message(peer, { direction: 'out', status: 'pending', text: `m${i}` })
+    await store.append(m)
+    out.push(m)
+  }
+  return out
+}
+
+async function until (what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+void describe('delivery queue', () => {
+  void it('delivers every message once, in order, in batches of the window', async t => {
+    const r = new Receiver()
+    const { store, queue, delivered } = await setup(t, r)
+    const sent = await queueMessages(store, PEER_A, 10)
+    queue.kick(PEER_A)
+    await until('all delivered', () => delivered.length === 10)
+    assert.deepEqual(r.received, sent.map(m => m.id))
+    assert.deepEqual(delivered, sent.map(m => m.id))
+    assert.deepEqual(r.batches.map(b => b.length), [4, 4, 2])
+    assert.equal(store.outboxSize(), 0)
+    assert.ok((await store.history(PEER_A)).every(m => m.status === 'delivered'))
+  })
+
+  void it('retries from the first unacknowledged message after a failure mid-batch, keeping order', async t => {
+    const r = new Receiver()
+    const { store, queue, delivered, failures } = await setup(t, r)
+    const sent = await queueMessages(store, PEER_A, 8)
+    r.failOn.add(sent[2]?.id ?? '')
+    r.failOn.add(sent[5]?.id ?? '')
+    queue.kick(PEER_A)
+    await until('all delivered', () => delivered.length === 8)
+    assert.deepEqual(r.received, sent.map(m => m.id), 'receiver saw the sender order')
+    assert.deepEqual(delivered, sent.map(m => m.id), 'one delivered per message')
+    assert.equal(failures.length, 2)
+    // the retried batch starts at the failed message
+    assert.equal(r.batches[1]?.[0], sent[2]?.id)
+  })
+
+  void it('keeps retrying with backoff while the peer is down, then delivers', async t => {
+    const r = new Receiver()
+    r.down = true
+    const { store, queue, delivered, failures } = await setup(t, r)
+    const sent = await queueMessages(store, PEER_A, 3)
+    queue.kick(PEER_A)
+    await until('several attempts', () => failures.length >= 3)
+    assert.equal(delivered.length, 0)
+    assert.equal(store.outboxSize(PEER_A), 3)
+    r.down = false
+    await until('all delivered', () => delivered.length === 3)
+    assert.deepEqual(r.received, sent.map(m => m.id))
+  })
+
+  void it('keeps peers independent: one unreachable peer does not hold up another', async t => {
+    const r = new Receiver()
+    r.unreachable.add(PEER_A)
+    const { store, queue, delivered, failures } = await setup(t, r)
+    await queueMessages(store, PEER_A, 2)
+    const toB = await queueMessages(store, PEER_B, 2)
+    await queue.start()
+    await until('B delivered', () => delivered.length === 2)
+    assert.deepEqual(delivered, toB.map(m => m.id))
+    await until('A retried', () => failures.length >= 2)
+    assert.equal(store.outboxSize(PEER_A), 2)
+  })
+
+  void it('picks up messages queued while a batch is in flight', async t => {
+    const r = new Receiver()
+    const { store, queue, delivered } = await setup(t, r, { window: 2 })
+    const first = await queueMessages(store, PEER_A, 2)
+    queue.kick(PEER_A)
+    const more = await queueMessages(store, PEER_A, 3)
+    queue.kick(PEER_A)
+    await until('all delivered', () => delivered.length === 5)
+    assert.deepEqual(r.received, [...first, ...more].map(m => m.id))
+  })
+
+  void it('resumes the outbox left by an earlier run', async t => {
+    const r = new Receiver()
+    const { store, queue, delivered } = await setup(t, r)
+    const sent = await queueMessages(store, PEER_A, 3)
+    await queue.start()
+    await until('all delivered', () => delivered.length === 3)
+    assert.deepEqual(r.received, sent.map(m => m.id))
+  })
+})
