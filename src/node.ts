@@ -36,6 +36,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export const MDNS_SERVICE_TAG = '_securechat._udp.local'
 export const MDNS_INTERVAL_MS = 5_000
 export const DIAL_TIMEOUT_MS = 15_000
+/** read receipts waiting to be sent to one peer */
+export const MAX_QUEUED_RECEIPTS = 1024
 
 export interface ChatNodeInit {
   /** nickname announced to peers */
@@ -51,11 +53,13 @@ export interface ChatNodeInit {
   /** discover peers on the LAN by mDNS, default true */
   mdns?: boolean
   /** protocol tuning, for tests */
-  chat?: Omit<SecureChatInit, 'nickname' | 'onMessage' | 'onHandshake' | 'onInboundError'>
+  chat?: Omit<SecureChatInit, 'nickname' | 'onMessage' | 'onRead' | 'onHandshake' | 'onInboundError'>
   /** delivery tuning, for tests */
   delivery?: { retryBase?: number, retryCap?: number, window?: number }
   /** liveness tuning, for tests */
   liveness?: { pingInterval?: number, redialBase?: number, redialCap?: number }
+  /** send read receipts for messages the user has seen (default true) */
+  readReceipts?: boolean
   /** outbox bounds: messages awaiting delivery per peer and in total */
   maxOutboxPerPeer?: number
   maxOutboxTotal?: number
@@ -93,14 +97,19 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   private readonly reserved = new Set<string>()
   /** the connection kind last announced per connected peer, so each change is announced once */
   private readonly announced = new Map<string, ConnectionKind>()
+  private readonly readReceipts: boolean
+  /** receipts not yet sent, per peer; bounded, best effort */
+  private readonly receipts = new Map<string, Set<string>>()
+  private receiptsFlushing = new Set<string>()
   private stopping?: Promise<void>
 
-  constructor (libp2p: Libp2p<Services>, store: Store, name: string, relays: Multiaddr[], delivery: ChatNodeInit['delivery'] = {}, liveness: ChatNodeInit['liveness'] = {}) {
+  constructor (libp2p: Libp2p<Services>, store: Store, name: string, relays: Multiaddr[], delivery: ChatNodeInit['delivery'] = {}, liveness: ChatNodeInit['liveness'] = {}, readReceipts = true) {
     super()
     this.libp2p = libp2p
     this.store = store
     this.name = name
     this.peerId = libp2p.peerId.toString()
+    this.readReceipts = readReceipts
     this.keeper = new RelayKeeper(libp2p, relays, libp2p.logger.forComponent('securechat:relay-keeper'), {
       onCheck: () => { this.updateReservations() }
     })
@@ -190,6 +199,71 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.monitor.watch(message.peer)
     this.delivery.kick(message.peer)
     return message
+  }
+
+  markRead (peer: string, ids: string[]): void {
+    if (!this.readReceipts || this.stopping != null || ids.length === 0) {
+      return
+    }
+
+    const queued = this.receipts.get(peer) ?? new Set<string>()
+
+    for (const id of ids) {
+      if (queued.size < MAX_QUEUED_RECEIPTS) queued.add(id)
+    }
+
+    this.receipts.set(peer, queued)
+    void this.flushReceipts(peer)
+  }
+
+  /** send the receipts queued for `peer`, one batch at a time; dropped on failure */
+  private async flushReceipts (peer: string): Promise<void> {
+    if (this.receiptsFlushing.has(peer)) {
+      return
+    }
+
+    this.receiptsFlushing.add(peer)
+
+    try {
+      while (true) {
+        const queued = this.receipts.get(peer)
+        this.receipts.delete(peer)
+
+        if (queued == null || queued.size === 0 || this.stopping != null) {
+          return
+        }
+
+        // only messages we really received from that peer
+        const ids: string[] = []
+        for (const id of queued) {
+          const m = await this.store.get(peer, id).catch(() => undefined)
+          if (m?.direction === 'in') ids.push(id)
+        }
+
+        await this.libp2p.services.chat.sendReceipts(peerIdFromString(peer), ids)
+      }
+    } catch (err) {
+      this.libp2p.logger.forComponent('securechat:receipts')('read receipts to %s dropped - %e', peer, err)
+    } finally {
+      this.receiptsFlushing.delete(peer)
+    }
+  }
+
+  async onRead (peer: PeerId, id: string, options: AbortOptions): Promise<void> {
+    const key = peer.toString()
+    const before = await this.store.get(key, id, options).catch(() => undefined)
+
+    // a receipt for a message we never sent to this peer is ignored
+    if (before?.direction !== 'out' || !await this.store.setStatus(key, id, 'read', options)) {
+      return
+    }
+
+    if (before.status !== 'delivered') {
+      // the receipt overtook the ack (lost on a broken session): it was delivered too
+      this.safeDispatch('delivered', { id, to: key })
+    }
+
+    this.safeDispatch('read', { id, by: key })
   }
 
   private isConnected (peer: PeerId): boolean {
@@ -480,12 +554,13 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
           nickname: init.name,
           onMessage: async (message, opts) => { await node?.onMessage(message, opts) },
           onHandshake: (peer, nickname) => { node?.onHandshake(peer, nickname) },
+          onRead: async (peer, id, opts) => { await node?.onRead(peer, id, opts) },
           onInboundError: (peer, err) => { node?.onInboundError(peer, err) }
         })
       }
     })
 
-    node = new SecureChatNode(libp2p, store, init.name, relays, init.delivery, init.liveness)
+    node = new SecureChatNode(libp2p, store, init.name, relays, init.delivery, init.liveness, init.readReceipts ?? true)
     node.attach()
     await libp2p.start()
     await node.startServices()

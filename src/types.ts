@@ -7,7 +7,7 @@ import type { AbortOptions, TypedEventTarget } from '@libp2p/interface'
 export type Direction = 'in' | 'out'
 
 /** Delivery state of an outgoing message */
-export type MessageStatus = 'pending' | 'sent' | 'delivered'
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read'
 
 /** One message of a conversation, as stored and as shown */
 export interface ChatMessage {
@@ -63,6 +63,8 @@ export interface ChatNodeEvents {
   sent: CustomEvent<{ id: string, to: string }>
   /** the peer acknowledged (durably stored) an outgoing message: fires once per message */
   delivered: CustomEvent<{ id: string, to: string }>
+  /** the peer's user displayed an outgoing message (a read receipt): fires once per message */
+  read: CustomEvent<{ id: string, by: string }>
   /** a reservation on a configured relay was made or lost */
   relay: CustomEvent<{ peerId: string, addr: string, status: 'reserved' | 'lost' }>
   /** an asynchronous failure nobody awaits (a background send, a bad inbound stream) */
@@ -97,6 +99,12 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
    */
   send(peer: string, text: string, options?: SendOptions): Promise<ChatMessage>
   history(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
+  /**
+   * The user has seen these messages from `peer`: send a read receipt, if
+   * read receipts are enabled. Best effort: a receipt that cannot be sent is
+   * dropped (the sender's status stays `delivered`).
+   */
+  markRead(peer: string, ids: string[]): void
   peers(options?: AbortOptions): Promise<PeerView[]>
   /** dial a multiaddr that ends in /p2p/<peerId>; resolves to that peer id */
   connect(multiaddr: string, options?: AbortOptions): Promise<string>

@@ -28,6 +28,8 @@ export interface ChatOptions {
   /** from SECURECHAT_PASSPHRASE only, never from a flag */
   passphrase?: string
   json: boolean
+  /** tell senders when their messages were displayed */
+  readReceipts: boolean
 }
 
 /** What `securechat relay` needs to start a relay */
@@ -110,6 +112,7 @@ export const CHAT_OPTIONS: OptionTable = {
   host: { type: 'string', arg: 'IP', description: 'IP address to listen on (default: 0.0.0.0)' },
   relay: { type: 'string', multiple: true, arg: 'MULTIADDR', description: 'relay to reserve a slot on (ends in /p2p/<id>); repeatable' },
   json: { type: 'boolean', description: 'machine-readable output: one JSON object per line on stdout' },
+  'no-read-receipts': { type: 'boolean', description: 'do not tell senders when their messages were displayed' },
   ...COMMON_OPTIONS
 }
 
@@ -214,7 +217,8 @@ function buildChat (values: ParsedValues, ctx: ResolvedContext): Invocation {
     dataDir: parseDataDir(stringValue(values['data-dir']) ?? ctx.env.SECURECHAT_DATA_DIR ?? ctx.defaultDataDir),
     port: parsePort(stringValue(values.port) ?? '0'),
     relays: parseRelays([...splitList(ctx.env.SECURECHAT_RELAYS), ...stringList(values.relay)]),
-    json: values.json === true
+    json: values.json === true,
+    readReceipts: values['no-read-receipts'] !== true
   }
 
   const host = stringValue(values.host)

@@ -117,6 +117,7 @@ async function startNode (options: ChatOptions, io: MainIo, output: Output): Pro
       dataDir: options.dataDir,
       port: options.port,
       relays: options.relays,
+      readReceipts: options.readReceipts,
       ...(options.host != null ? { host: options.host } : {}),
       ...(options.passphrase != null ? { passphrase: options.passphrase } : {})
     }, { signal: controller.signal })

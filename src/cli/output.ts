@@ -16,6 +16,7 @@ export type PeerEventDetail = ChatNodeEvents['peer']['detail']
 export type MessageEventDetail = ChatNodeEvents['message']['detail']
 export type DeliveredEventDetail = ChatNodeEvents['delivered']['detail']
 export type SentEventDetail = ChatNodeEvents['sent']['detail']
+export type ReadEventDetail = ChatNodeEvents['read']['detail']
 export type RelayEventDetail = ChatNodeEvents['relay']['detail']
 export type ErrorInfo = ChatNodeEvents['error']['detail']
 
@@ -28,6 +29,7 @@ export interface Output {
   /** an outgoing message was stored and queued */
   pending(message: ChatMessage): void
   sent(event: SentEventDetail): void
+  read(event: ReadEventDetail): void
   delivered(event: DeliveredEventDetail): void
   /** a reservation on a configured relay was made or lost */
   relay(event: RelayEventDetail): void
@@ -85,6 +87,10 @@ export class JsonOutput implements Output {
 
   sent (event: SentEventDetail): void {
     this.line({ type: 'sent', id: event.id, to: event.to })
+  }
+
+  read (event: ReadEventDetail): void {
+    this.line({ type: 'read', id: event.id, by: event.by })
   }
 
   delivered (event: DeliveredEventDetail): void {
@@ -232,6 +238,10 @@ export class TextOutput implements Output {
     // on a terminal, the … after a pending message stands until ✓ arrives
   }
 
+  read (event: ReadEventDetail): void {
+    this.sink.out(this.style('dim', `✓✓ ${this.label(event.by)} read message ${event.id.slice(0, 8)}`))
+  }
+
   delivered (event: DeliveredEventDetail): void {
     const preview = this.previews.get(event.id)
     this.previews.delete(event.id)
@@ -256,7 +266,7 @@ export class TextOutput implements Output {
 
     for (const m of messages) {
       const mark = m.direction === 'out'
-        ? ` ${m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
+        ? ` ${m.status === 'read' ? this.style('green', '✓✓') : m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
         : ''
       const who = m.direction === 'in' ? this.style('cyan', this.label(m.from, m.name)) : this.label(m.from, m.name)
       this.sink.out(`${this.time(m.ts, true)} ${who}: ${formatText(m.text)}${mark}`)

@@ -58,7 +58,13 @@ export async function runSession (init: SessionInit): Promise<number> {
 
   const unsubscribe = subscribe(node, {
     peer: evt => { directory.onPeer(evt.detail); output.peer(evt.detail) },
-    message: evt => { directory.onMessage(evt.detail); output.message(evt.detail) },
+    message: evt => {
+      directory.onMessage(evt.detail)
+      output.message(evt.detail)
+      // shown to the user: tell the sender (if read receipts are on)
+      node.markRead(evt.detail.from, [evt.detail.id])
+    },
+    read: evt => { output.read(evt.detail) },
     sent: evt => { output.sent(evt.detail) },
     delivered: evt => { output.delivered(evt.detail) },
     relay: evt => { output.relay(evt.detail) },
@@ -111,6 +117,7 @@ function subscribe (node: ChatNode, listeners: Listeners): () => void {
   node.addEventListener('message', listeners.message)
   node.addEventListener('sent', listeners.sent)
   node.addEventListener('delivered', listeners.delivered)
+  node.addEventListener('read', listeners.read)
   node.addEventListener('relay', listeners.relay)
   node.addEventListener('error', listeners.error)
 
@@ -119,6 +126,7 @@ function subscribe (node: ChatNode, listeners: Listeners): () => void {
     node.removeEventListener('message', listeners.message)
     node.removeEventListener('sent', listeners.sent)
     node.removeEventListener('delivered', listeners.delivered)
+    node.removeEventListener('read', listeners.read)
     node.removeEventListener('relay', listeners.relay)
     node.removeEventListener('error', listeners.error)
   }

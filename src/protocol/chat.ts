@@ -15,6 +15,7 @@ import {
   MAX_READ_BUFFER_BYTES, MESSAGE_ID_BYTES, PROTOCOL_ID, SEND_TIMEOUT_MS, SESSION_IDLE_TIMEOUT_MS
 } from './constants.ts'
 import { decodeEnvelope, encodeEnvelope } from './envelope.ts'
+import type { ChatEnvelope, ReadEnvelope } from './envelope.ts'
 import { InvalidEnvelopeError } from './errors.ts'
 import { performHandshake, readFrame, writeFrame } from './wire.ts'
 import type { SecureSession } from './wire.ts'
@@ -73,6 +74,11 @@ export interface SecureChatInit {
    * ack is sent and the stream is reset (the sender retries later).
    */
   onMessage?: (message: IncomingMessage, options: AbortOptions) => Promise<void>
+  /**
+   * Called for each read receipt received: `peer` displayed our message `id`.
+   * Acked after it resolves; an id we never sent to that peer must be ignored.
+   */
+  onRead?: (peer: PeerId, id: string, options: AbortOptions) => Promise<void>
   /** Called after each verified handshake, inbound or outbound */
   onHandshake?: (peer: PeerId, nickname: string, connection: Connection) => void
   /** Called when an inbound stream fails (bad handshake, tampered frame, ...) */
@@ -137,23 +143,23 @@ class OutboundSession {
    * `written` settles when its frame is on the stream, `acked` when the peer
    * acknowledged it; a failed write ends the session and rejects both.
    */
-  enqueue (message: OutgoingMessage, options: AbortOptions): { written: Promise<void>, acked: Promise<void> } {
+  enqueue (envelope: ChatEnvelope | ReadEnvelope, options: AbortOptions): { written: Promise<void>, acked: Promise<void> } {
     const acked = Promise.withResolvers<void>()
     // a rejection nobody waits for any more (after a timeout) must not surface as unhandled
     acked.promise.catch(() => {})
-    this.pending.set(message.id, acked)
+    this.pending.set(envelope.id, acked)
     this.touch()
 
     const written = this.writeChain.then(async () => {
       options.signal?.throwIfAborted()
-      await writeFrame(this.session, encodeEnvelope({ type: 'chat', ...message }), options)
+      await writeFrame(this.session, encodeEnvelope(envelope), options)
     })
     written.catch((err: Error) => { this.abort(err) })
     this.writeChain = written.catch(() => {})
 
     return {
       written,
-      acked: acked.promise.finally(() => { this.pending.delete(message.id) })
+      acked: acked.promise.finally(() => { this.pending.delete(envelope.id) })
     }
   }
 
@@ -232,6 +238,7 @@ export class SecureChat implements Startable {
   private readonly maxInFlight: number
   private readonly maxFramesPerSession?: bigint
   private readonly onMessage: NonNullable<SecureChatInit['onMessage']>
+  private readonly onRead: NonNullable<SecureChatInit['onRead']>
   private readonly onHandshake: NonNullable<SecureChatInit['onHandshake']>
   private readonly onInboundError: NonNullable<SecureChatInit['onInboundError']>
   private readonly outbound = new Map<string, Promise<OutboundSession>>()
@@ -252,6 +259,7 @@ export class SecureChat implements Startable {
     this.maxInFlight = init.maxInFlight ?? 64
     this.maxFramesPerSession = init.maxFramesPerSession
     this.onMessage = init.onMessage ?? (async () => {})
+    this.onRead = init.onRead ?? (async () => {})
     this.onHandshake = init.onHandshake ?? (() => {})
     this.onInboundError = init.onInboundError ?? (() => {})
   }
@@ -307,12 +315,24 @@ export class SecureChat implements Startable {
    * session, so the receiver never sees them out of order.
    */
   async sendBatch (peer: PeerId, messages: OutgoingMessage[], options: SendBatchOptions = {}): Promise<void> {
-    if (messages.length === 0) {
+    await this.sendEnvelopes(peer, messages.map(m => ({ type: 'chat', ...m })), options)
+  }
+
+  /**
+   * Read receipts for messages `peer` sent us, resolved when acknowledged.
+   * Same ordering and failure rules as sendBatch.
+   */
+  async sendReceipts (peer: PeerId, ids: string[], options: SendBatchOptions = {}): Promise<void> {
+    await this.sendEnvelopes(peer, ids.map(id => ({ type: 'read', id })), options)
+  }
+
+  private async sendEnvelopes (peer: PeerId, envelopes: Array<ChatEnvelope | ReadEnvelope>, options: SendBatchOptions): Promise<void> {
+    if (envelopes.length === 0) {
       return
     }
 
     const session = await this.getSession(peer, { signal: signalWithTimeout(this.sendTimeout, options.signal) })
-    const queued = messages.map(m => ({ message: m, ...session.enqueue(m, { signal: options.signal }) }))
+    const queued = envelopes.map(e => ({ message: e, ...session.enqueue(e, { signal: options.signal }) }))
 
     for (const q of queued) {
       // let none of the rejections of this batch go unhandled once we stop waiting
@@ -441,11 +461,18 @@ export class SecureChat implements Startable {
 
         const envelope = decodeEnvelope(plaintext)
 
-        if (envelope.type !== 'chat') {
+        if (envelope.type === 'ack') {
           throw new InvalidEnvelopeError('ack envelope on the receiving side of a session')
         }
 
         const signal = signalWithTimeout(this.sendTimeout)
+
+        if (envelope.type === 'read') {
+          await this.onRead(peer, envelope.id, { signal })
+          await writeFrame(session, encodeEnvelope({ type: 'ack', id: envelope.id }), { signal })
+          continue
+        }
+
         await this.onMessage({
           from: peer,
           nickname: session.remoteNickname,

@@ -20,7 +20,12 @@ export interface AckEnvelope {
   id: string
 }
 
-export type ValidEnvelope = ChatEnvelope | AckEnvelope
+export interface ReadEnvelope {
+  type: 'read'
+  id: string
+}
+
+export type ValidEnvelope = ChatEnvelope | AckEnvelope | ReadEnvelope
 
 export function isMessageId (id: string): boolean {
   return ID_PATTERN.test(id)
@@ -31,7 +36,7 @@ export function encodeEnvelope (envelope: ValidEnvelope): Uint8Array {
     return Envelope.encode({ type: Envelope.Type.CHAT, id: envelope.id, timestamp: BigInt(envelope.timestamp), text: envelope.text })
   }
 
-  return Envelope.encode({ type: Envelope.Type.ACK, id: envelope.id, timestamp: 0n, text: '' })
+  return Envelope.encode({ type: envelope.type === 'ack' ? Envelope.Type.ACK : Envelope.Type.READ, id: envelope.id, timestamp: 0n, text: '' })
 }
 
 export function decodeEnvelope (bytes: Uint8Array): ValidEnvelope {
@@ -69,6 +74,12 @@ export function decodeEnvelope (bytes: Uint8Array): ValidEnvelope {
       }
 
       return { type: 'ack', id: envelope.id }
+    case Envelope.Type.READ:
+      if (envelope.text !== '' || envelope.timestamp !== 0n) {
+        throw new InvalidEnvelopeError('read receipt carries unexpected fields')
+      }
+
+      return { type: 'read', id: envelope.id }
     default:
       throw new InvalidEnvelopeError('envelope type unknown')
   }

@@ -93,8 +93,8 @@ export interface Store {
   /** Throws CorruptRecordError if the record is corrupt */
   get(peer: string, id: string, options?: AbortOptions): Promise<ChatMessage | undefined>
   /**
-   * Moves an outgoing message's status forward (pending < sent < delivered);
-   * `delivered` also removes it from the outbox, in the same batch. Going
+   * Moves an outgoing message's status forward (pending < sent < delivered <
+   * read); `delivered` or `read` also removes it from the outbox, in the same batch. Going
    * back, an unknown message or an incoming message is a no-op. Resolves
    * true when the status changed.
    */

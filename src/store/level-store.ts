@@ -316,7 +316,7 @@ export class LevelStore implements Store {
       if (await handles.index.has(indexKey)) {
         return false
       }
-      const queued = record.direction === 'out' && record.status !== 'delivered'
+      const queued = record.direction === 'out' && statusRank(record.status) < statusRank('delivered')
       if (queued && this.outboxSize(record.peer) >= this.#maxOutboxPerPeer) {
         throw new OutboxFullError(`outbox for this peer is full (${this.#maxOutboxPerPeer} messages awaiting delivery)`)
       }
@@ -356,7 +356,7 @@ export class LevelStore implements Store {
     options.signal?.throwIfAborted()
     const indexKey = encodeIndexKey(peer, id)
     if (!isMessageStatus(status)) {
-      throw new TypeError('status must be pending, sent or delivered')
+      throw new TypeError('status must be pending, sent, delivered or read')
     }
     return this.#exclusive(options, async handles => {
       const found = await this.#lookup(handles, peer, id, indexKey)
@@ -368,7 +368,7 @@ export class LevelStore implements Store {
         return false
       }
       const updated: ChatMessage = { ...found.message, status }
-      const leavesOutbox = status === 'delivered' && (await handles.outbox.get(found.historyKey)) !== undefined
+      const leavesOutbox = statusRank(status) >= statusRank('delivered') && (await handles.outbox.get(found.historyKey)) !== undefined
       await handles.db.batch([
         { type: 'put', sublevel: handles.history, key: found.historyKey, value: sealValue(handles.dataKey, SUBLEVEL_HISTORY, found.historyKey, encodeMessage(updated)) },
         ...(leavesOutbox ? [{ type: 'del' as const, sublevel: handles.outbox, key: found.historyKey }] : [])

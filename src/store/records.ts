@@ -13,7 +13,7 @@ import type { StoredPeer } from './index.ts'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'sent', 'delivered']
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'sent', 'delivered', 'read']
 
 /** Position of a status in its forward-only order; -1 for none */
 export function statusRank (status: MessageStatus | undefined): number {

@@ -31,18 +31,20 @@ void describe('parseArgs', () => {
       dataDir: join('/home/alice', '.securechat'),
       port: 0,
       relays: [],
-      json: false
+      json: false,
+      readReceipts: true
     })
   })
 
   void it('reads every option', () => {
-    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json']), {
+    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts']), {
       name: 'bob',
       dataDir: '/tmp/b',
       port: 4001,
       host: '127.0.0.1',
       relays: [RELAY, RELAY2],
-      json: true
+      json: true,
+      readReceipts: false
     })
   })
 
@@ -51,6 +53,23 @@ void describe('parseArgs', () => {
     assert.equal(options.port, 65535)
     assert.equal(options.host, '::1')
     assert.equal(options.name, 'Zoë 🦊')
+  })
+
+  void it('parses the relay subcommand and its limits', () => {
+    const relay = parseArgs(['relay', '--port', '4002', '--announce', '/ip4/192.0.2.7/tcp/4002', '--duration-limit', '60', '--data-limit', '1024', '--max-connections-per-ip', '3'], { env: {}, username: () => 'x', homedir: () => '/home/x' })
+    assert.equal(relay.command, 'relay')
+    assert.ok(relay.command === 'relay')
+    assert.equal(relay.options.port, 4002)
+    assert.deepEqual(relay.options.announce, ['/ip4/192.0.2.7/tcp/4002'])
+    assert.equal(relay.options.durationLimit, 60_000)
+    assert.equal(relay.options.dataLimit, 1024n)
+    assert.equal(relay.options.maxConnectionsPerIp, 3)
+    assert.equal(relay.options.dataDir, join('/home/x', '.securechat-relay'))
+    const fromEnv = parseArgs(['relay-health'], { env: { SECURECHAT_RELAY_PORT: '5000' } })
+    assert.deepEqual(fromEnv, { command: 'relay-health', options: { host: '127.0.0.1', port: 5000, json: false } })
+    for (const bad of [['relay', '--max-reservations', '0'], ['relay', '--announce', 'nope'], ['relay', '--reservation-ttl', '1.5'], ['relay-health', '--port', 'x']]) {
+      assert.throws(() => parseArgs(bad, { env: {} }), { name: 'UsageError' }, bad.join(' '))
+    }
   })
 
   void it('resolves a relative data dir', () => {

@@ -103,6 +103,13 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
     return { ...message }
   }
 
+  /** read receipts the session asked for, as `peer id` */
+  readonly marked: string[] = []
+
+  markRead (peer: string, ids: string[]): void {
+    for (const id of ids) this.marked.push(`${peer} ${id}`)
+  }
+
   async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
     await this.enter(`history ${peer} ${options.limit}`, options)
     return this.sent.filter(m => m.peer === peer).slice(-(options.limit ?? 50))

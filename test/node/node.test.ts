@@ -176,6 +176,33 @@ describe('two nodes on loopback', () => {
     assert.equal(viewOfBob?.connection, 'direct')
   })
 
+  it('sends read receipts when the user has seen a message, unless turned off', async () => {
+    const alice = await start({ name: 'alice' })
+    const bob = await start({ name: 'bob' })
+    const carol = await start({ name: 'carol', readReceipts: false })
+    await alice.connect(bob.addrs()[0] ?? '')
+    await alice.connect(carol.addrs()[0] ?? '')
+
+    const got = next(bob, 'message')
+    const m = await alice.send(bob.peerId, 'did you read this?')
+    await next(alice, 'delivered', d => d.id === m.id)
+    assert.equal((await alice.history(bob.peerId))[0]?.status, 'delivered')
+    const read = next(alice, 'read', d => d.id === m.id)
+    bob.markRead(alice.peerId, [(await got).id])
+    assert.deepEqual(await read, { id: m.id, by: bob.peerId })
+    assert.equal((await alice.history(bob.peerId))[0]?.status, 'read')
+
+    // a receipt for an id bob never received from alice is not sent; one alice never sent is ignored
+    bob.markRead(alice.peerId, ['0'.repeat(32)])
+
+    const toCarol = await alice.send(carol.peerId, 'and you?')
+    const gotByCarol = next(carol, 'message')
+    await next(alice, 'delivered', d => d.id === toCarol.id)
+    carol.markRead(alice.peerId, [(await gotByCarol).id])
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.equal((await alice.history(carol.peerId))[0]?.status, 'delivered')
+  })
+
   it('keeps identity and history across a restart', async () => {
     const dataDir = await tempDir()
     const alice = await start({ name: 'alice' })

@@ -228,7 +228,13 @@ export function storeConformance (name: string, factory: StoreFactory): void {
       await store.setStatus(PEER_A, 'f'.repeat(32), 'delivered')
       assert.equal(await store.has(PEER_A, 'f'.repeat(32)), false)
       // @ts-expect-error not a status
-      await assert.rejects(store.setStatus(PEER_A, out.id, 'read'), TypeError)
+      await assert.rejects(store.setStatus(PEER_A, out.id, 'seen'), TypeError)
+      // read is past delivered
+      const seen = message(PEER_B, { direction: 'out', status: 'delivered' })
+      await store.append(seen)
+      assert.equal(await store.setStatus(PEER_B, seen.id, 'read'), true)
+      assert.equal(await store.setStatus(PEER_B, seen.id, 'delivered'), false)
+      assert.equal((await store.get(PEER_B, seen.id))?.status, 'read')
 
       // status changes keep the message in place
       assert.deepEqual(ids(await store.history(PEER_A)), [out.id, incoming.id, other.id])

@@ -306,12 +306,14 @@ export interface Envelope {
 export namespace Envelope {
   export enum Type {
     CHAT = 'CHAT',
-    ACK = 'ACK'
+    ACK = 'ACK',
+    READ = 'READ'
   }
 
   enum __TypeValues {
     CHAT = 0,
-    ACK = 1
+    ACK = 1,
+    READ = 2
   }
 
   export namespace Type {
