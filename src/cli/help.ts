@@ -75,8 +75,8 @@ Examples:
 
 Without a TTY on stdin, commands are read one per line with no prompt, and
 end of input stops the node. --json prints one JSON object per line, each
-with a "type" field (ready, peer, message, pending, delivered, relay, history,
-peers, whoami, connected, chat, help, error).
+with a "type" field (ready, peer, message, pending, sent, delivered, read,
+relay, history, peers, whoami, connected, chat, help, error).
 
 Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
 cannot start; 2 on a usage error; 130 when interrupted again while stopping.
