@@ -10,6 +10,8 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import { isPrivate } from '@libp2p/utils'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
@@ -17,7 +19,8 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { EmptyMessageError, InvalidMultiaddrError, InvalidPeerIdError, MessageTooLargeError, NodeStoppedError, UnreachablePeerError } from './errors.ts'
-import { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES } from './protocol/constants.ts'
+import { MAX_CONNECTIONS, MAX_TEXT_BYTES } from './protocol/constants.ts'
+import { nicknameProblem } from './protocol/nickname.ts'
 import { newMessageId, secureChat } from './protocol/chat.ts'
 import { createStore } from './store/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
@@ -36,6 +39,17 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 export const MDNS_SERVICE_TAG = '_securechat._udp.local'
 export const MDNS_INTERVAL_MS = 5_000
 export const DIAL_TIMEOUT_MS = 15_000
+/** peers found by mDNS kept in memory until they complete a handshake */
+export const MAX_DISCOVERED_PEERS = 256
+/** LAN addresses kept and dialled per discovered peer */
+export const MAX_DISCOVERED_ADDRS = 8
+/** Failures of a peer's session that are its fault, and worth telling the user */
+const PROTOCOL_VIOLATIONS = new Set([
+  'InvalidHandshakeError', 'InvalidSignatureError', 'StaleHandshakeError', 'UnsupportedPeerKeyError',
+  'DecryptionError', 'ReplayError', 'OutOfOrderError', 'InvalidEnvelopeError', 'SessionExhaustedError',
+  'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'StreamBufferError'
+])
+
 /** read receipts waiting to be sent to one peer */
 export const MAX_QUEUED_RECEIPTS = 1024
 
@@ -97,6 +111,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   private readonly reserved = new Set<string>()
   /** the connection kind last announced per connected peer, so each change is announced once */
   private readonly announced = new Map<string, ConnectionKind>()
+  /** peers found by mDNS and not (yet) in the peer book, oldest first */
+  private readonly discovered = new Map<string, { addrs: string[], seen: number }>()
   private readonly readReceipts: boolean
   /** receipts not yet sent, per peer; bounded, best effort */
   private readonly receipts = new Map<string, Set<string>>()
@@ -139,16 +155,15 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       },
       onSent: (m) => { this.safeDispatch('sent', { id: m.id, to: m.peer }) },
       onDelivered: (m) => { this.safeDispatch('delivered', { id: m.id, to: m.peer }) },
-      onFailed: (peer, err, attempt, waiting) => {
+      onFailed: (peer, err, firstFailure) => {
         // tell the user once per failure streak; later attempts are only logged
-        if (attempt === 1) {
+        if (firstFailure) {
           this.safeDispatch('error', {
             code: UnreachablePeerError.name,
             message: `${this.store.outboxSize(peer)} message(s) to ${peer} not delivered yet (${err.name}: ${err.message}); retrying in the background`,
             peer
           })
         }
-        void waiting
       }
     })
   }
@@ -195,7 +210,11 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       status: 'pending'
     }
 
-    await this.store.append(message, options)
+    if (!await this.store.append(message, options)) {
+      // a fresh random 128-bit id already stored: only a broken random source does this
+      throw new Error('message id collision')
+    }
+
     this.monitor.watch(message.peer)
     this.delivery.kick(message.peer)
     return message
@@ -251,15 +270,16 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
   async onRead (peer: PeerId, id: string, options: AbortOptions): Promise<void> {
     const key = peer.toString()
-    const before = await this.store.get(key, id, options).catch(() => undefined)
+    // a receipt for a message we never sent to this peer changes nothing and is ignored
+    const change = await this.store.setStatus(key, id, 'read', options)
 
-    // a receipt for a message we never sent to this peer is ignored
-    if (before?.direction !== 'out' || !await this.store.setStatus(key, id, 'read', options)) {
+    if (change == null) {
       return
     }
 
-    if (before.status !== 'delivered') {
-      // the receipt overtook the ack (lost on a broken session): it was delivered too
+    if (change.previous !== 'delivered') {
+      // the receipt overtook the ack (lost on a broken session): it was delivered too,
+      // and the ack, when it comes, changes nothing, so `delivered` still fires once
       this.safeDispatch('delivered', { id, to: key })
     }
 
@@ -292,6 +312,25 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   async peers (options: AbortOptions = {}): Promise<PeerView[]> {
     this.checkRunning()
     const known = await this.store.peers(options)
+    const listed = new Set(known.map(p => p.peerId))
+    const now = Date.now()
+
+    // LAN peers found by mDNS, and peers connected to us, that have not (yet) proved who they are in a handshake
+    for (const [peerId, d] of this.discovered) {
+      if (!listed.has(peerId)) {
+        listed.add(peerId)
+        known.push({ peerId, addrs: d.addrs, firstSeen: d.seen, lastSeen: d.seen })
+      }
+    }
+
+    for (const connection of this.libp2p.getConnections()) {
+      const peerId = connection.remotePeer.toString()
+
+      if (!listed.has(peerId) && !this.keeper.isRelay(connection.remotePeer)) {
+        listed.add(peerId)
+        known.push({ peerId, addrs: [connection.remoteAddr.toString()], firstSeen: now, lastSeen: now })
+      }
+    }
 
     return known
       .filter(p => p.peerId !== this.peerId)
@@ -356,6 +395,9 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
   /** wire libp2p events to ChatNode events and the peer book */
   attach (): void {
+    // mDNS answers are unauthenticated: a discovered peer is kept in memory
+    // (bounded) and dialled only at LAN addresses; it enters the peer book
+    // once it proves its identity in a securechat handshake (or the user dials it)
     this.libp2p.addEventListener('peer:discovery', (evt) => {
       const { id, multiaddrs } = evt.detail
 
@@ -363,20 +405,35 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
         return
       }
 
-      void this.store.putPeer({ peerId: id.toString(), addrs: multiaddrs.map(ma => ma.toString()), seen: Date.now() })
-        .then(async (p) => {
-          this.safeDispatch('peer', { peerId: p.peerId, name: p.name, status: 'discovered' })
-          this.delivery.kick(p.peerId)
+      const peer = id.toString()
+      const lan = multiaddrs.filter(ma => isPrivate(ma)).slice(0, MAX_DISCOVERED_ADDRS)
 
-          if (this.libp2p.getConnections(id).length === 0 && this.stopping == null) {
-            const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
-            setMaxListeners(Infinity, signal)
-            await this.libp2p.dial(id, { signal })
-          }
+      if (lan.length === 0) {
+        return
+      }
+
+      const known = this.discovered.has(peer)
+      this.discovered.delete(peer)
+      this.discovered.set(peer, { addrs: lan.map(ma => ma.toString()), seen: Date.now() })
+
+      if (this.discovered.size > MAX_DISCOVERED_PEERS) {
+        const oldest = this.discovered.keys().next().value
+        if (oldest != null) this.discovered.delete(oldest)
+      }
+
+      if (!known) {
+        this.safeDispatch('peer', { peerId: peer, status: 'discovered' })
+      }
+
+      this.delivery.kick(peer)
+
+      if (!this.isConnected(id) && this.stopping == null) {
+        const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+        setMaxListeners(Infinity, signal)
+        this.libp2p.dial(lan.map(ma => ma.encapsulate(`/p2p/${peer}`)), { signal }).catch(() => {
+          // not dialable now; messages to it are retried by the delivery queue
         })
-        .catch(() => {
-          // discovered but not (yet) dialable: mDNS will announce it again
-        })
+      }
     })
 
     this.libp2p.addEventListener('connection:open', (evt) => {
@@ -389,8 +446,35 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       const peer = connection.remotePeer.toString()
       this.monitor.connected(peer)
       this.delivery.kick(peer)
-      void this.store.putPeer({ peerId: peer, addrs: [connection.remoteAddr.toString()], seen: Date.now() })
-        .then(() => { this.announceConnection(connection.remotePeer) })
+      this.announceConnection(connection.remotePeer)
+      // only peers already in the peer book (they passed a handshake) are updated on disk
+      void this.store.getPeer(peer)
+        .then(async known => {
+          if (known != null) {
+            await this.store.putPeer({ peerId: peer, seen: Date.now() })
+          }
+        })
+        .catch(() => {})
+    })
+
+    // the addresses a known peer listens on (identify), kept for dialling it after a restart
+    this.libp2p.addEventListener('peer:identify', (evt) => {
+      const { peerId, listenAddrs } = evt.detail
+      const addrs = listenAddrs
+        .filter(ma => !ma.getComponents().some(c => c.name === 'p2p-circuit'))
+        .slice(0, MAX_DISCOVERED_ADDRS)
+        .map(ma => ma.toString())
+
+      if (addrs.length === 0 || this.keeper.isRelay(peerId)) {
+        return
+      }
+
+      void this.store.getPeer(peerId.toString())
+        .then(async known => {
+          if (known != null) {
+            await this.store.putPeer({ peerId: peerId.toString(), addrs, seen: Date.now() })
+          }
+        })
         .catch(() => {})
     })
 
@@ -410,9 +494,12 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       this.announced.delete(peer)
       this.monitor.disconnected(peer)
       void this.store.getPeer(peer)
-        .then(p => {
+        .then(async p => {
           this.safeDispatch('peer', { peerId: peer, name: p?.name, status: 'disconnected' })
-          return this.store.putPeer({ peerId: peer, seen: Date.now() })
+
+          if (p != null) {
+            await this.store.putPeer({ peerId: peer, seen: Date.now() })
+          }
         })
         .catch(() => {})
     })
@@ -441,6 +528,15 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
   /** called once libp2p has started */
   async startServices (): Promise<void> {
+    // give libp2p the addresses of the peers we know, so they can be dialled before mDNS finds them again
+    for (const p of await this.store.peers()) {
+      const addrs = p.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+
+      if (addrs.length > 0 && p.peerId !== this.peerId) {
+        await this.libp2p.peerStore.merge(peerIdFromString(p.peerId), { multiaddrs: addrs }).catch(() => {})
+      }
+    }
+
     this.libp2p.addEventListener('self:peer:update', () => { this.updateReservations() })
     this.keeper.start()
     this.monitor.start()
@@ -483,9 +579,19 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     void this.store.putPeer({ peerId: peer.toString(), name: nickname, seen: Date.now() }).catch(() => {})
   }
 
-  onInboundError (peer: PeerId, err: Error): void {
-    if (this.stopping == null) {
-      this.safeDispatch('error', { code: err.name, message: `session from ${peer.toString()} rejected: ${err.message}`, peer: peer.toString() })
+  /**
+   * A peer's session failed. A protocol violation (a forged Hello, a
+   * tampered frame, an oversized or overrunning sender) is shown to the user;
+   * a peer that merely went away (reset, closed, timed out) is only logged.
+   */
+  onInboundError (peer: PeerId, err: unknown): void {
+    const name = (err as Error | undefined)?.name ?? 'Error'
+    const message = (err as Error | undefined)?.message ?? String(err)
+
+    if (this.stopping == null && PROTOCOL_VIOLATIONS.has(name)) {
+      this.safeDispatch('error', { code: name, message: `session from ${peer.toString()} rejected: ${message}`, peer: peer.toString() })
+    } else {
+      this.libp2p.logger.forComponent('securechat:node')('session from %p ended - %s: %s', peer, name, message)
     }
   }
 
@@ -522,12 +628,14 @@ function parseRelayAddr (addr: string): Multiaddr {
 }
 
 export async function createChatNode (init: ChatNodeInit, options: AbortOptions = {}): Promise<ChatNode> {
-  if (init.name.trim() === '' || new TextEncoder().encode(init.name).byteLength > MAX_NICKNAME_BYTES) {
-    throw new TypeError(`name must be 1 to ${MAX_NICKNAME_BYTES} bytes`)
+  const problem = nicknameProblem(init.name)
+
+  if (problem != null) {
+    throw new TypeError(`name ${problem}`)
   }
 
   const relays = (init.relays ?? []).map(parseRelayAddr)
-  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase, maxOutboxPerPeer: init.maxOutboxPerPeer, maxOutboxTotal: init.maxOutboxTotal })
+  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase, maxOutboxPerPeer: init.maxOutboxPerPeer, maxOutboxTotal: init.maxOutboxTotal, logger: defaultLogger() })
   await store.open(options)
 
   try {
@@ -542,6 +650,7 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
         listen: [`/ip4/${init.host ?? '0.0.0.0'}/tcp/${init.port ?? 0}`, ...relays.map(() => '/p2p-circuit')]
       },
       transports: relays.length > 0 ? [tcp(), circuitRelayTransport()] : [tcp()],
+      connectionManager: { maxConnections: MAX_CONNECTIONS },
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery: init.mdns === false ? [] : [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS })],

@@ -92,10 +92,11 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
   /**
    * Validate the text, store the message durably as `pending` and resolve
    * with it; delivery goes on in the background: a `delivered` event fires
-   * once when the peer acknowledges it, an `error` event (with the message
-   * id) when an attempt fails. Rejects only when the message cannot be
-   * queued (EmptyMessageError, MessageTooLargeError, InvalidPeerIdError,
-   * NodeStoppedError).
+   * once when the peer acknowledges it, an `error` event (UnreachablePeerError,
+   * with the peer) when delivery to that peer starts failing; it is retried
+   * with backoff. Rejects only when the message cannot be queued
+   * (EmptyMessageError, MessageTooLargeError, InvalidPeerIdError,
+   * OutboxFullError, NodeStoppedError).
    */
   send(peer: string, text: string, options?: SendOptions): Promise<ChatMessage>
   history(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>

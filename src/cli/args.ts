@@ -9,6 +9,7 @@ import { resolve, join } from 'node:path'
 import { parseArgs as parseArgv } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_NICKNAME_BYTES } from '../protocol/constants.ts'
+import { nicknameProblem } from '../protocol/nickname.ts'
 import { UsageError } from './errors.ts'
 import { canonicalPeerId } from './resolve.ts'
 import { chatHelp, relayHealthHelp, relayHelp } from './help.ts'
@@ -303,12 +304,10 @@ function parseAnnounce (values: readonly string[]): string[] {
 export function parseName (name: string, isDefault = false): string {
   const where = isDefault ? 'the default nickname (your user name)' : '--name'
 
-  if (name.trim() === '' || /\p{Cc}/u.test(name)) {
-    throw new UsageError(`${where} must be non-empty and have no control characters${isDefault ? ', pass --name NAME' : ''}`)
-  }
+  const problem = nicknameProblem(name)
 
-  if (Buffer.byteLength(name, 'utf8') > MAX_NICKNAME_BYTES) {
-    throw new UsageError(`${where} must be at most ${MAX_NICKNAME_BYTES} UTF-8 bytes${isDefault ? ', pass --name NAME' : ''}`)
+  if (problem != null) {
+    throw new UsageError(`${where} ${problem}${isDefault ? ', pass --name NAME' : ''}`)
   }
 
   return name

@@ -191,6 +191,14 @@ export class TextOutput implements Output {
       : `${this.label(peerId, known)} ${this.style('dim', `(${shortId(peerId)})`)}`
   }
 
+  /**
+   * The sender of an incoming message: nickname plus the end of its peer id,
+   * so a stranger announcing someone else's nickname never looks like them
+   */
+  private sender (peerId: string, name?: string): string {
+    return `${this.style('cyan', this.label(peerId, name))} ${this.style('dim', `(…${peerId.slice(-6)})`)}`
+  }
+
   private time (ts: number, withDate = false): string {
     return this.style('dim', `[${formatTime(ts, withDate && !sameDay(ts, this.now()))}]`)
   }
@@ -226,7 +234,7 @@ export class TextOutput implements Output {
   }
 
   message (event: MessageEventDetail): void {
-    this.sink.out(`${this.time(event.ts)} ${this.style('cyan', this.label(event.from, event.name))}: ${formatText(event.text)}`)
+    this.sink.out(`${this.time(event.ts)} ${this.sender(event.from, event.name)}: ${formatText(event.text)}`)
   }
 
   pending (message: ChatMessage): void {
@@ -268,7 +276,7 @@ export class TextOutput implements Output {
       const mark = m.direction === 'out'
         ? ` ${m.status === 'read' ? this.style('green', '✓✓') : m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
         : ''
-      const who = m.direction === 'in' ? this.style('cyan', this.label(m.from, m.name)) : this.label(m.from, m.name)
+      const who = m.direction === 'in' ? this.sender(m.from, m.name) : this.label(m.from, m.name)
       this.sink.out(`${this.time(m.ts, true)} ${who}: ${formatText(m.text)}${mark}`)
     }
   }

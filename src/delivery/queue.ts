@@ -24,7 +24,8 @@ export const RETRY_CAP_MS = 60_000
 export interface DeliveryStore {
   pending(peer: string, options?: { limit?: number, signal?: AbortSignal }): Promise<ChatMessage[]>
   pendingPeers(options?: { signal?: AbortSignal }): Promise<string[]>
-  setStatus(peer: string, id: string, status: 'sent' | 'delivered', options?: { sync?: boolean }): Promise<boolean>
+  /** resolves with a truthy value only for the call that changed the status */
+  setStatus(peer: string, id: string, status: 'sent' | 'delivered', options?: { sync?: boolean }): Promise<object | undefined>
 }
 
 export interface SendBatch {
@@ -42,8 +43,12 @@ export interface DeliveryQueueInit {
   onDelivered: (message: ChatMessage) => void
   /** a message's frame went out (status `sent`) */
   onSent?: (message: ChatMessage) => void
-  /** an attempt to deliver to `peer` failed; `attempt` counts failures since the last success */
-  onFailed?: (peer: string, err: Error, attempt: number, waiting: number) => void
+  /**
+   * An attempt to deliver to `peer` failed. `firstFailure` is true for the
+   * first failure since delivery to that peer last worked (or started), so
+   * the user can be told once, not at every retry.
+   */
+  onFailed?: (peer: string, err: Error, firstFailure: boolean, retryIn: number) => void
   log: Logger
   window?: number
   retryBase?: number
@@ -52,6 +57,8 @@ export interface DeliveryQueueInit {
 
 interface PeerState {
   running: boolean
+  /** the last attempt failed */
+  failing: boolean
   /** more work arrived while running: go round again */
   again: boolean
   backoff: Backoff
@@ -125,6 +132,7 @@ export class DeliveryQueue {
     if (state == null) {
       state = {
         running: false,
+        failing: false,
         again: false,
         backoff: new Backoff({ base: this.init.retryBase ?? RETRY_BASE_MS, cap: this.init.retryCap ?? RETRY_CAP_MS })
       }
@@ -171,24 +179,26 @@ export class DeliveryQueue {
             if (message == null) return
             // advisory: not synced, a crash only makes it `pending` again
             void this.init.store.setStatus(peer, id, 'sent', { sync: false })
-              .then(changed => { if (changed) this.init.onSent?.(message) })
+              .then(changed => { if (changed != null) this.init.onSent?.(message) })
               .catch(() => {})
           },
           onAck: async (id) => {
             const message = byId.get(id)
-            if (message != null && await this.init.store.setStatus(peer, id, 'delivered')) {
+            if (message != null && await this.init.store.setStatus(peer, id, 'delivered') != null) {
               this.init.onDelivered({ ...message, status: 'delivered' })
             }
           }
         })
         state.backoff.reset()
+        state.failing = false
       } catch (err) {
         if (this.stopped) {
           return
         }
 
         const delay = state.backoff.next()
-        this.init.onFailed?.(peer, err as Error, state.backoff.attempts, delay)
+        this.init.onFailed?.(peer, err as Error, !state.failing, delay)
+        state.failing = true
         this.init.log('delivery to %s failed, retrying in %dms - %e', peer, delay, err)
         state.timer = setTimeout(() => {
           state.timer = undefined

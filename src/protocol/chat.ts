@@ -12,7 +12,7 @@ import { serviceCapabilities, setMaxListeners, TimeoutError } from '@libp2p/inte
 import { randomBytes } from 'node:crypto'
 import {
   HANDSHAKE_TIMEOUT_MS, MAX_CLOCK_SKEW_MS, MAX_FRAME_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS,
-  MAX_READ_BUFFER_BYTES, MESSAGE_ID_BYTES, PROTOCOL_ID, SEND_TIMEOUT_MS, SESSION_IDLE_TIMEOUT_MS
+  MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, MESSAGE_ID_BYTES, PROTOCOL_ID, SEND_TIMEOUT_MS, SESSION_IDLE_TIMEOUT_MS
 } from './constants.ts'
 import { decodeEnvelope, encodeEnvelope } from './envelope.ts'
 import type { ChatEnvelope, ReadEnvelope } from './envelope.ts'
@@ -64,8 +64,10 @@ export interface SecureChatInit {
   maxFrameBytes?: number
   maxInboundStreams?: number
   maxOutboundStreams?: number
-  /** unacknowledged messages allowed in flight per outbound session */
+  /** unacknowledged envelopes allowed in flight per send */
   maxInFlight?: number
+  /** unacknowledged frame bytes allowed in flight per send */
+  maxInFlightBytes?: number
   /** for tests: frames per session before it is renewed */
   maxFramesPerSession?: bigint
   /**
@@ -97,6 +99,11 @@ function signalWithTimeout (ms: number, signal?: AbortSignal): AbortSignal {
   return combined
 }
 
+/** Upper bound of the bytes an envelope takes on the wire, for the send window */
+function frameSize (envelope: ChatEnvelope | ReadEnvelope): number {
+  return (envelope.type === 'chat' ? Buffer.byteLength(envelope.text, 'utf8') : 0) + FRAME_OVERHEAD_BYTES
+}
+
 /** Resolves with `promise`, or rejects with a TimeoutError when `signal` aborts first */
 async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal, message: string): Promise<T> {
   signal.throwIfAborted()
@@ -107,8 +114,15 @@ async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal, message:
   })
 }
 
-function isEndOfStream (err: unknown, stream: Stream): boolean {
-  return (err as Error | undefined)?.name === 'UnexpectedEOFError' || stream.remoteWriteStatus !== 'writable'
+/** How long a graceful stream close may wait for the remote */
+const CLOSE_TIMEOUT_MS = 5_000
+
+/** protobuf tags, lengths, id, timestamp and the GCM tag around the text */
+const FRAME_OVERHEAD_BYTES = 96
+
+/** A clean end of the remote's side: nothing else (a bad frame, a reset) counts as one */
+function isEndOfStream (err: unknown): boolean {
+  return (err as Error | undefined)?.name === 'UnexpectedEOFError'
 }
 
 /** The sending end of one session stream, with its in-flight acks */
@@ -157,10 +171,11 @@ class OutboundSession {
     written.catch((err: Error) => { this.abort(err) })
     this.writeChain = written.catch(() => {})
 
-    return {
-      written,
-      acked: acked.promise.finally(() => { this.pending.delete(envelope.id) })
-    }
+    const settled = acked.promise.finally(() => { this.pending.delete(envelope.id) })
+    // when the session dies, acks nobody awaits any more reject: that is expected, not an error
+    settled.catch(() => {})
+
+    return { written, acked: settled }
   }
 
   private async readAcks (): Promise<void> {
@@ -177,8 +192,9 @@ class OutboundSession {
       }
     } catch (err) {
       if (!this.closed) {
-        if (isEndOfStream(err, this.stream)) {
+        if (isEndOfStream(err)) {
           this.close(new Error('peer closed the session'))
+          this.closeStream()
         } else {
           this.log.error('outbound session failed - %e', err)
           this.abort(err as Error)
@@ -192,7 +208,7 @@ class OutboundSession {
     this.idleTimer = setTimeout(() => {
       if (this.pending.size === 0) {
         this.close(new Error('session idle'))
-        this.stream.close().catch((err: Error) => { this.stream.abort(err) })
+        this.closeStream()
       } else {
         this.touch()
       }
@@ -203,6 +219,11 @@ class OutboundSession {
   abort (err: Error): void {
     this.close(err)
     this.stream.abort(err)
+  }
+
+  /** close our side and wait a bounded time for the remote's; abort if it does not come */
+  private closeStream (): void {
+    this.stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch((err: Error) => { this.stream.abort(err) })
   }
 
   close (reason: Error): void {
@@ -236,6 +257,7 @@ export class SecureChat implements Startable {
   private readonly maxInboundStreams: number
   private readonly maxOutboundStreams: number
   private readonly maxInFlight: number
+  private readonly maxInFlightBytes: number
   private readonly maxFramesPerSession?: bigint
   private readonly onMessage: NonNullable<SecureChatInit['onMessage']>
   private readonly onRead: NonNullable<SecureChatInit['onRead']>
@@ -256,7 +278,8 @@ export class SecureChat implements Startable {
     this.maxFrameBytes = init.maxFrameBytes ?? MAX_FRAME_BYTES
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
-    this.maxInFlight = init.maxInFlight ?? 64
+    this.maxInFlight = init.maxInFlight ?? MAX_IN_FLIGHT
+    this.maxInFlightBytes = init.maxInFlightBytes ?? MAX_IN_FLIGHT_BYTES
     this.maxFramesPerSession = init.maxFramesPerSession
     this.onMessage = init.onMessage ?? (async () => {})
     this.onRead = init.onRead ?? (async () => {})
@@ -332,19 +355,42 @@ export class SecureChat implements Startable {
     }
 
     const session = await this.getSession(peer, { signal: signalWithTimeout(this.sendTimeout, options.signal) })
-    const queued = envelopes.map(e => ({ message: e, ...session.enqueue(e, { signal: options.signal }) }))
-
-    for (const q of queued) {
-      // let none of the rejections of this batch go unhandled once we stop waiting
-      q.written.catch(() => {})
-    }
+    // a window of unacknowledged envelopes, bounded in count and bytes, so
+    // that an honest sender never overruns the receiver's read buffer
+    const inFlight: Array<{ id: string, size: number, written: Promise<void>, acked: Promise<void> }> = []
+    let bytes = 0
+    let next = 0
 
     try {
-      for (const { message, written, acked } of queued) {
-        await raceSignal(written, signalWithTimeout(this.sendTimeout, options.signal), 'frame not written in time')
-        options.onWritten?.(message.id)
-        await raceSignal(acked, signalWithTimeout(this.sendTimeout, options.signal), 'no ack from peer in time')
-        await options.onAck?.(message.id)
+      while (next < envelopes.length || inFlight.length > 0) {
+        while (next < envelopes.length) {
+          const envelope = envelopes[next] as ChatEnvelope | ReadEnvelope
+          const size = frameSize(envelope)
+
+          if (inFlight.length > 0 && (inFlight.length >= this.maxInFlight || bytes + size > this.maxInFlightBytes)) {
+            break
+          }
+
+          const queued = session.enqueue(envelope, { signal: options.signal })
+          // the rejections of a failed batch must not go unhandled once we stop waiting
+          queued.written.catch(() => {})
+          queued.acked.catch(() => {})
+          inFlight.push({ id: envelope.id, size, ...queued })
+          bytes += size
+          next++
+        }
+
+        const head = inFlight.shift()
+
+        if (head == null) {
+          break
+        }
+
+        await raceSignal(head.written, signalWithTimeout(this.sendTimeout, options.signal), 'frame not written in time')
+        options.onWritten?.(head.id)
+        await raceSignal(head.acked, signalWithTimeout(this.sendTimeout, options.signal), 'no ack from peer in time')
+        bytes -= head.size
+        await options.onAck?.(head.id)
       }
     } catch (err) {
       session.abort(err as Error)
@@ -359,19 +405,19 @@ export class SecureChat implements Startable {
     if (existing != null) {
       const session = await existing.catch(() => undefined)
 
-      if (session?.usable === true && session.inFlight < this.maxInFlight) {
+      if (session?.usable === true) {
         return session
       }
 
-      if (session?.usable === true) {
-        // back-pressure: too many unacknowledged messages on this session
-        await new Promise(resolve => setTimeout(resolve, 10))
+      const current = this.outbound.get(key)
+
+      if (current != null && current !== existing) {
+        // another caller already replaced the dead session: share its new one
+        options.signal?.throwIfAborted()
         return this.getSession(peer, options)
       }
 
-      if (this.outbound.get(key) === existing) {
-        this.outbound.delete(key)
-      }
+      this.outbound.delete(key)
     }
 
     const opening = this.openSession(peer, options)
@@ -390,8 +436,6 @@ export class SecureChat implements Startable {
       runOnLimitedConnection: true,
       signal: options.signal
     })
-    stream.maxReadBufferLength = MAX_READ_BUFFER_BYTES
-
     try {
       const signal = signalWithTimeout(this.handshakeTimeout, options.signal)
       const session = await performHandshake(stream, {
@@ -429,11 +473,11 @@ export class SecureChat implements Startable {
 
   private readonly handleStream = async (stream: Stream, connection: Connection): Promise<void> => {
     const peer = connection.remotePeer
-    stream.maxReadBufferLength = MAX_READ_BUFFER_BYTES
     this.inbound.add(stream)
+    let session: SecureSession | undefined
 
     try {
-      const session = await performHandshake(stream, {
+      session = await performHandshake(stream, {
         role: 'responder',
         localPeer: this.components.peerId,
         remotePeer: peer,
@@ -452,7 +496,7 @@ export class SecureChat implements Startable {
           // an idle sender closes its session well before this fires
           plaintext = await readFrame(session, { signal: signalWithTimeout(this.idleTimeout * 2) })
         } catch (err) {
-          if (isEndOfStream(err, stream)) {
+          if (isEndOfStream(err)) {
             await stream.close({ signal: signalWithTimeout(this.sendTimeout) })
             return
           }
@@ -488,6 +532,7 @@ export class SecureChat implements Startable {
       stream.abort(err as Error)
       this.onInboundError(peer, err as Error)
     } finally {
+      session?.cipher.destroy()
       this.inbound.delete(stream)
     }
   }

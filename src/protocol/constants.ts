@@ -50,5 +50,18 @@ export const MAX_FRAMES_PER_SESSION = 2n ** 32n
 export const MAX_INBOUND_STREAMS = 4
 export const MAX_OUTBOUND_STREAMS = 4
 
-/** Frames received but not yet processed, per stream */
+/**
+ * Bytes received but not yet processed, per stream; past it the stream is
+ * reset. A sender keeps at most MAX_IN_FLIGHT_BYTES unacknowledged, well
+ * under it, so only a peer that ignores the protocol hits it.
+ */
 export const MAX_READ_BUFFER_BYTES = 4 * MAX_FRAME_BYTES
+
+/** Frame bytes a sender may have written and not yet seen acknowledged, per session */
+export const MAX_IN_FLIGHT_BYTES = 128 * 1024
+
+/** Envelopes a sender may have written and not yet seen acknowledged, per session */
+export const MAX_IN_FLIGHT = 64
+
+/** libp2p connections a chat node keeps at once */
+export const MAX_CONNECTIONS = 128

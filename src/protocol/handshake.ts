@@ -8,8 +8,9 @@ import { hkdfSha256, sha256 } from '../crypto/hkdf.ts'
 import { encodeTranscript } from '../crypto/transcript.ts'
 import { AES_KEY_LENGTH } from '../crypto/aead.ts'
 import {
-  EPHEMERAL_KEY_LENGTH, HELLO_VERSION, MAX_CLOCK_SKEW_MS, MAX_NICKNAME_BYTES, PROTOCOL_ID
+  EPHEMERAL_KEY_LENGTH, HELLO_VERSION, MAX_CLOCK_SKEW_MS, PROTOCOL_ID
 } from './constants.ts'
+import { nicknameProblem } from './nickname.ts'
 import { InvalidHandshakeError, InvalidSignatureError, StaleHandshakeError, UnsupportedPeerKeyError } from './errors.ts'
 import type { EphemeralKeyPair } from '../crypto/x25519.ts'
 import type { Hello } from './pb/securechat.ts'
@@ -61,8 +62,10 @@ export interface CreateHelloInit {
 }
 
 export async function createHello (init: CreateHelloInit): Promise<LocalHello> {
-  if (new TextEncoder().encode(init.nickname).byteLength > MAX_NICKNAME_BYTES) {
-    throw new TypeError(`nickname longer than ${MAX_NICKNAME_BYTES} bytes`)
+  const problem = nicknameProblem(init.nickname)
+
+  if (problem != null) {
+    throw new TypeError(`nickname ${problem}`)
   }
 
   const ephemeral = generateEphemeralKeyPair()
@@ -109,7 +112,6 @@ function remotePublicKey (peer: PeerId): PublicKey {
   return peer.publicKey
 }
 
-const NICKNAME_FORBIDDEN = /[\p{Cc}\p{Cf}\u2028\u2029]/u
 
 /**
  * Checks a received Hello against the connection's remote peer. Returns the
@@ -125,7 +127,7 @@ export async function verifyHello (hello: Hello, init: VerifyHelloInit): Promise
     throw new InvalidHandshakeError('handshake ephemeral key has the wrong length')
   }
 
-  if (new TextEncoder().encode(hello.nickname).byteLength > MAX_NICKNAME_BYTES || NICKNAME_FORBIDDEN.test(hello.nickname)) {
+  if (nicknameProblem(hello.nickname) != null) {
     throw new InvalidHandshakeError('handshake nickname invalid')
   }
 

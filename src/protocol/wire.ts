@@ -9,7 +9,7 @@ import { pbStream } from '@libp2p/utils'
 import { Frame, Hello } from './pb/securechat.ts'
 import { createHello, deriveSessionKeys, verifyHello } from './handshake.ts'
 import { SessionCipher } from './session.ts'
-import { MAX_FRAME_BYTES } from './constants.ts'
+import { MAX_FRAME_BYTES, MAX_READ_BUFFER_BYTES } from './constants.ts'
 import type { ProtobufStream } from '@libp2p/utils'
 import type { Role } from './handshake.ts'
 import type { AbortOptions, PeerId, PrivateKey, Stream } from '@libp2p/interface'
@@ -35,7 +35,8 @@ export interface SecureSession {
 }
 
 export async function performHandshake (stream: Stream, init: HandshakeInit, options: AbortOptions): Promise<SecureSession> {
-  const pb = pbStream(stream, { maxDataLength: init.maxFrameBytes ?? MAX_FRAME_BYTES })
+  // pbStream reads eagerly into its own buffer: that buffer is the bound on what a peer can make us hold
+  const pb = pbStream(stream, { maxDataLength: init.maxFrameBytes ?? MAX_FRAME_BYTES, maxBufferSize: MAX_READ_BUFFER_BYTES })
   const now = init.now ?? Date.now
   const initiator = init.role === 'initiator' ? init.localPeer : init.remotePeer
   const responder = init.role === 'initiator' ? init.remotePeer : init.localPeer

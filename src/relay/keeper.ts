@@ -19,6 +19,12 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 
 export const RELAY_DIAL_TIMEOUT_MS = 10_000
 export const RELAY_CHECK_INTERVAL_MS = 5_000
+/**
+ * Connected to a relay but without a reservation for this long (it refused
+ * one, e.g. it was full): hang up, so the redial asks again. libp2p asks only
+ * once per connection.
+ */
+export const RELAY_RESERVE_GRACE_MS = 15_000
 
 export interface RelayStatus {
   addr: string
@@ -33,12 +39,15 @@ interface Kept {
   backoff: Backoff
   timer?: ReturnType<typeof setTimeout>
   dialing: boolean
+  /** since when we are connected without a reservation */
+  unreservedSince?: number
 }
 
 export interface RelayKeeperInit {
   backoffBase?: number
   backoffCap?: number
   checkInterval?: number
+  reserveGrace?: number
   /** called after every periodic check, e.g. to publish reservation changes */
   onCheck?: () => void
 }
@@ -46,12 +55,14 @@ export interface RelayKeeperInit {
 export class RelayKeeper {
   private readonly relays: Kept[]
   private readonly checkInterval: number
+  private readonly reserveGrace: number
   private readonly onCheck: () => void
   private interval?: ReturnType<typeof setInterval>
   private running = false
 
   constructor (private readonly libp2p: Libp2p, addrs: Multiaddr[], private readonly log: Logger, init: RelayKeeperInit = {}) {
     this.checkInterval = init.checkInterval ?? RELAY_CHECK_INTERVAL_MS
+    this.reserveGrace = init.reserveGrace ?? RELAY_RESERVE_GRACE_MS
     this.onCheck = init.onCheck ?? (() => {})
     this.relays = addrs.map(addr => {
       const id = addr.getComponents().findLast(c => c.name === 'p2p')?.value
@@ -120,9 +131,22 @@ export class RelayKeeper {
   }
 
   private check (): void {
+    const reserved = new Set(this.status().filter(s => s.reserved).map(s => s.peerId))
+
     for (const relay of this.relays) {
       if (!relay.dialing && relay.timer == null && !this.isConnected(relay)) {
         this.schedule(relay)
+        continue
+      }
+
+      if (!this.isConnected(relay) || reserved.has(relay.peer.toString())) {
+        relay.unreservedSince = undefined
+      } else if (relay.unreservedSince == null) {
+        relay.unreservedSince = Date.now()
+      } else if (Date.now() - relay.unreservedSince > this.reserveGrace) {
+        relay.unreservedSince = undefined
+        this.log('no reservation on relay %p, reconnecting to ask again', relay.peer)
+        void this.libp2p.hangUp(relay.peer).catch(() => {})
       }
     }
 

@@ -8,6 +8,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
+import { defaultLogger } from '@libp2p/logger'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -89,7 +90,14 @@ class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements Rela
     // dispatches it. It does tag every peer it grants a reservation in the
     // peer store, which fires 'peer:update': look at its reservations then.
     libp2p.addEventListener('peer:update', (evt) => { this.checkReservation(evt.detail.peer.id.toString()) })
-    libp2p.addEventListener('peer:disconnect', (evt) => { this.checkReservation(evt.detail.toString()) })
+    libp2p.addEventListener('peer:disconnect', (evt) => {
+      // A reservation is only usable over the connection that made it, yet the
+      // library keeps it for its whole TTL: a client could take every slot and
+      // leave. Free the slot as soon as its holder disconnects, so slots stay
+      // bounded by the per-IP connection limit.
+      libp2p.services.relay.reservations.delete(evt.detail)
+      this.checkReservation(evt.detail.toString())
+    })
   }
 
   private checkReservation (peer: string): void {
@@ -135,7 +143,7 @@ export async function createRelayNode (init: RelayInit, options: AbortOptions = 
     }
   })
 
-  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase })
+  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase, logger: defaultLogger() })
   await store.open(options)
 
   try {

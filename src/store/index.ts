@@ -65,6 +65,11 @@ export interface StoreInit {
   maxOutboxTotal?: number
 }
 
+/** What setStatus changed */
+export interface StatusChange {
+  previous?: MessageStatus
+}
+
 export interface SetStatusOptions extends AbortOptions {
   /** fsync before resolving; default true. `sent` is advisory and may skip it */
   sync?: boolean
@@ -96,9 +101,10 @@ export interface Store {
    * Moves an outgoing message's status forward (pending < sent < delivered <
    * read); `delivered` or `read` also removes it from the outbox, in the same batch. Going
    * back, an unknown message or an incoming message is a no-op. Resolves
-   * true when the status changed.
+   * with the status it had when it changed (decided inside the write queue,
+   * so concurrent callers see exactly one change each), or undefined.
    */
-  setStatus(peer: string, id: string, status: MessageStatus, options?: SetStatusOptions): Promise<boolean>
+  setStatus(peer: string, id: string, status: MessageStatus, options?: SetStatusOptions): Promise<StatusChange | undefined>
   /** The first `limit` (default 50) outgoing messages to `peer` not yet delivered, oldest first */
   pending(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
   /** Peers with messages in the outbox */

@@ -35,7 +35,7 @@ import {
   decodeClock, decodeMessage, decodePeer, decodeText, encodeClock, encodeMessage, encodePeer, encodeText,
   isMessageStatus, messageProblem, peerUpdateProblem, pickMessage, statusRank
 } from './records.ts'
-import type { PeerUpdate, SetStatusOptions, Store, StoreInit, StoreStatus, StoredPeer } from './index.ts'
+import type { PeerUpdate, SetStatusOptions, StatusChange, Store, StoreInit, StoreStatus, StoredPeer } from './index.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -352,7 +352,7 @@ export class LevelStore implements Store {
     return found?.message
   }
 
-  async setStatus (peer: string, id: string, status: MessageStatus, options: SetStatusOptions = {}): Promise<boolean> {
+  async setStatus (peer: string, id: string, status: MessageStatus, options: SetStatusOptions = {}): Promise<StatusChange | undefined> {
     options.signal?.throwIfAborted()
     const indexKey = encodeIndexKey(peer, id)
     if (!isMessageStatus(status)) {
@@ -362,10 +362,10 @@ export class LevelStore implements Store {
       const found = await this.#lookup(handles, peer, id, indexKey)
       if (found === undefined || found.message.direction !== 'out') {
         this.#log.trace('setStatus: no outgoing message %s to %s', id, peer)
-        return false
+        return undefined
       }
       if (statusRank(status) <= statusRank(found.message.status)) {
-        return false
+        return undefined
       }
       const updated: ChatMessage = { ...found.message, status }
       const leavesOutbox = statusRank(status) >= statusRank('delivered') && (await handles.outbox.get(found.historyKey)) !== undefined
@@ -376,7 +376,7 @@ export class LevelStore implements Store {
       if (leavesOutbox) {
         this.#countOutboxChange(peer, -1)
       }
-      return true
+      return { previous: found.message.status }
     })
   }
 

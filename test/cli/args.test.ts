@@ -133,9 +133,9 @@ void describe('parseArgs', () => {
       void it(`port '${port}'`, () => { usageError([`--port=${port}`], /--port must be an integer from 0 to 65535/) })
     }
 
-    void it('empty name', () => { usageError(['--name', ''], /--name must be non-empty/) })
-    void it('blank name', () => { usageError(['--name', '   '], /--name must be non-empty/) })
-    void it('name with control characters', () => { usageError(['--name', 'a\u001b[2Jb'], /control characters/) })
+    void it('empty name', () => { usageError(['--name', ''], /--name must not be empty/) })
+    void it('blank name', () => { usageError(['--name', '   '], /--name must not be empty/) })
+    void it('name with control characters', () => { usageError(['--name', 'a\u001b[2Jb'], /no control/) })
     void it('name over 64 bytes', () => {
       assert.equal(chat(['--name', 'é'.repeat(32)]).name, 'é'.repeat(32))
       usageError(['--name', 'é'.repeat(32) + 'x'], /at most 64 UTF-8 bytes/)

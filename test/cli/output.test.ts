@@ -28,7 +28,7 @@ void describe('TextOutput', () => {
   void it('messages as [hh:mm] name: text', () => {
     const { output, sink } = text()
     output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'hello  world', ts: NOW })
-    assert.deepEqual(sink.lines, ['[14:05] bob: hello  world'])
+    assert.deepEqual(sink.lines, ['[14:05] bob (…WHxgB2): hello  world'])
   })
 
   void it('outgoing messages, then their delivery', () => {
@@ -52,7 +52,7 @@ void describe('TextOutput', () => {
     assert.deepEqual(sink.lines, [
       'last 4 messages with bob (12D3KooW…WHxgB2):',
       '[2024-05-16 14:05] alice: hi bob ✓',
-      '[14:05] bob: yo',
+      '[14:05] bob (…WHxgB2): yo',
       '[14:05] alice: still there? →',
       '[14:05] alice: hello? …',
       'no messages with 12D3KooW…LvKXtf'
@@ -94,8 +94,8 @@ void describe('TextOutput', () => {
     output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob\u001b[2J', text: 'a\u001b]0;pwned\u0007b\r[14:00] alice: fake\u202e', ts: NOW })
     output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'line one\nline two', ts: NOW })
     assert.deepEqual(sink.lines, [
-      '[14:05] bob\ufffd[2J: a\ufffd]0;pwned\ufffdb\n    [14:00] alice: fake\ufffd',
-      '[14:05] bob: line one\n    line two'
+      '[14:05] bob\ufffd[2J (…WHxgB2): a\ufffd]0;pwned\ufffdb\n    [14:00] alice: fake\ufffd',
+      '[14:05] bob (…WHxgB2): line one\n    line two'
     ])
     assert.equal(sanitize('a\tb\nc'), 'a b c')
   })

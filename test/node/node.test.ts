@@ -203,6 +203,25 @@ describe('two nodes on loopback', () => {
     assert.equal((await alice.history(carol.peerId))[0]?.status, 'delivered')
   })
 
+  it('fires delivered once per message when receipts race the acks', async () => {
+    const alice = await start({ name: 'alice' })
+    const bob = await start({ name: 'bob' })
+    await alice.connect(bob.addrs()[0] ?? '')
+    // bob shows every message at once, as the CLI does
+    bob.addEventListener('message', (evt) => { bob.markRead(evt.detail.from, [evt.detail.id]) })
+    const delivered = new Map<string, number>()
+    const read = new Map<string, number>()
+    alice.addEventListener('delivered', (evt) => { delivered.set(evt.detail.id, (delivered.get(evt.detail.id) ?? 0) + 1) })
+    alice.addEventListener('read', (evt) => { read.set(evt.detail.id, (read.get(evt.detail.id) ?? 0) + 1) })
+    const ids: string[] = []
+    for (let i = 0; i < 100; i++) ids.push((await alice.send(bob.peerId, `m${i}`)).id)
+    const deadline = Date.now() + 30_000
+    while ((delivered.size < 100 || read.size < 100) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.deepEqual(ids.map(id => delivered.get(id)), ids.map(() => 1))
+    assert.deepEqual(ids.map(id => read.get(id)), ids.map(() => 1))
+  })
+
   it('keeps identity and history across a restart', async () => {
     const dataDir = await tempDir()
     const alice = await start({ name: 'alice' })

@@ -194,6 +194,21 @@ describe('securechat service', () => {
       assert.equal((await next).name, 'InvalidDataLengthError')
     })
 
+    it('resets a peer that sends far ahead of its acks, without buffering it all', async () => {
+      const net = new Net()
+      const victim = await peer()
+      const { next, onError } = errors()
+      // a slow disk: each message takes a while to store
+      const { mallory, stream } = await attacker(net, victim, onError, { onMessage: async () => { await new Promise(resolve => setTimeout(resolve, 50)) } })
+      const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
+      // ~1 MiB of valid frames at once, never waiting for an ack or for drain
+      for (let i = 0; i < 64; i++) {
+        // not awaited: each write puts its frame on the stream at once, whatever the drain state
+        void session.pb.write(session.cipher.seal(encodeEnvelope({ type: 'chat', ...msg('x'.repeat(16_000)) })), Frame).catch(() => {})
+      }
+      assert.equal((await next).name, 'StreamBufferError')
+    })
+
     it('times out a peer that opens a stream and never says Hello', async () => {
       const net = new Net()
       const victim = await peer()

@@ -85,6 +85,14 @@ describe('handshake', () => {
     await assert.rejects(verify({ ...ha.hello, signature: sig }), { name: 'InvalidSignatureError' })
   })
 
+  it('accepts nicknames with joiners (emoji sequences, Persian names)', async () => {
+    const [a, b] = [await party(), await party()]
+    for (const nickname of ['👨\u200d👩\u200d👧 family', 'می\u200cخواهم']) {
+      const h = await createHello({ role: 'initiator', initiator: a.peer, responder: b.peer, privateKey: a.key, nickname, now: Date.now() })
+      await verifyHello(h.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() })
+    }
+  })
+
   it('rejects a stale or future timestamp', async () => {
     const [a, b] = [await party(), await party()]
     const now = Date.now()
@@ -108,6 +116,7 @@ describe('handshake', () => {
     await assert.rejects(verify({ ...ha.hello, ephemeralKey: new Uint8Array(31) }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, nickname: 'x'.repeat(65) }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, nickname: 'evil\u001b[2J' }), { name: 'InvalidHandshakeError' })
+    await assert.rejects(verify({ ...ha.hello, nickname: 'ecila\u202e' }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, signature: new Uint8Array(0) }), { name: 'InvalidHandshakeError' })
   })
 

@@ -126,6 +126,11 @@ describe('relay', () => {
     assert.equal(second.relays()[0]?.connected, true)
     assert.equal(r.reservationCount(), 1)
     assert.equal(first.relays()[0]?.reserved, true)
+
+    // a holder that leaves frees its slot at once (not after the reservation TTL)
+    await first.stop()
+    await until('second reserved', () => second.relays()[0]?.reserved === true, 30_000)
+    assert.equal(r.reservationCount(), 1)
   })
 
   it('refuses more connections from one IP than its per-IP limit', async () => {

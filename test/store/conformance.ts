@@ -232,8 +232,8 @@ export function storeConformance (name: string, factory: StoreFactory): void {
       // read is past delivered
       const seen = message(PEER_B, { direction: 'out', status: 'delivered' })
       await store.append(seen)
-      assert.equal(await store.setStatus(PEER_B, seen.id, 'read'), true)
-      assert.equal(await store.setStatus(PEER_B, seen.id, 'delivered'), false)
+      assert.deepEqual(await store.setStatus(PEER_B, seen.id, 'read'), { previous: 'delivered' })
+      assert.equal(await store.setStatus(PEER_B, seen.id, 'delivered'), undefined)
       assert.equal((await store.get(PEER_B, seen.id))?.status, 'read')
 
       // status changes keep the message in place
@@ -260,10 +260,10 @@ export function storeConformance (name: string, factory: StoreFactory): void {
       assert.equal(store.outboxSize(), 5)
 
       // sent keeps it queued; delivered takes it out, once
-      assert.equal(await store.setStatus(PEER_A, outA[0]?.id ?? '', 'sent', { sync: false }), true)
+      assert.deepEqual(await store.setStatus(PEER_A, outA[0]?.id ?? '', 'sent', { sync: false }), { previous: 'pending' })
       assert.deepEqual(ids(await store.pending(PEER_A)), ids(outA))
-      assert.equal(await store.setStatus(PEER_A, outA[1]?.id ?? '', 'delivered'), true)
-      assert.equal(await store.setStatus(PEER_A, outA[1]?.id ?? '', 'delivered'), false)
+      assert.deepEqual(await store.setStatus(PEER_A, outA[1]?.id ?? '', 'delivered'), { previous: 'pending' })
+      assert.equal(await store.setStatus(PEER_A, outA[1]?.id ?? '', 'delivered'), undefined)
       assert.deepEqual(ids(await store.pending(PEER_A)), ids([outA[0], outA[2], outA[3]] as ChatMessage[]))
       assert.equal(store.outboxSize(PEER_A), 3)
 
