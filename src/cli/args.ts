@@ -222,17 +222,7 @@ function buildChat (values: ParsedValues, ctx: ResolvedContext): Invocation {
     readReceipts: values['no-read-receipts'] !== true
   }
 
-  const host = stringValue(values.host)
-
-  if (host != null) {
-    options.host = parseHost(host)
-  }
-
-  const passphrase = ctx.env.SECURECHAT_PASSPHRASE
-
-  if (passphrase != null && passphrase !== '') {
-    options.passphrase = passphrase
-  }
+  addHostAndPassphrase(options, values, ctx)
 
   return { command: 'chat', options }
 }
@@ -251,6 +241,13 @@ function buildRelay (values: ParsedValues, ctx: ResolvedContext): Invocation {
     maxConnectionsPerIp: parsePositiveInt('--max-connections-per-ip', stringValue(values['max-connections-per-ip']), RELAY_MAX_CONNECTIONS_PER_IP)
   }
 
+  addHostAndPassphrase(options, values, ctx)
+
+  return { command: 'relay', options }
+}
+
+/** --host, and the passphrase from SECURECHAT_PASSPHRASE (never a flag), when given */
+function addHostAndPassphrase (options: { host?: string, passphrase?: string }, values: ParsedValues, ctx: ResolvedContext): void {
   const host = stringValue(values.host)
 
   if (host != null) {
@@ -262,8 +259,6 @@ function buildRelay (values: ParsedValues, ctx: ResolvedContext): Invocation {
   if (passphrase != null && passphrase !== '') {
     options.passphrase = passphrase
   }
-
-  return { command: 'relay', options }
 }
 
 function buildRelayHealth (values: ParsedValues, ctx: ResolvedContext): Invocation {

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createChatNode } from '../../src/node.ts'
 import type { ChatNodeInit } from '../../src/node.ts'
-import type { ChatNode, ChatNodeEvents } from '../../src/types.ts'
+import { nextEvent as next } from '../helpers/node-events.ts'
+import type { ChatNode } from '../../src/types.ts'
 
 const dirs: string[] = []
 const nodes: ChatNode[] = []
@@ -31,20 +32,6 @@ async function start (init: Partial<ChatNodeInit> & { name: string }): Promise<C
   return node
 }
 
-function next<K extends keyof ChatNodeEvents> (node: ChatNode, type: K, match: (d: ChatNodeEvents[K]['detail']) => boolean = () => true, ms = 10_000): Promise<ChatNodeEvents[K]['detail']> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`timed out waiting for ${type}`)) }, ms)
-    const listener = (evt: Event): void => {
-      const detail = (evt as CustomEvent).detail as ChatNodeEvents[K]['detail']
-      if (match(detail)) {
-        clearTimeout(timer)
-        node.removeEventListener(type, listener)
-        resolve(detail)
-      }
-    }
-    node.addEventListener(type, listener)
-  })
-}
 
 describe('reliable delivery on loopback', () => {
   it('delivers to a peer that comes online later: all, once, in order', async () => {

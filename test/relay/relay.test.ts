@@ -11,7 +11,8 @@ import { createChatNode } from '../../src/node.ts'
 import { createRelayNode } from '../../src/relay/server.ts'
 import { checkRelayHealth } from '../../src/relay/health.ts'
 import type { RelayInit, RelayNode } from '../../src/relay/server.ts'
-import type { ChatNode, ChatNodeEvents } from '../../src/types.ts'
+import { nextEvent as next, until } from '../helpers/node-events.ts'
+import type { ChatNode } from '../../src/types.ts'
 
 const cleanups: Array<() => Promise<void>> = []
 
@@ -37,28 +38,7 @@ async function node (name: string, relays: string[]): Promise<ChatNode> {
   return n
 }
 
-function next<K extends keyof ChatNodeEvents> (n: ChatNode, type: K, match: (d: ChatNodeEvents[K]['detail']) => boolean = () => true, ms = 20_000): Promise<ChatNodeEvents[K]['detail']> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`timed out waiting for ${type}`)) }, ms)
-    const listener = (evt: Event): void => {
-      const detail = (evt as CustomEvent).detail as ChatNodeEvents[K]['detail']
-      if (match(detail)) {
-        clearTimeout(timer)
-        n.removeEventListener(type, listener)
-        resolve(detail)
-      }
-    }
-    n.addEventListener(type, listener)
-  })
-}
 
-async function until (what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
 
 describe('relay', () => {
   it('passes its health check, and a non-relay fails it', async () => {
