@@ -237,6 +237,30 @@ void describe('store at rest', () => {
     assert.equal(await again.append(sent[1] as ChatMessage), false)
   })
 
+  void it('skips a truncated record in the outbox and still hands out the rest, in order', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    const queued: ChatMessage[] = []
+    for (let i = 0; i < 4; i++) {
+      const m = message(PEER_A, { direction: 'out', status: 'pending', text: `q${i}` })
+      queued.push(m)
+      await store.append(m)
+    }
+    await store.close()
+
+    const keys = await historyKeys(fx.dataDir)
+    await withRaw(fx.dataDir, 'history', async history => {
+      const value = await history.get(keys[1] as string) as Uint8Array
+      await history.put(keys[1] as string, value.subarray(0, value.byteLength - 5))
+    })
+
+    const reported: CorruptRecordError[] = []
+    const again = await openStore(fx, { onCorrupt: err => reported.push(err) })
+    assert.deepEqual((await again.pending(PEER_A)).map(m => m.text), ['q0', 'q2', 'q3'])
+    assert.deepEqual(reported.map(e => [e.name, e.sublevel]), [['CorruptRecordError', 'history']])
+    assert.deepEqual((await again.history(PEER_A)).map(m => m.text), ['q0', 'q2', 'q3'])
+  })
+
   void it('rejects a record moved or copied to another key', async t => {
     const fx = await fixture(t)
     const store = await openStore(fx)
