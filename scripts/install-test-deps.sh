@@ -6,7 +6,7 @@
 # the tests that need it skip themselves with a message (outside CI).
 set -euo pipefail
 
-PACKAGES=(iproute2 iptables iputils-ping procps ca-certificates podman debootstrap)
+PACKAGES=(iproute2 iptables iputils-ping procps ca-certificates podman debootstrap tmux)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

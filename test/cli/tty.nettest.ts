@@ -2,9 +2,10 @@
  * The REPL on a real terminal: alice runs interactively inside a tmux pane,
  * bob as a `--json` process, both on loopback. Through the keyboard (tmux
  * send-keys) and the screen (tmux capture-pane): the prompt, tab completion
- * of commands, nicknames and peer ids, an incoming message printed above a
- * half-typed line without garbling it, chat mode with its `bob> ` prompt and
- * the delivery mark, and `/quit` exiting 0 with the history on disk.
+ * of commands, nicknames and peer ids, incoming messages printed above a
+ * half-typed line (also one wrapped over two rows, with the cursor inside
+ * it) without garbling it, chat mode with its `bob> ` prompt and the delivery
+ * mark, and `/quit` exiting 0 with the history on disk.
  */
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
@@ -13,13 +14,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { onExit } from '../helpers/cleanup.ts'
 import { is, where } from '../helpers/events.ts'
 import { BIN, NODE_BIN, NODE_FLAGS, REPO_ROOT, spawnChat } from '../helpers/process.ts'
 import { tempDir } from '../helpers/tmp.ts'
+import { steps } from '../helpers/steps.ts'
 
 const exec = promisify(execFile)
 
@@ -59,13 +60,13 @@ async function tmuxSkip (): Promise<false | string> {
   return await hasTmux() ? false : 'terminal test skipped: tmux is still missing after apt-get install'
 }
 
-/** One line for `sh -c`, which is what tmux runs a pane's command with */
+/** One line for `sh -c`, which is how tmux runs a pane's command (default-shell is set to sh) */
 function shellQuote (args: readonly string[]): string {
   return args.map(a => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
 }
 
 interface Screen {
-  /** the pane's rows, wrapped rows joined, trailing blanks and blank rows dropped */
+  /** the pane's rows, trailing blanks and trailing blank rows dropped */
   lines: string[]
   /** the cursor, 0-based */
   x: number
@@ -104,7 +105,7 @@ class Tmux {
   static async start (cwd: string, argv: readonly string[], env: Record<string, string>): Promise<Tmux> {
     const dir = await mkdtemp(join(tmpdir(), 'securechat-tmux-'))
     const conf = join(dir, 'tmux.conf')
-    await writeFile(conf, ['set -g remain-on-exit on', 'set -g status off', 'set -g history-limit 2000', ''].join('\n'))
+    await writeFile(conf, ['set -g default-shell /bin/sh', 'set -g remain-on-exit on', 'set -g status off', 'set -g history-limit 2000', ''].join('\n'))
     const clean: NodeJS.ProcessEnv = { ...process.env, ...env }
     // not a test runner's child, and not nested in the caller's tmux
     delete clean.NODE_TEST_CONTEXT
@@ -132,14 +133,19 @@ class Tmux {
     await this.run('send-keys', '-t', this.target, ...keys)
   }
 
+  /** The screen and the cursor, in one tmux command sequence so no output comes between */
   async capture (): Promise<Screen> {
-    const text = await this.run('capture-pane', '-p', '-J', '-t', this.target)
-    const [x, y] = (await this.run('display-message', '-p', '-t', this.target, '#{cursor_x} #{cursor_y}')).trim().split(' ').map(Number)
-    const lines = text.split('\n').map(l => l.trimEnd())
-    while (lines.length > 0 && lines.at(-1) === '') {
-      lines.pop()
+    // rows as on screen (no -J), so that the cursor's row indexes them
+    const text = await this.run('capture-pane', '-p', '-t', this.target, ';',
+      'display-message', '-p', '-t', this.target, '#{cursor_x} #{cursor_y}')
+    const lines = text.split('\n')
+    lines.pop() // after the last newline
+    const [x, y] = (lines.pop() ?? '').split(' ').map(Number)
+    const rows = lines.map(l => l.trimEnd())
+    while (rows.length > 0 && rows.at(-1) === '') {
+      rows.pop()
     }
-    this.last = { lines, x: x ?? -1, y: y ?? -1 }
+    this.last = { lines: rows, x: x ?? -1, y: y ?? -1 }
     return this.last
   }
 
@@ -161,10 +167,32 @@ class Tmux {
     }
   }
 
-  /** `[dead, exit status]` of the pane's program */
-  async paneStatus (): Promise<{ dead: boolean, status: number | undefined }> {
-    const [dead, status] = (await this.run('display-message', '-p', '-t', this.target, '#{pane_dead} #{pane_dead_status}')).trim().split(' ')
-    return { dead: dead === '1', status: status == null || status === '' ? undefined : Number(status) }
+  /**
+   * How the pane's program ended, once it has. tmux sees the pty close
+   * before it reaps the process; and Debian's tmux (built with libutempter,
+   * whose SIGCHLD handler is in place while tmux removes the pane's utmp
+   * record) may miss the SIGCHLD altogether and leave the process a zombie
+   * without a status: tmux/tmux#311. The workaround given there is to send
+   * the server another SIGCHLD, so it reaps.
+   */
+  async waitExit (timeout: number): Promise<{ status?: number, signal?: number }> {
+    const deadline = Date.now() + timeout
+    const server = Number((await this.run('display-message', '-p', '#{pid}')).trim())
+    for (;;) {
+      const [dead = '', status = '', signal = ''] = (await this.run('display-message', '-p', '-t', this.target,
+        '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}')).trim().split('|')
+      if (dead === '1' && (status !== '' || signal !== '')) {
+        return status !== '' ? { status: Number(status) } : { signal: Number(signal) }
+      }
+      if (Date.now() > deadline) {
+        await this.capture()
+        throw new Error(`the pane's program did not exit within ${timeout} ms (pane_dead ${dead})\n${this.dump()}`)
+      }
+      if (dead === '1' && Number.isSafeInteger(server) && server > 0) {
+        process.kill(server, 'SIGCHLD')
+      }
+      await sleep(POLL)
+    }
   }
 
   /** The last capture, framed, for failure messages */
@@ -222,30 +250,21 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
   let alicePeerId = ''
 
   // each step builds on the previous one: after a failure, skip the rest
-  let failed: string | undefined
-  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-    await t.test(name, { skip: failed != null ? `after failed step: ${failed}` : false }, async (st) => {
-      try {
-        await fn(st)
-      } catch (err) {
-        failed = name
-        // the screen as it is now, not only as the failed wait last saw it
-        await term.capture().catch(() => undefined)
-        st.diagnostic(`screen when "${name}" failed:\n${term.dump()}`)
-        throw err
-      }
-    })
-  }
+  const step = steps(t, async (name, st) => {
+    // the screen as it is now, not only as the failed wait last saw it
+    await term.capture().catch(() => undefined)
+    st.diagnostic(`screen when "${name}" failed:\n${term.dump()}`)
+  })
 
   await step('alice starts and shows the prompt', async (st) => {
-    const screen = await term.waitFor('the prompt "> " on the last row', s => lastLine(s) === '>' ? s : undefined, START)
+    // readline draws the prompt in several writes: wait until it has settled
+    const screen = await term.waitFor('the prompt "> " on the last row, the cursor after it',
+      s => lastLine(s) === '>' && s.x === 2 && s.y === s.lines.length - 1 ? s : undefined, START)
     st.diagnostic(`prompt ${Date.now() - started} ms after the pane was created`)
     assert.ok(screen.lines.some(l => /^you are alice \(12D3KooW…\w{6}\)$/.test(l)), `"you are alice" line\n${term.dump()}`)
     const listen = screen.lines.map(l => /^ {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/(\w+)$/.exec(l)?.[1]).find(id => id != null)
     assert.ok(listen != null, `alice lists a loopback address with her peer id\n${term.dump()}`)
     alicePeerId = listen
-    assert.equal(screen.x, 2, 'the cursor is right after "> "')
-    assert.equal(screen.y, screen.lines.length - 1, 'the cursor is on the prompt row')
   })
 
   await step('Tab completes a command name', async () => {
@@ -258,33 +277,31 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
   })
 
   await step('alice connects to bob', async () => {
-    const since = bob.mark()
     await term.type(`/connect ${bobAddrFull}`)
     await term.keys('Enter')
     await term.waitFor(`"connected to …${bobShort}"`, s => s.lines.some(l => l.startsWith('connected to ') && l.includes(bobShort)) ? s : undefined, DELIVER)
     await term.waitFor('a peer line: bob is online', s => s.lines.some(l => l.startsWith('* ') && l.includes('is online') && l.includes(bobShort)) ? s : undefined, DELIVER)
     await term.waitFor('the prompt after /connect', s => lastLine(s) === '>' ? s : undefined)
-    await bob.waitFor(is('peer', { peerId: alicePeerId, status: 'connected' }), { timeout: DELIVER, since })
+    // mDNS may have connected them already, before /connect
+    await bob.waitFor(is('peer', { peerId: alicePeerId, status: 'connected' }), { timeout: DELIVER })
   })
 
   await step('an incoming message appears above a half-typed line, which stays intact', async (st) => {
     const typed = 'half typed words'
     await term.type(typed)
-    await term.waitFor('the half-typed line', s => lastLine(s) === `> ${typed}X` ? s : undefined, 2000)
+    await term.waitFor('the half-typed line', s => lastLine(s) === `> ${typed}` ? s : undefined)
 
     const pending = await bob.request(`/msg ${alicePeerId} hello from bob`, is('pending', { to: alicePeerId }))
     const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] bob \\(…${escapeRegExp(bobReady.peerId.slice(-6))}\\): hello from bob$`)
-    const screen = await term.waitFor('bob\'s message on screen', s => s.lines.some(l => messageLine.test(l)) ? s : undefined, DELIVER)
-
-    const at = screen.lines.findIndex(l => messageLine.test(l))
-    const last = screen.lines.length - 1
-    assert.ok(at < last, `the message is above the prompt row\n${term.dump()}`)
-    assert.equal(screen.lines[last], `> ${typed}`, `the last row is the prompt and exactly the half-typed line\n${term.dump()}`)
+    // a broken redraw stays broken: waiting for the right screen is the assertion
+    const screen = await term.waitFor(`bob's message above "> ${typed}", the cursor at its end`, s => {
+      const last = s.lines.length - 1
+      const at = s.lines.findIndex(l => messageLine.test(l))
+      return at !== -1 && at < last && s.lines[last] === `> ${typed}` && s.y === last && s.x === `> ${typed}`.length ? s : undefined
+    }, DELIVER)
     assert.equal(screen.lines.filter(l => l.includes('half typed')).length, 1, `no leftover copy of the half-typed line\n${term.dump()}`)
-    assert.equal(screen.y, last, 'the cursor is on the prompt row')
-    assert.equal(screen.x, `> ${typed}`.length, 'the cursor is at the end of the half-typed line')
     st.diagnostic(`the screen's last rows:\n${screen.lines.slice(-3).map(l => `  |${l}`).join('\n')}`)
-    // alice showed it, so she reports it read
+    // and bob hears that it arrived
     await bob.waitFor(is('delivered', { id: pending.id }), { timeout: DELIVER })
 
     // the line is still readline's, not just pixels: it can be edited on
@@ -294,8 +311,32 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     await term.waitFor('the cleared prompt', s => lastLine(s) === '>' && s.x === 2 ? s : undefined)
   })
 
+  await step('an incoming message keeps a wrapped input line and the cursor inside it', async () => {
+    // 150 characters after "> " wrap onto a second row; the cursor goes 10 back
+    const typed = 'abcdefghij'.repeat(15)
+    const split = COLS - 2
+    await term.type(typed)
+    await term.keys('Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left')
+    const rowsOk = (s: Screen): boolean => s.lines.at(-2) === `> ${typed.slice(0, split)}` && s.lines.at(-1) === typed.slice(split)
+    const cursorOk = (s: Screen): boolean => s.y === s.lines.length - 1 && s.x === 2 + typed.length - 10 - COLS
+    await term.waitFor('the wrapped line, the cursor 10 back', s => rowsOk(s) && cursorOk(s) ? s : undefined)
+
+    await bob.request(`/msg ${alicePeerId} again from bob`, is('pending', { to: alicePeerId }))
+    const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] bob \\(…${escapeRegExp(bobReady.peerId.slice(-6))}\\): again from bob$`)
+    await term.waitFor('bob\'s message above the wrapped line, the cursor where it was',
+      s => s.lines.at(-3) != null && messageLine.test(s.lines.at(-3) ?? '') && rowsOk(s) && cursorOk(s) ? s : undefined, DELIVER)
+
+    // typing goes in where the cursor is
+    await term.type('Z')
+    const edited = `${typed.slice(0, typed.length - 10)}Z${typed.slice(-10)}`
+    await term.waitFor('"Z" inserted 10 from the end', s => s.lines.at(-2) === `> ${edited.slice(0, split)}` && s.lines.at(-1) === edited.slice(split) ? s : undefined)
+    await term.keys('C-e', 'C-u')
+    await term.waitFor('the cleared prompt', s => lastLine(s) === '>' && s.x === 2 ? s : undefined)
+  })
+
   await step('Tab completes a peer id', async () => {
-    await term.type('/history 12D3')
+    // long enough to be unique should mDNS have found other nodes on this host
+    await term.type(`/history ${bobReady.peerId.slice(0, 14)}`)
     await term.keys('Tab')
     await term.waitFor('bob\'s full peer id', s => lastLine(s) === `> /history ${bobReady.peerId}` ? s : undefined)
     await term.keys('C-u')
@@ -326,22 +367,10 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     await term.type('/quit')
     await term.keys('Enter')
     const began = Date.now()
-    const exit = await (async () => {
-      const deadline = Date.now() + DELIVER
-      for (;;) {
-        const status = await term.paneStatus()
-        if (status.dead) {
-          return status
-        }
-        if (Date.now() > deadline) {
-          await term.capture()
-          throw new Error(`alice did not exit within ${DELIVER} ms of /quit\n${term.dump()}`)
-        }
-        await sleep(POLL)
-      }
-    })()
+    const exit = await term.waitExit(DELIVER)
     st.diagnostic(`alice exited ${Date.now() - began} ms after /quit`)
-    assert.equal(exit.status, 0, `alice's exit status\n${term.dump()}`)
+    await term.capture()
+    assert.deepEqual(exit, { status: 0 }, `how alice exited\n${term.dump()}`)
 
     const again = spawnChat({ name: 'alice', dataDir: aliceDir, host: '127.0.0.1', args: ['--port', '0'], t })
     const ready = await again.waitFor(is('ready'), { timeout: START })
@@ -351,6 +380,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
       history.messages.map(m => ({ direction: m.direction, from: m.from, text: m.text })),
       [
         { direction: 'in', from: bobReady.peerId, text: 'hello from bob' },
+        { direction: 'in', from: bobReady.peerId, text: 'again from bob' },
         { direction: 'out', from: alicePeerId, text: 'hi bob' }
       ])
     const out = history.messages.find(m => m.direction === 'out')

@@ -15,7 +15,6 @@
 import assert from 'node:assert/strict'
 import { chown } from 'node:fs/promises'
 import { after, before, describe, test } from 'node:test'
-import type { TestContext } from 'node:test'
 import { is } from '../helpers/events.ts'
 import { spawnChat } from '../helpers/process.ts'
 import type { ChatProcess } from '../helpers/process.ts'
@@ -24,6 +23,7 @@ import { Topology, netnsSkip } from '../net/netns.ts'
 import type { Host } from '../net/netns.ts'
 import { buildImage, cleanupStaleContainers, makeBaseImage, MountedImage, podmanSkip } from './image.ts'
 import type { Container } from './image.ts'
+import { steps } from '../helpers/steps.ts'
 
 /** Its own tag, so that a concurrent dockerfile.nettest.ts build cannot retag it mid-test; layers are shared */
 const TAG = 'localhost/securechat-relay:relay-image-nettest'
@@ -96,17 +96,7 @@ describe('the relay image runs the relay', { skip: netSkip }, () => {
     let relay = await startRelay()
     t.diagnostic(`relay in the image: ${relay.addr}`)
 
-    let failed: string | undefined
-    const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-      await t.test(name, { skip: failed != null ? `after failed step: ${failed}` : false }, async (st) => {
-        try {
-          await fn(st)
-        } catch (err) {
-          failed = name
-          throw err
-        }
-      })
-    }
+    const step = steps(t)
 
     await step('the image\'s HEALTHCHECK passes while the relay runs', async () => {
       const health = await relay.container.runHealthcheck()

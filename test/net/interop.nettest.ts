@@ -15,7 +15,6 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { TestContext } from 'node:test'
 import { is } from '../helpers/events.ts'
 import type { ChatEvent, Matcher } from '../helpers/events.ts'
 import { BIN, spawnChat } from '../helpers/process.ts'
@@ -23,6 +22,7 @@ import type { ChatProcess } from '../helpers/process.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { Topology, cleanupStale, netnsSkip } from './netns.ts'
 import type { Host } from './netns.ts'
+import { steps } from '../helpers/steps.ts'
 
 const skip = await netnsSkip()
 if (skip === false) {
@@ -178,17 +178,7 @@ await test('upstream js-libp2p nodes and securechat nodes share the securechat r
     startChat('bob', hosts.bob)
   ])
 
-  let failed: string | undefined
-  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-    await t.test(name, { skip: failed != null ? `after failed step: ${failed}` : false }, async (st) => {
-      try {
-        await fn(st)
-      } catch (err) {
-        failed = name
-        throw err
-      }
-    })
-  }
+  const step = steps(t)
 
   const listenerCircuit = `${relayAddr}/p2p-circuit/p2p/${listener.peerId}`
 

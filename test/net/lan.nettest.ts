@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { TestContext } from 'node:test'
 import { is, where } from '../helpers/events.ts'
 import type { ReadyEvent } from '../helpers/events.ts'
 import { spawnChat } from '../helpers/process.ts'
@@ -14,6 +13,7 @@ import type { ChatProcess } from '../helpers/process.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { Topology, cleanupStale, netnsSkip } from './netns.ts'
 import type { Host } from './netns.ts'
+import { steps } from '../helpers/steps.ts'
 
 const skip = await netnsSkip()
 if (skip === false) {
@@ -100,17 +100,7 @@ await test('three hosts on a LAN discover each other, chat, and survive a restar
   assert.equal(new Set(nodes.map(n => n.peerId)).size, 3, 'three distinct peer ids')
 
   // each step builds on the previous one: after a failure, skip the rest
-  let failed: string | undefined
-  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-    await t.test(name, { skip: failed != null ? `after failed step: ${failed}` : false }, async (st) => {
-      try {
-        await fn(st)
-      } catch (err) {
-        failed = name
-        throw err
-      }
-    })
-  }
+  const step = steps(t)
 
   await step('each discovers the other two by mDNS', async (t) => {
     const began = Date.now()

@@ -18,7 +18,6 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { is, where } from '../helpers/events.ts'
 import type { ChatEvent, Matcher, RelayEvent } from '../helpers/events.ts'
@@ -27,6 +26,7 @@ import type { ChatProcess } from '../helpers/process.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { Topology, cleanupStale, netnsSkip } from './netns.ts'
 import type { Host } from './netns.ts'
+import { steps } from '../helpers/steps.ts'
 
 const skip = await netnsSkip()
 if (skip === false) {
@@ -173,17 +173,7 @@ await test('two nodes behind NAT chat through a relay, past its limits and acros
   }
   const [alice, bob] = await Promise.all([startNode('alice', aliceHost), startNode('bob', bobHost)])
 
-  let failed: string | undefined
-  const step = async (name: string, fn: (t: TestContext) => Promise<void>): Promise<void> => {
-    await t.test(name, { skip: failed != null ? `after failed step: ${failed}` : false }, async (st) => {
-      try {
-        await fn(st)
-      } catch (err) {
-        failed = name
-        throw err
-      }
-    })
-  }
+  const step = steps(t)
 
   await step('the LANs cannot reach each other, only the public segment', async () => {
     const reachable = async (from: Host, ip: string): Promise<boolean> =>
