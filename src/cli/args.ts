@@ -31,6 +31,8 @@ export interface ChatOptions {
   json: boolean
   /** tell senders when their messages were displayed */
   readReceipts: boolean
+  /** find peers on the LAN by mDNS */
+  mdns: boolean
 }
 
 /** What `securechat relay` needs to start a relay */
@@ -114,6 +116,7 @@ export const CHAT_OPTIONS: OptionTable = {
   relay: { type: 'string', multiple: true, arg: 'MULTIADDR', description: 'relay to reserve a slot on (ends in /p2p/<id>); repeatable' },
   json: { type: 'boolean', description: 'machine-readable output: one JSON object per line on stdout' },
   'no-read-receipts': { type: 'boolean', description: 'do not tell senders when their messages were displayed' },
+  'no-mdns': { type: 'boolean', description: 'do not announce or look for peers on the LAN (mDNS)' },
   ...COMMON_OPTIONS
 }
 
@@ -219,7 +222,8 @@ function buildChat (values: ParsedValues, ctx: ResolvedContext): Invocation {
     port: parsePort(stringValue(values.port) ?? '0'),
     relays: parseRelays([...splitList(ctx.env.SECURECHAT_RELAYS), ...stringList(values.relay)]),
     json: values.json === true,
-    readReceipts: values['no-read-receipts'] !== true
+    readReceipts: values['no-read-receipts'] !== true,
+    mdns: values['no-mdns'] !== true
   }
 
   addHostAndPassphrase(options, values, ctx)

@@ -118,6 +118,7 @@ async function startNode (options: ChatOptions, io: MainIo, output: Output): Pro
       port: options.port,
       relays: options.relays,
       readReceipts: options.readReceipts,
+      mdns: options.mdns,
       ...(options.host != null ? { host: options.host } : {}),
       ...(options.passphrase != null ? { passphrase: options.passphrase } : {})
     }, { signal: controller.signal })

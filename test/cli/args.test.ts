@@ -32,19 +32,21 @@ void describe('parseArgs', () => {
       port: 0,
       relays: [],
       json: false,
-      readReceipts: true
+      readReceipts: true,
+      mdns: true
     })
   })
 
   void it('reads every option', () => {
-    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts']), {
+    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts', '--no-mdns']), {
       name: 'bob',
       dataDir: '/tmp/b',
       port: 4001,
       host: '127.0.0.1',
       relays: [RELAY, RELAY2],
       json: true,
-      readReceipts: false
+      readReceipts: false,
+      mdns: false
     })
   })
 

@@ -236,8 +236,8 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
   const bobDir = await tempDir(t, 'securechat-tty-bob-')
   const aliceDir = await tempDir(t, 'securechat-tty-alice-')
 
-  const bob = spawnChat({ name: 'bob', dataDir: bobDir, host: '127.0.0.1', args: ['--port', '0'], t })
-  const aliceArgv = [NODE_BIN, ...NODE_FLAGS, BIN, '--name', 'alice', '--host', '127.0.0.1', '--port', '0', '--data-dir', aliceDir]
+  const bob = spawnChat({ name: 'bob', dataDir: bobDir, host: '127.0.0.1', args: ['--port', '0', '--no-mdns'], t })
+  const aliceArgv = [NODE_BIN, ...NODE_FLAGS, BIN, '--name', 'alice', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--data-dir', aliceDir]
   const started = Date.now()
   const term = await Tmux.start(REPO_ROOT, aliceArgv, { NO_COLOR: '1' })
   tmux = term
@@ -282,7 +282,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     await term.waitFor(`"connected to …${bobShort}"`, s => s.lines.some(l => l.startsWith('connected to ') && l.includes(bobShort)) ? s : undefined, DELIVER)
     await term.waitFor('a peer line: bob is online', s => s.lines.some(l => l.startsWith('* ') && l.includes('is online') && l.includes(bobShort)) ? s : undefined, DELIVER)
     await term.waitFor('the prompt after /connect', s => lastLine(s) === '>' ? s : undefined)
-    // mDNS may have connected them already, before /connect
+    // both run with --no-mdns (no multicast outside loopback from a root-namespace test): only /connect joins them
     await bob.waitFor(is('peer', { peerId: alicePeerId, status: 'connected' }), { timeout: DELIVER })
   })
 
@@ -335,7 +335,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
   })
 
   await step('Tab completes a peer id', async () => {
-    // long enough to be unique should mDNS have found other nodes on this host
+    // a prefix long enough to be unique among any peers alice knows
     await term.type(`/history ${bobReady.peerId.slice(0, 14)}`)
     await term.keys('Tab')
     await term.waitFor('bob\'s full peer id', s => lastLine(s) === `> /history ${bobReady.peerId}` ? s : undefined)
@@ -372,7 +372,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     await term.capture()
     assert.deepEqual(exit, { status: 0 }, `how alice exited\n${term.dump()}`)
 
-    const again = spawnChat({ name: 'alice', dataDir: aliceDir, host: '127.0.0.1', args: ['--port', '0'], t })
+    const again = spawnChat({ name: 'alice', dataDir: aliceDir, host: '127.0.0.1', args: ['--port', '0', '--no-mdns'], t })
     const ready = await again.waitFor(is('ready'), { timeout: START })
     assert.equal(ready.peerId, alicePeerId, 'alice keeps her identity')
     const history = await again.request(`/history ${bobReady.peerId}`, where('history', 'with bob', e => e.peer === bobReady.peerId))
