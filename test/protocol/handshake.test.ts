@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { Hello } from '../../src/protocol/pb/securechat.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createHello, deriveSessionKeys, verifyHello } from '../../src/protocol/handshake.ts'
 import { MAX_CLOCK_SKEW_MS } from '../../src/protocol/constants.ts'
@@ -118,6 +120,23 @@ describe('handshake', () => {
     await assert.rejects(verify({ ...ha.hello, nickname: 'evil\u001b[2J' }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, nickname: 'ecila\u202e' }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, signature: new Uint8Array(0) }), { name: 'InvalidHandshakeError' })
+  })
+
+  it('turns any bytes received as a Hello into a typed rejection (property)', async () => {
+    const [a, b] = [await party(), await party()]
+    const typed = new Set(['InvalidHandshakeError', 'InvalidSignatureError', 'StaleHandshakeError'])
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
+      let hello: Hello
+      try {
+        hello = Hello.decode(bytes)
+      } catch {
+        return // the protobuf decoder refused it: the stream is reset by the caller
+      }
+      await assert.rejects(
+        verifyHello(hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() }),
+        (err: Error) => typed.has(err.name)
+      )
+    }), { numRuns: 500 })
   })
 
   it('refuses a low-order X25519 point (all-zero shared secret)', async () => {
