@@ -148,10 +148,6 @@ class OutboundSession {
     return !this.closed && this.stream.status === 'open' && !this.session.cipher.exhausted
   }
 
-  get inFlight (): number {
-    return this.pending.size
-  }
-
   /**
    * Queues one message behind the ones already queued on this session.
    * `written` settles when its frame is on the stream, `acked` when the peer
