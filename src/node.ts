@@ -11,8 +11,6 @@ import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
 import { TypedEventEmitter, setMaxListeners } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
-import { isPrivate } from '@libp2p/utils'
-import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -25,12 +23,13 @@ import { newMessageId, secureChat } from './protocol/chat.ts'
 import { createStore } from './store/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { RelayKeeper } from './relay/keeper.ts'
+import { lanDiscovery } from './discovery/lan.ts'
 import { DeliveryQueue } from './delivery/queue.ts'
 import { PeerMonitor } from './liveness/monitor.ts'
 import type { IncomingMessage, SecureChat, SecureChatInit } from './protocol/chat.ts'
 import type { Store } from './store/index.ts'
 import type { ChatMessage, ChatNode, ChatNodeEvents, ConnectionKind, HistoryOptions, PeerView, RelayView, SendOptions } from './types.ts'
-import type { AbortOptions, Connection, Libp2p, PeerId } from '@libp2p/interface'
+import type { AbortOptions, Connection, Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -389,53 +388,51 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
       throw new UnreachablePeerError(`could not reach ${peer}: ${(err as Error).message}`, { cause: err })
     }
 
-    await this.store.putPeer({ peerId: peerId.toString(), addrs: [ma.toString()], seen: Date.now() }, options)
+    options.signal?.throwIfAborted()
+    await this.rememberAddrs(peerId, [ma], true)
     return peerId.toString()
+  }
+
+  /**
+   * A peer announced itself by mDNS (addresses already filtered to our LAN,
+   * see discovery/lan.ts). mDNS is unauthenticated: the peer is kept in memory
+   * (bounded) and enters the peer book only once it proves its identity in a
+   * securechat handshake, or the user dials it.
+   */
+  onLanPeer (info: PeerInfo): void {
+    const { id, multiaddrs } = info
+
+    if (id.equals(this.libp2p.peerId) || this.keeper.isRelay(id) || this.stopping != null) {
+      return
+    }
+
+    const peer = id.toString()
+    const known = this.discovered.has(peer)
+    this.discovered.delete(peer)
+    this.discovered.set(peer, { addrs: multiaddrs.map(ma => ma.toString()), seen: Date.now() })
+
+    if (this.discovered.size > MAX_DISCOVERED_PEERS) {
+      const oldest = this.discovered.keys().next().value
+      if (oldest != null) this.discovered.delete(oldest)
+    }
+
+    if (!known) {
+      this.safeDispatch('peer', { peerId: peer, status: 'discovered' })
+    }
+
+    this.delivery.kick(peer)
+
+    if (!this.isConnected(id)) {
+      const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+      setMaxListeners(Infinity, signal)
+      this.libp2p.dial(multiaddrs.map(ma => withPeerId(ma, peer)), { signal }).catch(() => {
+        // not dialable now; messages to it are retried by the delivery queue
+      })
+    }
   }
 
   /** wire libp2p events to ChatNode events and the peer book */
   attach (): void {
-    // mDNS answers are unauthenticated: a discovered peer is kept in memory
-    // (bounded) and dialled only at LAN addresses; it enters the peer book
-    // once it proves its identity in a securechat handshake (or the user dials it)
-    this.libp2p.addEventListener('peer:discovery', (evt) => {
-      const { id, multiaddrs } = evt.detail
-
-      if (id.equals(this.libp2p.peerId) || this.keeper.isRelay(id)) {
-        return
-      }
-
-      const peer = id.toString()
-      const lan = multiaddrs.filter(ma => isPrivate(ma)).slice(0, MAX_DISCOVERED_ADDRS)
-
-      if (lan.length === 0) {
-        return
-      }
-
-      const known = this.discovered.has(peer)
-      this.discovered.delete(peer)
-      this.discovered.set(peer, { addrs: lan.map(ma => ma.toString()), seen: Date.now() })
-
-      if (this.discovered.size > MAX_DISCOVERED_PEERS) {
-        const oldest = this.discovered.keys().next().value
-        if (oldest != null) this.discovered.delete(oldest)
-      }
-
-      if (!known) {
-        this.safeDispatch('peer', { peerId: peer, status: 'discovered' })
-      }
-
-      this.delivery.kick(peer)
-
-      if (!this.isConnected(id) && this.stopping == null) {
-        const signal = AbortSignal.timeout(DIAL_TIMEOUT_MS)
-        setMaxListeners(Infinity, signal)
-        this.libp2p.dial(lan.map(ma => ma.encapsulate(`/p2p/${peer}`)), { signal }).catch(() => {
-          // not dialable now; messages to it are retried by the delivery queue
-        })
-      }
-    })
-
     this.libp2p.addEventListener('connection:open', (evt) => {
       const connection = evt.detail
 
@@ -459,23 +456,9 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
     // the addresses a known peer listens on (identify), kept for dialling it after a restart
     this.libp2p.addEventListener('peer:identify', (evt) => {
-      const { peerId, listenAddrs } = evt.detail
-      const addrs = listenAddrs
-        .filter(ma => !ma.getComponents().some(c => c.name === 'p2p-circuit'))
-        .slice(0, MAX_DISCOVERED_ADDRS)
-        .map(ma => ma.toString())
-
-      if (addrs.length === 0 || this.keeper.isRelay(peerId)) {
-        return
+      if (!this.keeper.isRelay(evt.detail.peerId)) {
+        void this.rememberAddrs(evt.detail.peerId, evt.detail.listenAddrs, false).catch(() => {})
       }
-
-      void this.store.getPeer(peerId.toString())
-        .then(async known => {
-          if (known != null) {
-            await this.store.putPeer({ peerId: peerId.toString(), addrs, seen: Date.now() })
-          }
-        })
-        .catch(() => {})
     })
 
     // a direct connection that closes while a relayed one stays (or the reverse) changes the kind
@@ -576,7 +559,37 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   }
 
   onHandshake (peer: PeerId, nickname: string): void {
-    void this.store.putPeer({ peerId: peer.toString(), name: nickname, seen: Date.now() }).catch(() => {})
+    void this.store.putPeer({ peerId: peer.toString(), name: nickname, seen: Date.now() })
+      .then(async () => {
+        // identify usually ran before this first handshake: keep what it learned
+        const known = await this.libp2p.peerStore.get(peer).catch(() => undefined)
+        await this.rememberAddrs(peer, (known?.addresses ?? []).map(a => a.multiaddr), true)
+      })
+      .catch(() => {})
+  }
+
+  /**
+   * Adds `addrs` (the peer's listen addresses, relay circuits left out) to a
+   * peer-book entry, newest first, keeping MAX_DISCOVERED_ADDRS; only for
+   * peers in the peer book unless `create`.
+   */
+  private async rememberAddrs (peer: PeerId, addrs: Multiaddr[], create: boolean): Promise<void> {
+    const fresh = addrs
+      .filter(ma => !ma.getComponents().some(c => c.name === 'p2p-circuit'))
+      .map(ma => ma.toString())
+
+    if (fresh.length === 0) {
+      return
+    }
+
+    const known = await this.store.getPeer(peer.toString())
+
+    if (known == null && !create) {
+      return
+    }
+
+    const merged = [...new Set([...fresh, ...(known?.addrs ?? [])])].slice(0, MAX_DISCOVERED_ADDRS)
+    await this.store.putPeer({ peerId: peer.toString(), addrs: merged, seen: Date.now() })
   }
 
   /**
@@ -609,6 +622,11 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
     return this.stopping
   }
+}
+
+/** `ma` ending in /p2p/<peer>, whether or not it did already */
+function withPeerId (ma: Multiaddr, peer: string): Multiaddr {
+  return ma.getComponents().findLast(c => c.name === 'p2p')?.value === peer ? ma : ma.encapsulate(`/p2p/${peer}`)
 }
 
 function parseRelayAddr (addr: string): Multiaddr {
@@ -653,7 +671,9 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
       connectionManager: { maxConnections: MAX_CONNECTIONS },
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      peerDiscovery: init.mdns === false ? [] : [mdns({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS })],
+      peerDiscovery: init.mdns === false
+        ? []
+        : [lanDiscovery({ serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS, onPeer: (info) => { node?.onLanPeer(info) } })],
       services: {
         identify: identify(),
         ping: ping(),

@@ -57,10 +57,15 @@ export const MAX_OUTBOUND_STREAMS = 4
  */
 export const MAX_READ_BUFFER_BYTES = 4 * MAX_FRAME_BYTES
 
-/** Frame bytes a sender may have written and not yet seen acknowledged, per session */
+/**
+ * Frame bytes one send (a batch of messages, or of receipts) may have written
+ * and not yet seen acknowledged. A chat batch and a receipts batch can share
+ * a session, so a session carries at most about twice this, still well under
+ * MAX_READ_BUFFER_BYTES.
+ */
 export const MAX_IN_FLIGHT_BYTES = 128 * 1024
 
-/** Envelopes a sender may have written and not yet seen acknowledged, per session */
+/** Envelopes one send may have written and not yet seen acknowledged */
 export const MAX_IN_FLIGHT = 64
 
 /** libp2p connections a chat node keeps at once */

@@ -4,13 +4,14 @@
  *
  * Refused: empty or blank names, more than MAX_NICKNAME_BYTES UTF-8 bytes,
  * control characters, line separators and bidirectional-text controls (which
- * could make a name display as another). Other format characters, such as
- * the zero-width joiner in emoji sequences and the zero-width non-joiner of
- * Persian names, are allowed.
+ * could make a name display as another), and invisible format characters
+ * (zero-width space, word joiner, BOM, tags), which would let two names look
+ * the same. The two joiners are allowed: the zero-width joiner of emoji
+ * sequences and the zero-width non-joiner of Persian names.
  */
 import { MAX_NICKNAME_BYTES } from './constants.ts'
 
-const FORBIDDEN = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u
+const FORBIDDEN = /[\p{Cc}\u2028\u2029]|(?![\u200c\u200d])\p{Cf}/u
 
 /** Why `name` is not a valid nickname, or undefined if it is */
 export function nicknameProblem (name: string): string | undefined {
@@ -23,7 +24,7 @@ export function nicknameProblem (name: string): string | undefined {
   }
 
   if (FORBIDDEN.test(name)) {
-    return 'must have no control, line-separator or text-direction characters'
+    return 'must have no control, line-separator, text-direction or invisible characters'
   }
 
   return undefined

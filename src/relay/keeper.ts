@@ -39,8 +39,8 @@ interface Kept {
   backoff: Backoff
   timer?: ReturnType<typeof setTimeout>
   dialing: boolean
-  /** since when we are connected without a reservation */
-  unreservedSince?: number
+  /** connected without a reservation: when to hang up and ask again */
+  askAgainAt?: number
 }
 
 export interface RelayKeeperInit {
@@ -117,6 +117,12 @@ export class RelayKeeper {
     return this.relays.some(r => r.peer.equals(peer))
   }
 
+  /** relayed connections of ours that go through this relay */
+  private hasCircuitsThrough (relay: Kept): boolean {
+    const prefix = `/p2p/${relay.peer.toString()}/p2p-circuit`
+    return this.libp2p.getConnections().some(c => c.status === 'open' && c.remoteAddr.toString().includes(prefix))
+  }
+
   private isConnected (relay: Kept): boolean {
     return this.libp2p.getConnections(relay.peer).some(c => c.status === 'open' && c.limits == null)
   }
@@ -139,12 +145,17 @@ export class RelayKeeper {
         continue
       }
 
-      if (!this.isConnected(relay) || reserved.has(relay.peer.toString())) {
-        relay.unreservedSince = undefined
-      } else if (relay.unreservedSince == null) {
-        relay.unreservedSince = Date.now()
-      } else if (Date.now() - relay.unreservedSince > this.reserveGrace) {
-        relay.unreservedSince = undefined
+      if (reserved.has(relay.peer.toString())) {
+        relay.askAgainAt = undefined
+        relay.backoff.reset()
+      } else if (!this.isConnected(relay)) {
+        relay.askAgainAt = undefined
+      } else if (relay.askAgainAt == null) {
+        // the wait grows with each refusal in a row
+        relay.askAgainAt = Date.now() + this.reserveGrace + relay.backoff.next()
+      } else if (Date.now() > relay.askAgainAt && !this.hasCircuitsThrough(relay)) {
+        // never while we chat through it: that would cut those chats off
+        relay.askAgainAt = undefined
         this.log('no reservation on relay %p, reconnecting to ask again', relay.peer)
         void this.libp2p.hangUp(relay.peer).catch(() => {})
       }
@@ -178,7 +189,9 @@ export class RelayKeeper {
       const signal = AbortSignal.timeout(RELAY_DIAL_TIMEOUT_MS)
       setMaxListeners(Infinity, signal)
       await this.libp2p.dial(relay.addr, { signal })
-      relay.backoff.reset()
+      // the backoff is reset only once a reservation exists (see check()):
+      // a relay that accepts connections but refuses reservations is asked
+      // less and less often
       this.log('connected to relay %p', relay.peer)
     } catch (err) {
       this.log('could not reach relay %p - %e', relay.peer, err)

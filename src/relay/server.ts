@@ -95,6 +95,9 @@ class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements Rela
       // library keeps it for its whole TTL: a client could take every slot and
       // leave. Free the slot as soon as its holder disconnects, so slots stay
       // bounded by the per-IP connection limit.
+      // Stop its expiry timer first: when it fires, the library deletes
+      // whatever reservation the peer holds by then, a newer one included.
+      libp2p.services.relay.reservations.get(evt.detail)?.signal.clear()
       libp2p.services.relay.reservations.delete(evt.detail)
       this.checkReservation(evt.detail.toString())
     })

@@ -119,6 +119,7 @@ describe('handshake', () => {
     await assert.rejects(verify({ ...ha.hello, nickname: 'x'.repeat(65) }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, nickname: 'evil\u001b[2J' }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, nickname: 'ecila\u202e' }), { name: 'InvalidHandshakeError' })
+    await assert.rejects(verify({ ...ha.hello, nickname: 'ali\u200bce' }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, signature: new Uint8Array(0) }), { name: 'InvalidHandshakeError' })
   })
 

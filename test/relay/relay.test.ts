@@ -32,8 +32,8 @@ async function relay (init: Partial<RelayInit> = {}): Promise<RelayNode> {
   return r
 }
 
-async function node (name: string, relays: string[]): Promise<ChatNode> {
-  const n = await createChatNode({ name, dataDir: await tempDir(), host: '127.0.0.1', mdns: false, relays })
+async function node (name: string, relays: string[], dataDir?: string): Promise<ChatNode> {
+  const n = await createChatNode({ name, dataDir: dataDir ?? await tempDir(), host: '127.0.0.1', mdns: false, relays })
   cleanups.push(async () => n.stop())
   return n
 }
@@ -110,6 +110,23 @@ describe('relay', () => {
     // a holder that leaves frees its slot at once (not after the reservation TTL)
     await first.stop()
     await until('second reserved', () => second.relays()[0]?.reserved === true, 30_000)
+    assert.equal(r.reservationCount(), 1)
+  })
+
+  it('keeps a client\'s new reservation when its old one, from before a reconnect, would have expired', async () => {
+    const r = await relay({ reservationTtl: 8_000 })
+    const relayAddr = r.addrs()[0] ?? ''
+    const dataDir = await tempDir()
+    const first = await createChatNode({ name: 'alice', dataDir, host: '127.0.0.1', mdns: false, relays: [relayAddr] })
+    await until('first reservation', () => first.relays()[0]?.reserved === true)
+    const reservedAt = Date.now()
+    // the first reservation expires at reservedAt + 8 s, the second (made after this) later than + 12 s
+    await new Promise(resolve => setTimeout(resolve, 4_000))
+    await first.stop()
+    const again = await node('alice', [relayAddr], dataDir)
+    await until('second reservation', () => again.relays()[0]?.reserved === true)
+    // past the first reservation's TTL, before the second's
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, reservedAt + 9_500 - Date.now())))
     assert.equal(r.reservationCount(), 1)
   })
 
