@@ -91,6 +91,11 @@ function connectionKind (connection: Connection): ConnectionKind {
   return connection.remoteAddr.getComponents().some(c => c.name === 'p2p-circuit') ? 'relayed' : 'direct'
 }
 
+/** direct if any of a peer's connections is, else relayed */
+function bestKind (connections: Connection[]): ConnectionKind {
+  return connections.some(c => connectionKind(c) === 'direct') ? 'direct' : 'relayed'
+}
+
 function parsePeer (peer: string): PeerId {
   try {
     return peerIdFromString(peer)
@@ -350,7 +355,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
         }
 
         if (connections.length > 0) {
-          view.connection = connections.some(c => connectionKind(c) === 'direct') ? 'direct' : 'relayed'
+          view.connection = bestKind(connections)
         }
 
         return view
@@ -497,7 +502,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     }
 
     const peer = peerId.toString()
-    const kind: ConnectionKind = connections.some(c => connectionKind(c) === 'direct') ? 'direct' : 'relayed'
+    const kind = bestKind(connections)
 
     if (this.announced.get(peer) === kind) {
       return

@@ -112,22 +112,18 @@ export async function runSession (init: SessionInit): Promise<number> {
 
 type Listeners = { [K in keyof ChatNodeEvents]: (evt: ChatNodeEvents[K]) => void }
 
+/** Adds one listener per event type (the type requires all of them); returns the undo */
 function subscribe (node: ChatNode, listeners: Listeners): () => void {
-  node.addEventListener('peer', listeners.peer)
-  node.addEventListener('message', listeners.message)
-  node.addEventListener('sent', listeners.sent)
-  node.addEventListener('delivered', listeners.delivered)
-  node.addEventListener('read', listeners.read)
-  node.addEventListener('relay', listeners.relay)
-  node.addEventListener('error', listeners.error)
+  const added = (Object.keys(listeners) as Array<keyof ChatNodeEvents>)
+    .map(type => [type, listeners[type] as (evt: Event) => void] as const)
+
+  for (const [type, listener] of added) {
+    node.addEventListener(type, listener)
+  }
 
   return () => {
-    node.removeEventListener('peer', listeners.peer)
-    node.removeEventListener('message', listeners.message)
-    node.removeEventListener('sent', listeners.sent)
-    node.removeEventListener('delivered', listeners.delivered)
-    node.removeEventListener('read', listeners.read)
-    node.removeEventListener('relay', listeners.relay)
-    node.removeEventListener('error', listeners.error)
+    for (const [type, listener] of added) {
+      node.removeEventListener(type, listener)
+    }
   }
 }
