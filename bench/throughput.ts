@@ -22,7 +22,7 @@ import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { createLibp2p } from 'libp2p'
 import { open, seal } from '../src/crypto/aead.ts'
-import { createChatNode } from '../src/node.ts'
+import { createChatNode } from '../src/node/index.ts'
 import { SessionCipher } from '../src/protocol/session.ts'
 import type { ChatNode } from '../src/types.ts'
 

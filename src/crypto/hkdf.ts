@@ -3,8 +3,9 @@
  */
 import { createHash, hkdfSync } from 'node:crypto'
 
-export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, info: string, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, Buffer.from(info, 'utf8'), length))
+/** `info` is bytes, or a string taken as its UTF-8 bytes (our labels are strings) */
+export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', ikm, salt, typeof info === 'string' ? Buffer.from(info, 'utf8') : info, length))
 }
 
 export function sha256 (data: Uint8Array): Uint8Array {

@@ -12,7 +12,7 @@
  *   is retried from its first unacknowledged message, so the receiver stores
  *   (and shows) messages in the sender's order.
  */
-import { Backoff } from '../relay/backoff.ts'
+import { Backoff } from '../util/backoff.ts'
 import type { ChatMessage } from '../types.ts'
 import type { Logger } from '@libp2p/interface'
 

@@ -12,6 +12,7 @@
 import { TypedEventEmitter, peerDiscoverySymbol } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { networkInterfaces } from 'node:os'
+import { isRelayed } from '../net/multiaddr.ts'
 import type { PeerDiscovery, PeerDiscoveryEvents, PeerInfo, Startable } from '@libp2p/interface'
 import type { MulticastDNSComponents, MulticastDNSInit } from '@libp2p/mdns'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -60,11 +61,11 @@ export function localSubnets (): Subnet[] {
 export function lanAddrs (addrs: Multiaddr[], subnets: Subnet[]): Multiaddr[] {
   return addrs
     .filter(ma => {
-      const components = ma.getComponents()
-
-      if (components.some(c => c.name === 'p2p-circuit')) {
+      if (isRelayed(ma)) {
         return false
       }
+
+      const components = ma.getComponents()
 
       const ip4 = components.find(c => c.name === 'ip4')?.value
 
@@ -81,8 +82,8 @@ export function lanAddrs (addrs: Multiaddr[], subnets: Subnet[]): Multiaddr[] {
 }
 
 export interface LanDiscoveryInit extends MulticastDNSInit {
-  /** called for each (filtered) announcement, before libp2p sees it */
-  onPeer?: (peer: PeerInfo) => void
+  /** announce and look for peers; when false the service finds nobody and sends nothing @default true */
+  enabled?: boolean
   /** for tests */
   subnets?: () => Subnet[]
 }
@@ -90,34 +91,37 @@ export interface LanDiscoveryInit extends MulticastDNSInit {
 class LanDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
   readonly [peerDiscoverySymbol] = this
   readonly [Symbol.toStringTag] = 'securechat:lan-discovery'
-  private readonly inner: PeerDiscovery & Partial<Startable>
+  private readonly inner?: PeerDiscovery & Partial<Startable>
 
-  constructor (inner: PeerDiscovery, init: LanDiscoveryInit) {
+  constructor (inner: PeerDiscovery | undefined, init: LanDiscoveryInit) {
     super()
     this.inner = inner
     const subnets = init.subnets ?? localSubnets
 
-    inner.addEventListener('peer', (evt) => {
+    inner?.addEventListener('peer', (evt) => {
       const multiaddrs = lanAddrs(evt.detail.multiaddrs, subnets())
 
       if (multiaddrs.length > 0) {
         const peer: PeerInfo = { id: evt.detail.id, multiaddrs }
-        init.onPeer?.(peer)
         this.safeDispatchEvent('peer', { detail: peer })
       }
     })
   }
 
   async start (): Promise<void> {
-    await this.inner.start?.()
+    await this.inner?.start?.()
   }
 
   async stop (): Promise<void> {
-    await this.inner.stop?.()
+    await this.inner?.stop?.()
   }
 }
 
+/**
+ * mDNS behind the LAN address filter. Listeners (libp2p, and the presence
+ * service) see only filtered announcements, each time one arrives.
+ */
 export function lanDiscovery (init: LanDiscoveryInit = {}): (components: MulticastDNSComponents) => PeerDiscovery {
-  const inner = mdns(init)
-  return (components) => new LanDiscovery(inner(components), init)
+  const inner = init.enabled === false ? undefined : mdns(init)
+  return (components) => new LanDiscovery(inner?.(components), init)
 }

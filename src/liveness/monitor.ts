@@ -7,12 +7,15 @@
  * The network is reached only through the functions given to it, so the
  * policy is testable without one.
  */
-import { setMaxListeners } from '@libp2p/interface'
-import { Backoff } from '../relay/backoff.ts'
+import { Backoff } from '../util/backoff.ts'
+import { signalWithTimeout } from '../util/abort.ts'
+import { BackgroundTasks } from '../util/tasks.ts'
 import type { Logger } from '@libp2p/interface'
 
 export const PING_INTERVAL_MS = 15_000
 export const PING_TIMEOUT_MS = 5_000
+/** one redial of a peer that went away */
+export const DIAL_TIMEOUT_MS = 10_000
 /** consecutive failed pings before the connection is considered dead */
 export const MAX_MISSED_PINGS = 3
 export const REDIAL_BASE_MS = 2_000
@@ -36,6 +39,7 @@ export interface PeerMonitorInit {
   log: Logger
   pingInterval?: number
   pingTimeout?: number
+  dialTimeout?: number
   redialBase?: number
   redialCap?: number
   maxPeers?: number
@@ -51,29 +55,34 @@ interface Watched extends Liveness {
 export class PeerMonitor {
   private readonly init: PeerMonitorInit
   private readonly peers = new Map<string, Watched>()
-  private readonly controller = new AbortController()
+  /** pings and redials in flight: stop() waits for them */
+  private readonly tasks: BackgroundTasks
   private interval?: ReturnType<typeof setInterval>
   private running = false
 
   constructor (init: PeerMonitorInit) {
     this.init = init
-    setMaxListeners(Infinity, this.controller.signal)
+    this.tasks = new BackgroundTasks(init.log)
   }
 
   start (): void {
     this.running = true
-    this.interval = setInterval(() => { void this.pingAll() }, this.init.pingInterval ?? PING_INTERVAL_MS)
+    this.tasks.start()
+    this.interval = setInterval(() => { this.tasks.run('ping', async (signal) => this.pingAll(signal)) }, this.init.pingInterval ?? PING_INTERVAL_MS)
     this.interval.unref?.()
   }
 
-  stop (): void {
+  /** Stops pinging and redialling; resolves once the pings and dials in flight have ended */
+  async stop (): Promise<void> {
     this.running = false
     clearInterval(this.interval)
-    this.controller.abort()
 
     for (const w of this.peers.values()) {
       clearTimeout(w.timer)
+      w.timer = undefined
     }
+
+    await this.tasks.stop()
   }
 
   /** Watch a peer we chat with; the least recently added is dropped past the bound */
@@ -136,14 +145,14 @@ export class PeerMonitor {
     this.init.onSeen?.(peer, { rtt: w.rtt, lastSeen: w.lastSeen })
   }
 
-  private async pingAll (): Promise<void> {
+  private async pingAll (stopping: AbortSignal): Promise<void> {
     await Promise.all([...this.peers.entries()].map(async ([peer, w]) => {
       if (!this.running || !this.init.isConnected(peer)) {
         return
       }
 
       try {
-        const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.pingTimeout ?? PING_TIMEOUT_MS)])
+        const signal = signalWithTimeout(this.init.pingTimeout ?? PING_TIMEOUT_MS, stopping)
         const rtt = await this.init.ping(peer, signal)
         w.missed = 0
         this.seen(peer, w, rtt)
@@ -168,12 +177,12 @@ export class PeerMonitor {
     const delay = w.backoff.next()
     w.timer = setTimeout(() => {
       w.timer = undefined
-      void this.redial(peer, w)
+      this.tasks.run('redial', async (signal) => this.redial(peer, w, signal))
     }, delay)
     w.timer.unref?.()
   }
 
-  private async redial (peer: string, w: Watched): Promise<void> {
+  private async redial (peer: string, w: Watched, stopping: AbortSignal): Promise<void> {
     if (!this.running || w.dialing || this.init.isConnected(peer) || this.peers.get(peer) !== w) {
       return
     }
@@ -181,7 +190,7 @@ export class PeerMonitor {
     w.dialing = true
 
     try {
-      await this.init.dial(peer, AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.pingTimeout ?? PING_TIMEOUT_MS * 2)]))
+      await this.init.dial(peer, signalWithTimeout(this.init.dialTimeout ?? DIAL_TIMEOUT_MS, stopping))
       this.connected(peer)
     } catch (err) {
       this.init.log('redial %s failed - %e', peer, err)

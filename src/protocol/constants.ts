@@ -37,9 +37,6 @@ export const MAX_TEXT_BYTES = 16 * 1024
 /** Length of a message id in bytes (hex-encoded on the wire: twice this) */
 export const MESSAGE_ID_BYTES = 16
 
-/** AES-256-GCM tag length */
-export const TAG_LENGTH = 16
-
 /**
  * A session is closed before its frame counter reaches this value, so a
  * (key, nonce) pair can never repeat; the next send opens a fresh session.
@@ -70,3 +67,9 @@ export const MAX_IN_FLIGHT = 64
 
 /** libp2p connections a chat node keeps at once */
 export const MAX_CONNECTIONS = 128
+
+/** How long a graceful stream close may wait for the remote's side */
+export const CLOSE_TIMEOUT_MS = 5_000
+
+/** protobuf tags, lengths, id, timestamp and the GCM tag around a text: the send window counts it per frame */
+export const FRAME_OVERHEAD_BYTES = 96

@@ -2,9 +2,11 @@
  * Encoding and validation of the Envelope inside a Frame, pure. Every field
  * that came from the network is checked before anything else sees it.
  */
+import { randomBytes } from 'node:crypto'
 import { Envelope } from './pb/securechat.ts'
-import { MAX_TEXT_BYTES, MESSAGE_ID_BYTES } from './constants.ts'
+import { MESSAGE_ID_BYTES } from './constants.ts'
 import { InvalidEnvelopeError } from './errors.ts'
+import { textProblem } from './text.ts'
 
 const ID_PATTERN = new RegExp(`^[0-9a-f]{${MESSAGE_ID_BYTES * 2}}$`)
 
@@ -31,6 +33,11 @@ export function isMessageId (id: string): boolean {
   return ID_PATTERN.test(id)
 }
 
+/** A new, random message id: MESSAGE_ID_BYTES, hex */
+export function newMessageId (): string {
+  return randomBytes(MESSAGE_ID_BYTES).toString('hex')
+}
+
 export function encodeEnvelope (envelope: ValidEnvelope): Uint8Array {
   if (envelope.type === 'chat') {
     return Envelope.encode({ type: Envelope.Type.CHAT, id: envelope.id, timestamp: BigInt(envelope.timestamp), text: envelope.text })
@@ -54,12 +61,11 @@ export function decodeEnvelope (bytes: Uint8Array): ValidEnvelope {
 
   switch (envelope.type) {
     case Envelope.Type.CHAT: {
-      if (new TextEncoder().encode(envelope.text).byteLength > MAX_TEXT_BYTES) {
-        throw new InvalidEnvelopeError('envelope text too large')
-      }
+      // the same rule as for the texts we send (text.ts)
+      const problem = textProblem(envelope.text)
 
-      if (envelope.text.trim() === '') {
-        throw new InvalidEnvelopeError('envelope text empty')
+      if (problem != null) {
+        throw new InvalidEnvelopeError(problem === 'empty' ? 'envelope text empty' : 'envelope text too large')
       }
 
       if (envelope.timestamp <= 0n || envelope.timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {

@@ -3,9 +3,26 @@
  * names are API and never change, messages may. Crypto failures say which
  * stage failed, never which key or plaintext was involved.
  */
+import { StreamBufferError } from '@libp2p/interface'
+import { InvalidDataLengthError, InvalidDataLengthLengthError, InvalidMessageLengthError } from '@libp2p/utils'
+
+/**
+ * A remote peer broke the protocol: a forged or malformed Hello, a tampered,
+ * replayed or reordered frame, an invalid envelope. Every such error extends
+ * this class, so a caller tells "the peer misbehaved" (worth showing the
+ * user) from "the peer went away" (only logged) with one `instanceof`.
+ */
+export class ProtocolViolationError extends Error {
+  static override name = 'ProtocolViolationError'
+  override name = 'ProtocolViolationError'
+
+  constructor (message = 'protocol violation', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
 
 /** A Hello was malformed: wrong version, key length, nickname or missing field */
-export class InvalidHandshakeError extends Error {
+export class InvalidHandshakeError extends ProtocolViolationError {
   static override name = 'InvalidHandshakeError'
   override name = 'InvalidHandshakeError'
 
@@ -15,7 +32,7 @@ export class InvalidHandshakeError extends Error {
 }
 
 /** The Hello signature did not verify against the remote peer's identity key */
-export class InvalidSignatureError extends Error {
+export class InvalidSignatureError extends ProtocolViolationError {
   static override name = 'InvalidSignatureError'
   override name = 'InvalidSignatureError'
 
@@ -25,7 +42,7 @@ export class InvalidSignatureError extends Error {
 }
 
 /** The Hello timestamp was too far from the local clock */
-export class StaleHandshakeError extends Error {
+export class StaleHandshakeError extends ProtocolViolationError {
   static override name = 'StaleHandshakeError'
   override name = 'StaleHandshakeError'
 
@@ -35,7 +52,7 @@ export class StaleHandshakeError extends Error {
 }
 
 /** A frame failed AES-GCM authentication: tampered, truncated or under the wrong key */
-export class DecryptionError extends Error {
+export class DecryptionError extends ProtocolViolationError {
   static override name = 'DecryptionError'
   override name = 'DecryptionError'
 
@@ -45,7 +62,7 @@ export class DecryptionError extends Error {
 }
 
 /** A frame carried a counter already used in this direction */
-export class ReplayError extends Error {
+export class ReplayError extends ProtocolViolationError {
   static override name = 'ReplayError'
   override name = 'ReplayError'
 
@@ -55,7 +72,7 @@ export class ReplayError extends Error {
 }
 
 /** A frame carried a counter ahead of the expected one: a frame was dropped or reordered */
-export class OutOfOrderError extends Error {
+export class OutOfOrderError extends ProtocolViolationError {
   static override name = 'OutOfOrderError'
   override name = 'OutOfOrderError'
 
@@ -65,7 +82,7 @@ export class OutOfOrderError extends Error {
 }
 
 /** A decrypted envelope was malformed (unknown type, bad id, text too long) */
-export class InvalidEnvelopeError extends Error {
+export class InvalidEnvelopeError extends ProtocolViolationError {
   static override name = 'InvalidEnvelopeError'
   override name = 'InvalidEnvelopeError'
 
@@ -75,7 +92,7 @@ export class InvalidEnvelopeError extends Error {
 }
 
 /** The session sent as many frames as it may; a new session must be opened */
-export class SessionExhaustedError extends Error {
+export class SessionExhaustedError extends ProtocolViolationError {
   static override name = 'SessionExhaustedError'
   override name = 'SessionExhaustedError'
 
@@ -85,11 +102,26 @@ export class SessionExhaustedError extends Error {
 }
 
 /** The remote peer's identity key cannot be used (not embedded in its peer id, or unsupported) */
-export class UnsupportedPeerKeyError extends Error {
+export class UnsupportedPeerKeyError extends ProtocolViolationError {
   static override name = 'UnsupportedPeerKeyError'
   override name = 'UnsupportedPeerKeyError'
 
   constructor (message = 'remote identity key unavailable or unsupported', options?: ErrorOptions) {
     super(message, options)
   }
+}
+
+/**
+ * The framing failures libp2p raises when a peer breaks the length-prefixed
+ * framing: an oversized frame or length prefix, or a sender that overran our
+ * read buffer. They are libp2p's classes (their names are passed through to
+ * the user unchanged), so they cannot extend ProtocolViolationError.
+ */
+const FRAMING_VIOLATIONS: ReadonlyArray<new (...args: never[]) => Error> = [
+  InvalidDataLengthError, InvalidDataLengthLengthError, InvalidMessageLengthError, StreamBufferError
+]
+
+/** True when `err` means the remote peer broke the protocol, not that it merely went away */
+export function isProtocolViolation (err: unknown): err is Error {
+  return err instanceof ProtocolViolationError || FRAMING_VIOLATIONS.some(E => err instanceof E)
 }

@@ -37,3 +37,18 @@ export const RELAY_MAX_INBOUND_HOP_STREAMS = 32
 
 /** The health check gives up after this long */
 export const RELAY_HEALTH_TIMEOUT_MS = 5_000
+
+/* client side: the relay keeper (keeper/) */
+
+/** one dial of a configured relay */
+export const RELAY_DIAL_TIMEOUT_MS = 10_000
+/** how often the keeper checks its relay connections and reservations */
+export const RELAY_CHECK_INTERVAL_MS = 5_000
+/**
+ * Connected to a relay but without a reservation for this long (it refused
+ * one, e.g. it was full): hang up, so the redial asks again. libp2p asks only
+ * once per connection.
+ */
+export const RELAY_RESERVE_GRACE_MS = 15_000
+export const RELAY_REDIAL_BASE_MS = 1_000
+export const RELAY_REDIAL_CAP_MS = 30_000

@@ -12,6 +12,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { tcpListenAddr } from '../net/multiaddr.ts'
 import { RELAY_DEFAULT_PORT, RELAY_HEALTH_TIMEOUT_MS } from './constants.ts'
 import type { Identify } from '@libp2p/identify'
 import type { AbortOptions } from '@libp2p/interface'
@@ -32,7 +33,7 @@ export async function checkRelayHealth (init: HealthInit = {}, options: AbortOpt
   const signal = options.signal ?? AbortSignal.timeout(RELAY_HEALTH_TIMEOUT_MS)
   setMaxListeners(Infinity, signal)
   const host = init.host ?? '127.0.0.1'
-  const target = multiaddr(`/${host.includes(':') ? 'ip6' : 'ip4'}/${host}/tcp/${init.port ?? RELAY_DEFAULT_PORT}`)
+  const target = multiaddr(tcpListenAddr(host, init.port ?? RELAY_DEFAULT_PORT))
 
   const client = await createLibp2p<{ identify: Identify, ping: Ping }>({
     addresses: { listen: [] },

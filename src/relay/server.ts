@@ -16,6 +16,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { InvalidMultiaddrError } from '../errors.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
+import { ipOf, tcpListenAddr } from '../net/multiaddr.ts'
 import { createStore } from '../store/index.ts'
 import { IpConnectionLimiter } from './ip-limiter.ts'
 import {
@@ -27,7 +28,6 @@ import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
 import type { AbortOptions, Libp2p } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Store } from '../store/index.ts'
 
 export interface RelayLimits {
@@ -69,11 +69,6 @@ export interface RelayNode extends TypedEventEmitter<RelayNodeEvents> {
   /** reservations currently held */
   reservationCount(): number
   stop(): Promise<void>
-}
-
-/** The IP address of a multiaddr, if it has one */
-export function multiaddrIp (ma: Multiaddr): string | undefined {
-  return ma.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
 }
 
 class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements RelayNode {
@@ -157,7 +152,7 @@ export async function createRelayNode (init: RelayInit, options: AbortOptions = 
       privateKey,
       start: false,
       addresses: {
-        listen: [`/ip4/${init.host ?? '0.0.0.0'}/tcp/${init.port ?? RELAY_DEFAULT_PORT}`],
+        listen: [tcpListenAddr(init.host ?? '0.0.0.0', init.port ?? RELAY_DEFAULT_PORT)],
         announce
       },
       transports: [tcp()],
@@ -171,7 +166,7 @@ export async function createRelayNode (init: RelayInit, options: AbortOptions = 
         // loopback and private ranges are the normal case for a relay on a LAN or in a container
         denyDialMultiaddr: () => false,
         denyInboundConnection: (maConn) => {
-          const ip = multiaddrIp(maConn.remoteAddr)
+          const ip = ipOf(maConn.remoteAddr)
           return ip != null && !limiter.allows(ip)
         }
       },
@@ -192,11 +187,11 @@ export async function createRelayNode (init: RelayInit, options: AbortOptions = 
     })
 
     libp2p.addEventListener('connection:open', (evt) => {
-      const ip = multiaddrIp(evt.detail.remoteAddr)
+      const ip = ipOf(evt.detail.remoteAddr)
       if (ip != null) limiter.opened(ip)
     })
     libp2p.addEventListener('connection:close', (evt) => {
-      const ip = multiaddrIp(evt.detail.remoteAddr)
+      const ip = ipOf(evt.detail.remoteAddr)
       if (ip != null) limiter.closed(ip)
     })
 

@@ -2,6 +2,7 @@
  * Every bound and name of the on-disk store in one place. Changing any of
  * these changes the on-disk format.
  */
+import { AES_KEY_LENGTH, GCM_NONCE_LENGTH, GCM_TAG_LENGTH } from '../crypto/aead.ts'
 
 /** LevelDB directory inside the data dir */
 export const DB_DIR_NAME = 'db'
@@ -43,10 +44,10 @@ export const MAX_SEQ = 10 ** SEQ_DIGITS - 1
 /** Longest peer id or message id accepted as part of a key */
 export const MAX_KEY_PART_LENGTH = 256
 
-/** AES-256-GCM */
-export const DATA_KEY_LENGTH = 32
-export const NONCE_LENGTH = 12
-export const TAG_LENGTH = 16
+/** AES-256-GCM, sealed by crypto/aead.ts: 32-byte key, 12-byte nonce, 16-byte tag */
+export const DATA_KEY_LENGTH = AES_KEY_LENGTH
+export const NONCE_LENGTH = GCM_NONCE_LENGTH
+export const TAG_LENGTH = GCM_TAG_LENGTH
 
 /** First byte of every stored value */
 export const VALUE_FORMAT_VERSION = 1

@@ -52,6 +52,20 @@ export class WrongPassphraseError extends Error {
   }
 }
 
+/**
+ * Another store (in this or another process) holds the data dir's LevelDB
+ * lock. `cause` is level's error (code LEVEL_DATABASE_NOT_OPEN, its cause
+ * code LEVEL_LOCKED).
+ */
+export class DataDirInUseError extends Error {
+  static override name = 'DataDirInUseError'
+  override name = 'DataDirInUseError'
+
+  constructor (message = 'data dir is in use by another securechat process', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
 /** The outbox (messages not yet acknowledged) is full for that peer or in total; nothing was written */
 export class OutboxFullError extends Error {
   static override name = 'OutboxFullError'

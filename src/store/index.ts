@@ -14,17 +14,18 @@
  * data key is wrapped (scrypt + AES-256-GCM) and the disk alone is not enough.
  *
  * Errors a caller can see, by `err.name`: StoreNotOpenError,
- * CorruptRecordError, CorruptKeyFileError, WrongPassphraseError, TypeError
- * (bad arguments), AbortError, and level's own errors from open() (e.g. code
- * LEVEL_DATABASE_NOT_OPEN with cause LEVEL_LOCKED when another process has
- * the data dir open).
+ * CorruptRecordError, CorruptKeyFileError, WrongPassphraseError,
+ * DataDirInUseError (open() while another store, in this process or another,
+ * has the data dir open; level's error is its `cause`), OutboxFullError,
+ * TypeError (bad arguments), AbortError, and level's own errors from open()
+ * for any other failure to open the database.
  */
 import { LevelStore } from './level-store.ts'
 import type { CorruptRecordError } from './errors.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 
-export { StoreNotOpenError, CorruptRecordError, CorruptKeyFileError, WrongPassphraseError, OutboxFullError } from './errors.ts'
+export { CorruptRecordError, DataDirInUseError } from './errors.ts'
 
 export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed'
 

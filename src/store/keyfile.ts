@@ -12,9 +12,10 @@
  * scrypt cost. Errors never carry key material or the passphrase. Key
  * buffers are zeroed after use (best effort: JS strings cannot be).
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto'
+import { randomBytes, scrypt } from 'node:crypto'
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { open as openSealed, seal } from '../crypto/aead.ts'
 import {
   DATA_KEY_LENGTH, KEY_FILE_FORMAT, KEY_FILE_MODE, KEY_FILE_VERSION, MAX_KEY_FILE_BYTES, NONCE_LENGTH,
   SALT_LENGTH, SCRYPT_MAX_MEMORY, SCRYPT_MAX_P, SCRYPT_MIN_N, SCRYPT_N, SCRYPT_P, SCRYPT_R, TAG_LENGTH
@@ -29,7 +30,6 @@ export interface ScryptParams {
 
 export const DEFAULT_SCRYPT_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P })
 
-const CIPHER = 'aes-256-gcm'
 const RAW_FIELDS = ['format', 'version', 'kdf', 'key']
 const SCRYPT_FIELDS = ['format', 'version', 'kdf', 'n', 'r', 'p', 'salt', 'nonce', 'wrapped']
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
@@ -112,9 +112,7 @@ export async function encodeKeyFile (dataKey: Uint8Array, passphrase?: string, p
   const nonce = randomBytes(NONCE_LENGTH)
   const wrappingKey = await deriveKey(passphrase, salt, params)
   try {
-    const cipher = createCipheriv(CIPHER, wrappingKey, nonce, { authTagLength: TAG_LENGTH })
-    cipher.setAAD(wrapAad(params))
-    const wrapped = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()])
+    const wrapped = seal(wrappingKey, nonce, dataKey, wrapAad(params))
     return encoder.encode(JSON.stringify({
       format: KEY_FILE_FORMAT,
       version: KEY_FILE_VERSION,
@@ -201,19 +199,16 @@ export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Pr
   }
 
   const wrappingKey = await deriveKey(passphrase, salt, params as ScryptParams)
+  let key: Uint8Array | undefined
   try {
-    const decipher = createDecipheriv(CIPHER, wrappingKey, nonce, { authTagLength: TAG_LENGTH })
-    decipher.setAAD(wrapAad(params as ScryptParams))
-    decipher.setAuthTag(wrapped.subarray(DATA_KEY_LENGTH))
-    const key = Buffer.concat([decipher.update(wrapped.subarray(0, DATA_KEY_LENGTH)), decipher.final()])
-    const copy = new Uint8Array(key)
-    key.fill(0)
-    return copy
-  } catch (err) {
-    throw new WrongPassphraseError('wrong passphrase: the data key could not be unwrapped', { cause: err })
+    key = openSealed(wrappingKey, nonce, wrapped, wrapAad(params as ScryptParams))
   } finally {
     wrappingKey.fill(0)
   }
+  if (key === undefined) {
+    throw new WrongPassphraseError('wrong passphrase: the data key could not be unwrapped')
+  }
+  return key
 }
 
 export interface KeyFileContents {

@@ -25,7 +25,7 @@ import {
   META_KEY_CHECK, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_PEERS, SUBLEVEL_OUTBOX,
   DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL
 } from './constants.ts'
-import { CorruptKeyFileError, CorruptRecordError, OutboxFullError, StoreNotOpenError } from './errors.ts'
+import { CorruptKeyFileError, CorruptRecordError, DataDirInUseError, OutboxFullError, StoreNotOpenError } from './errors.ts'
 import { decodeKeyFile, encodeKeyFile, readKeyFile, writeKeyFile } from './keyfile.ts'
 import {
   assertKeyPart, compareClocks, decodeHistoryKey, encodeHistoryKey, encodeIndexKey, historyRange, nextClock, ZERO_CLOCK
@@ -67,6 +67,22 @@ interface Handles {
 /** A put through the root database, so that `sync` reaches LevelDB (sublevel typings do not carry it) */
 async function putSynced (handles: Handles, sublevel: Sublevel, key: string, value: Uint8Array): Promise<void> {
   await handles.db.batch([{ type: 'put', sublevel, key, value }], { sync: true })
+}
+
+function errorCode (err: unknown): unknown {
+  return (err as { code?: unknown } | undefined)?.code
+}
+
+/**
+ * level reports a held lock as LEVEL_DATABASE_NOT_OPEN with cause
+ * LEVEL_LOCKED (abstract-level's codes are API): that becomes
+ * DataDirInUseError, any other failure passes through unchanged.
+ */
+function translateOpenError (err: unknown): unknown {
+  if (errorCode(err) === 'LEVEL_LOCKED' || errorCode((err as { cause?: unknown } | undefined)?.cause) === 'LEVEL_LOCKED') {
+    return new DataDirInUseError(undefined, { cause: err })
+  }
+  return err
 }
 
 const silentLogger: Logger = Object.assign(() => {}, {
@@ -136,7 +152,7 @@ export class LevelStore implements Store {
     try {
       await mkdir(this.#dataDir, { recursive: true, mode: DATA_DIR_MODE })
       db = new Level<string, Uint8Array>(join(this.#dataDir, DB_DIR_NAME), { keyEncoding: 'utf8', valueEncoding: 'view' })
-      await db.open()
+      await db.open().catch((err: unknown) => { throw translateOpenError(err) })
       options.signal?.throwIfAborted()
 
       const meta = openSublevel(db, SUBLEVEL_META)

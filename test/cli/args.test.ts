@@ -1,107 +1,10 @@
+/** The top-level parser: which subcommand, --help and --version, and what every subcommand's options share */
 import assert from 'node:assert/strict'
-import { join, resolve } from 'node:path'
 import { describe, it } from 'node:test'
 import { parseArgs } from '../../src/cli/args.ts'
-import { UsageError } from '../../src/cli/errors.ts'
-import type { ArgsContext, ChatOptions } from '../../src/cli/args.ts'
-
-const RELAY = '/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
-const RELAY2 = '/dns4/relay.example.com/tcp/443/wss/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
-const CTX: ArgsContext = { env: {}, username: () => 'alice', homedir: () => '/home/alice' }
-
-function chat (argv: string[], ctx: ArgsContext = CTX): ChatOptions {
-  const invocation = parseArgs(argv, ctx)
-  assert.equal(invocation.command, 'chat')
-  return invocation.options
-}
-
-function usageError (argv: string[], pattern: RegExp, ctx: ArgsContext = CTX): void {
-  assert.throws(() => parseArgs(argv, ctx), (err: Error) => {
-    assert.ok(err instanceof UsageError, `${err.name}: ${err.message}`)
-    assert.equal(err.name, 'UsageError')
-    assert.match(err.message, pattern)
-    return true
-  })
-}
+import { CTX, usageError } from './usage.ts'
 
 void describe('parseArgs', () => {
-  void it('has defaults', () => {
-    assert.deepEqual(chat([]), {
-      name: 'alice',
-      dataDir: join('/home/alice', '.securechat'),
-      port: 0,
-      relays: [],
-      json: false,
-      readReceipts: true,
-      mdns: true
-    })
-  })
-
-  void it('reads every option', () => {
-    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts', '--no-mdns']), {
-      name: 'bob',
-      dataDir: '/tmp/b',
-      port: 4001,
-      host: '127.0.0.1',
-      relays: [RELAY, RELAY2],
-      json: true,
-      readReceipts: false,
-      mdns: false
-    })
-  })
-
-  void it('accepts --opt=value, IPv6 hosts and the explicit chat subcommand', () => {
-    const options = chat(['chat', '--port=65535', '--host=::1', '--name=Zoë 🦊'])
-    assert.equal(options.port, 65535)
-    assert.equal(options.host, '::1')
-    assert.equal(options.name, 'Zoë 🦊')
-  })
-
-  void it('parses the relay subcommand and its limits', () => {
-    const relay = parseArgs(['relay', '--port', '4002', '--announce', '/ip4/192.0.2.7/tcp/4002', '--duration-limit', '60', '--data-limit', '1024', '--max-connections-per-ip', '3'], { env: {}, username: () => 'x', homedir: () => '/home/x' })
-    assert.equal(relay.command, 'relay')
-    assert.ok(relay.command === 'relay')
-    assert.equal(relay.options.port, 4002)
-    assert.deepEqual(relay.options.announce, ['/ip4/192.0.2.7/tcp/4002'])
-    assert.equal(relay.options.durationLimit, 60_000)
-    assert.equal(relay.options.dataLimit, 1024n)
-    assert.equal(relay.options.maxConnectionsPerIp, 3)
-    assert.equal(relay.options.dataDir, join('/home/x', '.securechat-relay'))
-    const fromEnv = parseArgs(['relay-health'], { env: { SECURECHAT_RELAY_PORT: '5000' } })
-    assert.deepEqual(fromEnv, { command: 'relay-health', options: { host: '127.0.0.1', port: 5000, json: false } })
-    for (const bad of [['relay', '--max-reservations', '0'], ['relay', '--announce', 'nope'], ['relay', '--reservation-ttl', '1.5'], ['relay-health', '--port', 'x']]) {
-      assert.throws(() => parseArgs(bad, { env: {} }), { name: 'UsageError' }, bad.join(' '))
-    }
-  })
-
-  void it('resolves a relative data dir', () => {
-    assert.equal(chat(['--data-dir', 'state']).dataDir, resolve('state'))
-  })
-
-  void it('SECURECHAT_DATA_DIR overrides the default, --data-dir overrides both', () => {
-    const ctx = { ...CTX, env: { SECURECHAT_DATA_DIR: '/srv/chat' } }
-    assert.equal(chat([], ctx).dataDir, '/srv/chat')
-    assert.equal(chat(['--data-dir', '/tmp/x'], ctx).dataDir, '/tmp/x')
-  })
-
-  void it('takes relays from SECURECHAT_RELAYS too, without duplicates', () => {
-    const ctx = { ...CTX, env: { SECURECHAT_RELAYS: ` ${RELAY} ,, ${RELAY2},` } }
-    assert.deepEqual(chat([], ctx).relays, [RELAY, RELAY2])
-    assert.deepEqual(chat(['--relay', RELAY], ctx).relays, [RELAY, RELAY2])
-  })
-
-  void it('takes the passphrase from SECURECHAT_PASSPHRASE only', () => {
-    assert.equal(chat([], { ...CTX, env: { SECURECHAT_PASSPHRASE: 'open sesame' } }).passphrase, 'open sesame')
-    assert.equal(chat([], { ...CTX, env: { SECURECHAT_PASSPHRASE: '' } }).passphrase, undefined)
-    usageError(['--passphrase', 'x'], /unknown option '--passphrase'/)
-  })
-
-  void it('falls back when the user name cannot be read', () => {
-    const ctx: ArgsContext = { ...CTX, env: { USER: 'nobody' }, username: () => { throw new Error('ENOENT') } }
-    assert.equal(chat([], ctx).name, 'nobody')
-    assert.equal(chat([], { ...ctx, env: {} }).name, 'anonymous')
-  })
-
   void it('--help and --version win over other options', () => {
     const help = parseArgs(['--port', 'nope', '--help'], CTX)
     assert.equal(help.command, 'help')
@@ -110,13 +13,18 @@ void describe('parseArgs', () => {
     assert.deepEqual(parseArgs(['--version'], CTX), { command: 'version' })
   })
 
-  void it('help lists options, REPL commands, environment and examples', () => {
+  void it('picks the subcommand from the first argument, chat when there is none', () => {
+    assert.equal(parseArgs([], CTX).command, 'chat')
+    assert.equal(parseArgs(['chat'], CTX).command, 'chat')
+    assert.equal(parseArgs(['relay'], CTX).command, 'relay')
+    assert.equal(parseArgs(['relay-health'], CTX).command, 'relay-health')
+  })
+
+  void it('the top-level help lists every subcommand', () => {
     const help = parseArgs(['--help'], CTX)
     assert.ok(help.command === 'help')
 
-    for (const word of ['--name NAME', '--data-dir DIR', '--port N', '--host IP', '--json', '--version',
-      '/peers', '/msg <peer> <text>', '/chat [<peer>]', '/history <peer> [n]', '/connect <multiaddr>', '/whoami', '/help', '/quit', '/exit', '//',
-      'SECURECHAT_DATA_DIR', 'SECURECHAT_RELAYS', 'SECURECHAT_PASSPHRASE', 'NO_COLOR', 'Examples:', '"alice"', '/home/alice/.securechat']) {
+    for (const word of ['chat', 'relay', 'relay-health', 'Commands:']) {
       assert.ok(help.text.includes(word), `help mentions ${word}`)
     }
   })
@@ -135,27 +43,11 @@ void describe('parseArgs', () => {
       void it(`port '${port}'`, () => { usageError([`--port=${port}`], /--port must be an integer from 0 to 65535/) })
     }
 
-    void it('empty name', () => { usageError(['--name', ''], /--name must not be empty/) })
-    void it('blank name', () => { usageError(['--name', '   '], /--name must not be empty/) })
-    void it('name with control characters', () => { usageError(['--name', 'a\u001b[2Jb'], /no control/) })
-    void it('name over 64 bytes', () => {
-      assert.equal(chat(['--name', 'é'.repeat(32)]).name, 'é'.repeat(32))
-      usageError(['--name', 'é'.repeat(32) + 'x'], /at most 64 UTF-8 bytes/)
-    })
-    void it('default name over 64 bytes', () => {
-      usageError([], /default nickname .* pass --name/, { ...CTX, username: () => 'x'.repeat(65) })
-    })
     void it('empty data dir', () => { usageError(['--data-dir', ''], /--data-dir must not be empty/) })
     void it('bad host', () => {
       for (const host of ['localhost', '', '1.2.3', '::g']) {
         usageError([`--host=${host}`], /--host must be an IPv4 or IPv6 address/)
       }
-    })
-    void it('relay that is not a multiaddr', () => { usageError(['--relay', 'relay.example.com:4001'], /not a valid multiaddr/) })
-    void it('relay without a peer id', () => { usageError(['--relay', '/ip4/1.2.3.4/tcp/4001'], /must end in \/p2p\//) })
-    void it('relay with an invalid peer id', () => { usageError(['--relay', '/ip4/1.2.3.4/tcp/4001/p2p/nope'], /must end in \/p2p\//) })
-    void it('bad relay from the environment', () => {
-      usageError([], /not a valid multiaddr/, { ...CTX, env: { SECURECHAT_RELAYS: 'garbage' } })
     })
   })
 })

@@ -42,6 +42,7 @@ export interface RelayInfo { addr: string, peerId: string, connected: boolean, r
 export interface WhoamiEvent { type: 'whoami', peerId: string, name: string, addrs: string[], relays?: RelayInfo[] }
 export interface ErrorEvent { type: 'error', code: string, message: string, id?: string, peer?: string }
 export interface RelayEvent { type: 'relay', peerId: string, addr: string, status: 'reserved' | 'lost' }
+export interface ConnectedEvent { type: 'connected', peerId: string }
 
 /** `securechat relay --json` prints `ready` (without a name), then these */
 export interface ReservationEvent { type: 'reservation', peerId: string, expiry: number }
@@ -49,7 +50,7 @@ export interface StoppedEvent { type: 'stopped' }
 
 export type ChatEvent =
   | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | DeliveredEvent | SentEvent
-  | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent
+  | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent | ConnectedEvent
   | ReservationEvent | StoppedEvent
 
 export type ChatEventType = ChatEvent['type']

@@ -68,7 +68,7 @@ const ANSWER = 60_000
 /** every node listens on this port in its own namespace, across restarts */
 const PORT = 4100
 
-/** `/history` shows at most this many messages (src/cli/commands.ts) */
+/** `/history` shows at most this many messages (src/cli/chat/commands.ts) */
 const HISTORY_MAX = 1000
 
 /** statuses of a message the peer has stored */

@@ -9,12 +9,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream, streamPair } from '@libp2p/utils'
-import { SecureChat, newMessageId } from '../../src/protocol/chat.ts'
+import { secureChat } from '../../src/protocol/index.ts'
 import { MAX_FRAME_BYTES, PROTOCOL_ID } from '../../src/protocol/constants.ts'
-import { encodeEnvelope } from '../../src/protocol/envelope.ts'
+import { encodeEnvelope, newMessageId } from '../../src/protocol/envelope.ts'
 import { Frame } from '../../src/protocol/pb/securechat.ts'
 import { performHandshake, writeFrame } from '../../src/protocol/wire.ts'
-import type { IncomingMessage, SecureChatComponents, SecureChatInit } from '../../src/protocol/chat.ts'
+import type { IncomingMessage, MessageHandler, SecureChat, SecureChatComponents, SecureChatInit } from '../../src/protocol/index.ts'
 import type { Connection, PeerId, PrivateKey, Stream, StreamHandler } from '@libp2p/interface'
 
 interface Peer { key: PrivateKey, id: PeerId }
@@ -57,15 +57,24 @@ class Net {
 
 const services: SecureChat[] = []
 
-async function service (net: Net, self: Peer, init: SecureChatInit = {}): Promise<SecureChat> {
-  const s = new SecureChat(net.components(self), { nickname: self.id.toString().slice(-4), ...init })
-  await s.start()
+/** The service's init, plus the handlers a test sets on it (as the node's services do) */
+interface TestInit extends SecureChatInit {
+  onMessage?: MessageHandler
+  onInboundError?: (peer: PeerId, err: Error) => void
+}
+
+async function service (net: Net, self: Peer, init: TestInit = {}): Promise<SecureChat> {
+  const s = secureChat({ nickname: self.id.toString().slice(-4), ...init })(net.components(self))
+  if (init.onMessage != null) s.handleMessages(init.onMessage)
+  const onError = init.onInboundError
+  if (onError != null) s.addEventListener('session:error', (evt) => { onError(evt.detail.peer, evt.detail.error) })
+  await (s as unknown as { start: () => Promise<void> }).start()
   services.push(s)
   return s
 }
 
 afterEach(async () => {
-  await Promise.all(services.splice(0).map(async s => s.stop()))
+  await Promise.all(services.splice(0).map(async s => (s as unknown as { stop: () => Promise<void> }).stop()))
 })
 
 function msg (text = 'hello'): { id: string, timestamp: number, text: string } {
@@ -87,7 +96,7 @@ describe('securechat service', () => {
       }
     })
     const m = msg('hi bob')
-    await sa.send(b.id, m)
+    await sa.sendBatch(b.id, [m])
     assert.equal(stored, true, 'send resolved before the receiver stored the message')
     assert.equal(received.length, 1)
     assert.equal(received[0]?.text, 'hi bob')
@@ -101,7 +110,7 @@ describe('securechat service', () => {
     const texts: string[] = []
     const sa = await service(net, a)
     await service(net, b, { onMessage: async (m) => { texts.push(m.text) } })
-    await Promise.all(Array.from({ length: 50 }, async (_, i) => sa.send(b.id, msg(`m${i}`))))
+    await Promise.all(Array.from({ length: 50 }, async (_, i) => sa.sendBatch(b.id, [msg(`m${i}`)])))
     assert.deepEqual(texts, Array.from({ length: 50 }, (_, i) => `m${i}`))
     assert.equal(net.opened.length, 2, 'one stream pair expected')
   })
@@ -111,7 +120,7 @@ describe('securechat service', () => {
     const [a, b] = [await peer(), await peer()]
     const sa = await service(net, a, { sendTimeout: 2000 })
     await service(net, b, { onMessage: async () => { throw new Error('disk full') } })
-    await assert.rejects(sa.send(b.id, msg()))
+    await assert.rejects(sa.sendBatch(b.id, [msg()]))
   })
 
   it('opens a new session after the idle one closed', async () => {
@@ -120,15 +129,15 @@ describe('securechat service', () => {
     const texts: string[] = []
     const sa = await service(net, a, { idleTimeout: 100 })
     await service(net, b, { onMessage: async (m) => { texts.push(m.text) } })
-    await sa.send(b.id, msg('before'))
+    await sa.sendBatch(b.id, [msg('before')])
     await new Promise(resolve => setTimeout(resolve, 400))
-    await sa.send(b.id, msg('after'))
+    await sa.sendBatch(b.id, [msg('after')])
     assert.deepEqual(texts, ['before', 'after'])
     assert.equal(net.opened.length, 4, 'a second stream pair expected')
   })
 
   describe('attacks on the receiver', () => {
-    async function attacker (net: Net, victim: Peer, onError: (err: Error) => void, init: SecureChatInit = {}) {
+    async function attacker (net: Net, victim: Peer, onError: (err: Error) => void, init: TestInit = {}) {
       const texts: string[] = []
       await service(net, victim, { ...init, onMessage: async (m) => { texts.push(m.text) }, onInboundError: (_p, err) => { onError(err) } })
       const mallory = await peer()
@@ -155,7 +164,7 @@ describe('securechat service', () => {
       // an honest peer still gets through
       const alice = await peer()
       const sa = await service(net, alice)
-      await sa.send(victim.id, msg('honest'))
+      await sa.sendBatch(victim.id, [msg('honest')])
       assert.deepEqual(texts, ['honest'])
     })
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { decodeEnvelope, encodeEnvelope } from '../../src/protocol/envelope.ts'
 import { Envelope } from '../../src/protocol/pb/securechat.ts'
-import { newMessageId } from '../../src/protocol/chat.ts'
+import { newMessageId } from '../../src/protocol/envelope.ts'
 import { MAX_TEXT_BYTES } from '../../src/protocol/constants.ts'
 
 describe('envelope', () => {

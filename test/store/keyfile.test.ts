@@ -3,7 +3,7 @@
  * change to a file ever yields a different key.
  */
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createDecipheriv, randomBytes, scryptSync } from 'node:crypto'
 import { stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -30,6 +30,27 @@ void describe('key file codec', () => {
     // the same passphrase in another Unicode normalisation form
     const accented = await encodeKeyFile(key, 'caf\u00e9', FAST)
     assert.deepEqual(await decodeKeyFile(accented, 'cafe\u0301'), key)
+  })
+
+  void it('still reads a key file written before the move onto crypto/aead.ts', async () => {
+    const file = '{"format":"securechat-key","version":1,"kdf":"scrypt","n":16384,"r":8,"p":1,' +
+      '"salt":"bMdeJMVb0u6ik1MtPpoLdA==","nonce":"6z5fJ+hUp83GOItm",' +
+      '"wrapped":"Pt/oRuZH1lm/BBpYC4+EyA9k0KxmwY07W+PoGJJksb+SczxbqLjWFU7VflxbrYYq"}\n'
+    const key = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i)
+    assert.deepEqual(await decodeKeyFile(encoder.encode(file), 'golden passphrase'), key)
+    await assert.rejects(decodeKeyFile(encoder.encode(file), 'golden passphrasE'), WrongPassphraseError)
+  })
+
+  void it('wraps as documented: scrypt, then AES-256-GCM over the key with the parameters as AAD', async () => {
+    const key = new Uint8Array(randomBytes(32))
+    const file = parse(await encodeKeyFile(key, PASSPHRASE, FAST))
+    const b64 = (field: unknown): Buffer => Buffer.from(field as string, 'base64')
+    const wrappingKey = scryptSync(PASSPHRASE, b64(file.salt), 32, { N: FAST.N, r: FAST.r, p: FAST.p })
+    const wrapped = b64(file.wrapped)
+    const decipher = createDecipheriv('aes-256-gcm', wrappingKey, b64(file.nonce), { authTagLength: 16 })
+    decipher.setAAD(encoder.encode(`securechat-key/1/scrypt/${FAST.N}/${FAST.r}/${FAST.p}`))
+    decipher.setAuthTag(wrapped.subarray(32))
+    assert.deepEqual(new Uint8Array(Buffer.concat([decipher.update(wrapped.subarray(0, 32)), decipher.final()])), key)
   })
 
   void it('uses the default scrypt cost', async () => {

@@ -1,0 +1,35 @@
+/**
+ * Errors of the application API (besides the node's, src/errors.ts, and the
+ * protocol's and store's). Names are API: faces print them as the `code` of
+ * `error` events. Messages are for humans and may change.
+ */
+
+/** A peer argument matched no known peer and is not a valid peer id */
+export class UnknownPeerError extends Error {
+  static override name = 'UnknownPeerError'
+  override name = 'UnknownPeerError'
+
+  constructor (message = 'unknown peer', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** A peer argument matched several peers; the message lists them as `name (shortid)` */
+export class AmbiguousPeerError extends Error {
+  static override name = 'AmbiguousPeerError'
+  override name = 'AmbiguousPeerError'
+
+  constructor (message = 'ambiguous peer', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** A command that is not one of the API's, or whose fields have the wrong types (a face's bug, or a hostile web client) */
+export class InvalidCommandError extends Error {
+  static override name = 'InvalidCommandError'
+  override name = 'InvalidCommandError'
+
+  constructor (message = 'invalid command', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The chat subcommand's help texts: `securechat --help` (chat is the
+ * default subcommand) and the REPL's /help. Built from the option and
+ * command tables so they cannot drift from the parsers.
+ */
+import { optionRows, row } from '../help.ts'
+import { COMMANDS, PEER_ARGUMENT_HELP } from './commands.ts'
+import type { OptionTable, ResolvedContext } from '../options.ts'
+
+/** The REPL commands, as /help prints them */
+export function replHelp (): string {
+  return [
+    ...COMMANDS.map(c => row(c.usage, c.description)),
+    row('<text>', 'in chat mode, send <text> to the chat peer'),
+    row('//<text>', 'send text that starts with a slash: //shrug sends /shrug'),
+    '',
+    `  ${PEER_ARGUMENT_HELP}.`,
+    '  Tab completes command names and peers.'
+  ].join('\n')
+}
+
+export function chatHelp (ctx: ResolvedContext, options: OptionTable, subcommands: Array<[string, string]>): string {
+  return `securechat: end-to-end encrypted peer-to-peer chat over libp2p
+
+Usage:
+  securechat [options]
+  securechat <command> [options]
+
+Options:
+${optionRows(options).join('\n')}
+
+  Defaults: --name ${JSON.stringify(ctx.defaultName)} (your user name), --data-dir ${ctx.defaultDataDir}
+  (or $SECURECHAT_DATA_DIR).
+
+Commands:
+${subcommands.map(([name, summary]) => row(name, summary)).join('\n')}
+
+REPL commands (typed at the prompt, or one per line on stdin):
+${replHelp()}
+
+Environment:
+${row('SECURECHAT_DATA_DIR', 'data directory when --data-dir is not given')}
+${row('SECURECHAT_RELAYS', 'comma-separated relay multiaddrs, used with any --relay')}
+${row('SECURECHAT_PASSPHRASE', 'passphrase that protects the data directory at rest')}
+${row('', '(an environment variable, never a flag, so that it')}
+${row('', 'does not show in ps)')}
+${row('NO_COLOR', 'set to disable colours (colours are only used on a TTY)')}
+${row('DEBUG', "debug logs on stderr, e.g. DEBUG='securechat:*'")}
+
+Examples:
+  securechat --name alice
+  securechat --name bob --port 4001 --relay /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...
+  SECURECHAT_DATA_DIR=/tmp/carol securechat --name carol --host 127.0.0.1
+  securechat --json --name bot | jq -c 'select(.type == "message")'
+
+  At the prompt:
+    /peers
+    /msg bob hello there
+    /chat bob
+    bob> how are you?
+    /history bob 50
+
+Without a TTY on stdin, commands are read one per line with no prompt, and
+end of input stops the node. --json prints one JSON object per line, each
+with a "type" field (ready, peer, message, pending, sent, delivered, read,
+relay, history, peers, whoami, connected, chat, help, error).
+
+Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
+cannot start; 2 on a usage error; 130 when interrupted again while stopping.
+`
+}

@@ -1,0 +1,77 @@
+/**
+ * `securechat [chat]`: start the app (a node behind the application API),
+ * then run a session on it: text for people, or `--json` lines for
+ * programs; interactive when stdin and stdout are terminals.
+ */
+import { startApp } from '../../app/index.ts'
+import { toErrorInfo } from '../errors.ts'
+import { EXIT_FAILURE, EXIT_OK, handleInterrupts } from '../signals.ts'
+import { Terminal } from '../terminal.ts'
+import { PeerDirectory } from './directory.ts'
+import { JsonOutput, TextOutput } from './output.ts'
+import { runSession } from './session.ts'
+import type { ChatApi } from '../../app/index.ts'
+import type { MainIo } from '../io.ts'
+import type { ChatOptions } from './options.ts'
+import type { Output } from './output.ts'
+
+export async function chat (options: ChatOptions, io: MainIo): Promise<number> {
+  const terminal = new Terminal(io.stdout, io.stderr)
+  const directory = new PeerDirectory()
+  const interactive = !options.json && io.stdin.isTTY === true && io.stdout.isTTY === true
+  const noColor = io.env.NO_COLOR != null && io.env.NO_COLOR !== ''
+  const output: Output = options.json
+    ? new JsonOutput(terminal)
+    : new TextOutput(terminal, { color: io.stdout.isTTY === true && !noColor, names: id => directory.name(id) })
+
+  const app = await start(options, io, output)
+
+  if (typeof app === 'number') {
+    return app
+  }
+
+  return runSession({
+    app,
+    output,
+    directory,
+    input: io.stdin,
+    ...(interactive ? { tty: { stdout: io.stdout, terminal } } : {}),
+    signals: io.signals,
+    exit: io.exit
+  })
+}
+
+/** Starts the app, or returns the exit code of the failure (reported on the output) */
+async function start (options: ChatOptions, io: MainIo, output: Output): Promise<ChatApi | number> {
+  const interrupts = handleInterrupts(io.signals, io.exit)
+
+  try {
+    const app = await startApp({
+      name: options.name,
+      dataDir: options.dataDir,
+      port: options.port,
+      relays: options.relays,
+      readReceipts: options.readReceipts,
+      mdns: options.mdns,
+      ...(options.host != null ? { host: options.host } : {}),
+      ...(options.passphrase != null ? { passphrase: options.passphrase } : {})
+    }, { signal: interrupts.signal })
+
+    if (interrupts.signal.aborted) {
+      // interrupted just as it came up
+      await app.stop()
+      return EXIT_OK
+    }
+
+    return app
+  } catch (err) {
+    if (interrupts.signal.aborted) {
+      return EXIT_OK
+    }
+
+    output.error(toErrorInfo(err))
+    return EXIT_FAILURE
+  } finally {
+    interrupts.dispose()
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The read-eval-print loop. Lines are parsed, run one at a time in order
+ * (each awaited) and rendered; a failing line prints one error and the loop
+ * goes on. On a TTY: a prompt (`> `, or `bob> ` in chat mode), tab
+ * completion, and output printed above the prompt. Otherwise: plain lines,
+ * no prompt, and end of input ends the loop once every line read has run.
+ */
+import { createInterface } from 'node:readline'
+import { shortId } from '../../app/index.ts'
+import { toErrorInfo } from '../errors.ts'
+import { COMMANDS, parseLine } from './commands.ts'
+import { NoActiveChatError } from './errors.ts'
+import { sanitize } from './output.ts'
+import type { ChatApi, ChatMessage, PeerView, WhoamiInfo } from '../../app/index.ts'
+import type { Terminal } from '../terminal.ts'
+import type { ReplCommand } from './commands.ts'
+import type { PeerDirectory } from './directory.ts'
+import type { Output } from './output.ts'
+
+export interface ReplInit {
+  app: ChatApi
+  output: Output
+  directory: PeerDirectory
+  input: NodeJS.ReadableStream
+  /** interactive mode: where the prompt goes, and the sink that keeps it below output */
+  tty?: { stdout: NodeJS.WritableStream, terminal: Terminal }
+}
+
+export interface ReplOptions {
+  /** aborts the running command and ends the loop */
+  signal?: AbortSignal
+  /** Ctrl+C on an empty prompt (a TTY delivers it to readline, not as a process signal) */
+  onInterrupt?: () => void
+}
+
+/** Why the loop ended */
+export type ReplEnd = 'quit' | 'eof' | 'aborted'
+
+/** What the REPL keeps between lines */
+interface ReplState {
+  /** peer id of chat mode, if on */
+  chatPeer?: string
+}
+
+/** What a line did, for render() to show */
+type Result =
+  | { type: 'none' }
+  | { type: 'quit' }
+  | { type: 'help' }
+  | { type: 'peers', peers: PeerView[] }
+  | { type: 'pending', message: ChatMessage }
+  /** enter chat mode with `peer`, or leave it */
+  | { type: 'chat', peer?: string }
+  | { type: 'history', peer: string, messages: ChatMessage[] }
+  | { type: 'connected', peerId: string }
+  | { type: 'whoami', self: WhoamiInfo }
+
+const PROMPT = '> '
+const COMMAND_WORDS = COMMANDS.flatMap(c => [c.name, ...c.aliases]).map(n => `/${n}`)
+const PEER_COMMANDS = new Set(COMMANDS.filter(c => c.takesPeer).flatMap(c => [c.name, ...c.aliases]))
+
+export async function runRepl (init: ReplInit, options: ReplOptions = {}): Promise<ReplEnd> {
+  const { app, output, directory, input, tty } = init
+  const { signal } = options
+  const ctx: ReplState = {}
+
+  const rl = createInterface({
+    input,
+    output: tty?.stdout,
+    terminal: tty != null,
+    prompt: PROMPT,
+    crlfDelay: Infinity,
+    historySize: tty != null ? 200 : 0,
+    ...(tty != null ? { completer: (line: string) => complete(line, directory) } : {})
+  })
+
+  let closed = false
+  rl.once('close', () => { closed = true })
+  const close = (): void => { if (!closed) rl.close() }
+  signal?.addEventListener('abort', close, { once: true })
+
+  // `bob> ` in chat mode; the nickname may become known, or change, at any time
+  const updatePrompt = (): void => {
+    rl.setPrompt(ctx.chatPeer == null ? PROMPT : `${promptLabel(ctx.chatPeer, directory)}> `)
+  }
+
+  if (tty != null) {
+    tty.terminal.attach(rl, updatePrompt)
+    rl.on('SIGINT', () => {
+      if (rl.line !== '') {
+        // like a shell: Ctrl+C discards the line being typed
+        rl.write(null, { ctrl: true, name: 'e' })
+        rl.write(null, { ctrl: true, name: 'u' })
+        return
+      }
+
+      options.onInterrupt?.()
+    })
+  }
+
+  // a function, so that TypeScript does not narrow it once and for all
+  const aborted = (): boolean => signal?.aborted === true
+
+  const prompt = (): void => {
+    if (tty != null && !closed && !aborted()) {
+      updatePrompt()
+      rl.prompt()
+    }
+  }
+
+  try {
+    if (aborted()) {
+      return 'aborted'
+    }
+
+    prompt()
+
+    for await (const line of rl) {
+      if (aborted()) {
+        break
+      }
+
+      const result = await run(line)
+
+      if (result != null) {
+        render(result, ctx, output, directory)
+
+        if (result.type === 'quit') {
+          return 'quit'
+        }
+      }
+
+      prompt()
+    }
+
+    return aborted() ? 'aborted' : 'eof'
+  } catch (err) {
+    // readline itself failed (the input stream errored): report, end as at EOF
+    output.error(toErrorInfo(err))
+    return 'eof'
+  } finally {
+    signal?.removeEventListener('abort', close)
+    close()
+  }
+
+  async function run (line: string): Promise<Result | undefined> {
+    try {
+      return await perform(parseLine(line), app, ctx, signal == null ? {} : { signal })
+    } catch (err) {
+      if (!aborted()) {
+        output.error(toErrorInfo(err))
+      }
+
+      return undefined
+    }
+  }
+}
+
+/**
+ * Runs one parsed line: what only the REPL knows (chat mode, help, quit)
+ * here, everything else as a command of the application API, which also
+ * resolves `<peer>` arguments.
+ */
+async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, options: { signal?: AbortSignal }): Promise<Result> {
+  switch (command.type) {
+    case 'none':
+    case 'quit':
+    case 'help':
+      return { type: command.type }
+    case 'peers':
+      return { type: 'peers', peers: await app.execute({ type: 'peers' }, options) }
+    case 'whoami':
+      return { type: 'whoami', self: await app.execute({ type: 'whoami' }, options) }
+    case 'msg':
+      return { type: 'pending', message: await app.execute({ type: 'send', peer: command.peer, text: command.text }, options) }
+    case 'say': {
+      if (ctx.chatPeer == null) {
+        throw new NoActiveChatError()
+      }
+
+      return { type: 'pending', message: await app.execute({ type: 'send', peer: ctx.chatPeer, text: command.text }, options) }
+    }
+    case 'chat': {
+      if (command.peer == null) {
+        return { type: 'chat' }
+      }
+
+      const { peerId } = await app.execute({ type: 'resolve', peer: command.peer }, options)
+      return { type: 'chat', peer: peerId }
+    }
+    case 'history': {
+      const { peer, messages } = await app.execute({ type: 'history', peer: command.peer, limit: command.limit }, options)
+      return { type: 'history', peer, messages }
+    }
+    case 'connect': {
+      const { peerId } = await app.execute({ type: 'connect', multiaddr: command.multiaddr }, options)
+      return { type: 'connected', peerId }
+    }
+  }
+}
+
+/** Shows a result, and applies what it changes in the REPL's state */
+function render (result: Result, ctx: ReplState, output: Output, directory: PeerDirectory): void {
+  switch (result.type) {
+    case 'none':
+    case 'quit':
+      return
+    case 'help':
+      output.help()
+      return
+    case 'peers':
+      directory.replace(result.peers)
+      output.peers(result.peers)
+      return
+    case 'pending':
+      output.pending(result.message)
+      return
+    case 'chat':
+      ctx.chatPeer = result.peer
+      output.chat(result.peer)
+      return
+    case 'history':
+      output.history(result.peer, result.messages)
+      return
+    case 'connected':
+      directory.see(result.peerId)
+      output.connected(result.peerId)
+      return
+    case 'whoami':
+      output.whoami(result.self)
+  }
+}
+
+function promptLabel (peerId: string, directory: PeerDirectory): string {
+  return sanitize(directory.name(peerId) ?? shortId(peerId))
+}
+
+/**
+ * Tab completion: command names after a leading slash; nicknames (those
+ * without white space, which could not be typed as one argument) and peer
+ * ids after a command that takes a peer.
+ */
+export function complete (line: string, directory: PeerDirectory): [string[], string] {
+  if (/^\/\S*$/.test(line)) {
+    const hits = COMMAND_WORDS.filter(w => w.startsWith(line.toLowerCase()))
+    return [hits.length === 1 ? [`${hits[0]} `] : hits, line]
+  }
+
+  const m = /^\/(\S+)\s+(\S*)$/.exec(line)
+
+  if (m?.[1] != null && m[2] != null && PEER_COMMANDS.has(m[1].toLowerCase())) {
+    const partial = m[2]
+    const words = new Set<string>()
+
+    for (const p of directory.list()) {
+      if (p.name != null && p.name !== '' && !/[\s\p{Cc}]/u.test(p.name)) {
+        words.add(p.name)
+      }
+
+      words.add(p.peerId)
+    }
+
+    const hits = [...words].filter(w => w.startsWith(partial)).sort()
+    return [hits.length === 1 ? [`${hits[0]} `] : hits, partial]
+  }
+
+  return [[], line]
+}

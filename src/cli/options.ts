@@ -1,0 +1,114 @@
+/**
+ * What every subcommand's option table is made of: the row type that drives
+ * both `util.parseArgs` and `--help`, the options all of them take, and the
+ * parsers of values more than one of them reads. Pure.
+ */
+import { isIP } from 'node:net'
+import { resolve } from 'node:path'
+import { UsageError } from './errors.ts'
+
+/** One row of an option table: the parseArgs config plus its help line */
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  multiple?: boolean
+  short?: string
+  /** placeholder shown in help, for string options */
+  arg?: string
+  description: string
+}
+
+export type OptionTable = Record<string, OptionSpec>
+
+/** What util.parseArgs made of an option table */
+export type ParsedValues = Record<string, string | boolean | Array<string | boolean> | undefined>
+
+/** Where defaults come from, resolved once (see args.ts) */
+export interface ResolvedContext {
+  env: Record<string, string | undefined>
+  defaultName: string
+  defaultDataDir: string
+  defaultRelayDataDir: string
+}
+
+/** One subcommand: its table, what it makes of the parsed values, its --help */
+export interface Subcommand<Options> {
+  summary: string
+  options: OptionTable
+  /** throws UsageError */
+  build(values: ParsedValues, ctx: ResolvedContext): Options
+  /** `commands` are every subcommand's name and summary, for the top-level help */
+  help(ctx: ResolvedContext, commands: Array<[string, string]>): string
+}
+
+export const COMMON_OPTIONS: OptionTable = {
+  help: { type: 'boolean', short: 'h', description: 'show this help and exit' },
+  version: { type: 'boolean', description: 'print the version and exit' }
+}
+
+export function parsePositiveInt (flag: string, value: string | undefined, fallback: number): number {
+  if (value == null) {
+    return fallback
+  }
+
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN
+
+  if (!(Number.isSafeInteger(n) && n > 0)) {
+    throw new UsageError(`${flag} must be a positive integer, got '${value}'`)
+  }
+
+  return n
+}
+
+export function parsePort (value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN
+
+  if (!(port >= 0 && port <= 65535)) {
+    throw new UsageError(`--port must be an integer from 0 to 65535, got '${value}'`)
+  }
+
+  return port
+}
+
+export function parseHost (value: string): string {
+  if (isIP(value) === 0) {
+    throw new UsageError(`--host must be an IPv4 or IPv6 address, got '${value}'`)
+  }
+
+  return value
+}
+
+export function parseDataDir (value: string): string {
+  if (value === '') {
+    throw new UsageError('--data-dir must not be empty')
+  }
+
+  return resolve(value)
+}
+
+/** --host, and the passphrase from SECURECHAT_PASSPHRASE (never a flag), when given */
+export function addHostAndPassphrase (options: { host?: string, passphrase?: string }, values: ParsedValues, ctx: ResolvedContext): void {
+  const host = stringValue(values.host)
+
+  if (host != null) {
+    options.host = parseHost(host)
+  }
+
+  const passphrase = ctx.env.SECURECHAT_PASSPHRASE
+
+  if (passphrase != null && passphrase !== '') {
+    options.passphrase = passphrase
+  }
+}
+
+/** `a, b,,c` as ['a', 'b', 'c'] */
+export function splitList (value: string | undefined): string[] {
+  return (value ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
+}
+
+export function stringValue (value: ParsedValues[string]): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
+
+export function stringList (value: ParsedValues[string]): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+}

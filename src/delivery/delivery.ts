@@ -1,0 +1,147 @@
+/**
+ * The delivery service (public face: index.ts): the node's side of the
+ * outbox and the inbox. The drain itself, with its ordering and retry
+ * rules, is the queue (queue.ts); this file wires it to the store, the
+ * /securechat protocol, the relay keeper and libp2p's events.
+ */
+import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { InvalidPeerIdError } from '../errors.ts'
+import { newMessageId } from '../protocol/envelope.ts'
+import { validateText } from '../protocol/text.ts'
+import { BackgroundTasks } from '../util/tasks.ts'
+import { DeliveryQueue } from './queue.ts'
+import type { Delivery, DeliveryComponents, DeliveryEvents, DeliveryInit } from './index.ts'
+import type { IncomingMessage } from '../protocol/index.ts'
+import type { ChatMessage } from '../types.ts'
+import type { AbortOptions, Connection, Logger, PeerId, Startable } from '@libp2p/interface'
+
+export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implements Delivery, Startable {
+  readonly [Symbol.toStringTag] = 'securechat:delivery'
+  readonly [serviceCapabilities]: string[] = ['securechat:delivery']
+  readonly [serviceDependencies]: string[] = ['securechat:chat', 'securechat:relay-keeper']
+
+  private readonly components: DeliveryComponents
+  private readonly init: DeliveryInit
+  private readonly log: Logger
+  private readonly tasks: BackgroundTasks
+  private queue?: DeliveryQueue
+
+  constructor (components: DeliveryComponents, init: DeliveryInit = {}) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('securechat:delivery')
+    this.tasks = new BackgroundTasks(this.log)
+  }
+
+  async start (): Promise<void> {
+    this.tasks.start()
+    this.queue = this.createQueue()
+    this.components.chat.handleMessages(this.receive)
+    this.components.events.addEventListener('connection:open', this.onConnection)
+    this.components.relayKeeper.addEventListener('relay', this.onRelay)
+  }
+
+  /** resume every outbox left from an earlier run, once the network is up */
+  async afterStart (): Promise<void> {
+    await this.queue?.start()
+  }
+
+  /** no new attempt once libp2p begins to stop; waits for the running batches */
+  async beforeStop (): Promise<void> {
+    this.components.events.removeEventListener('connection:open', this.onConnection)
+    this.components.relayKeeper.removeEventListener('relay', this.onRelay)
+    await this.queue?.stop()
+  }
+
+  async stop (): Promise<void> {
+    await this.tasks.stop()
+  }
+
+  async send (peer: PeerId, text: string, options: AbortOptions = {}): Promise<ChatMessage> {
+    validateText(text)
+
+    if (peer.equals(this.components.peerId)) {
+      throw new InvalidPeerIdError('cannot send a message to yourself')
+    }
+
+    const message: ChatMessage = {
+      id: newMessageId(),
+      peer: peer.toString(),
+      direction: 'out',
+      from: this.components.peerId.toString(),
+      name: this.init.nickname ?? '',
+      text,
+      ts: Date.now(),
+      status: 'pending'
+    }
+
+    if (!await this.components.store.append(message, options)) {
+      // a fresh random 128-bit id already stored: only a broken random source does this
+      throw new Error('message id collision')
+    }
+
+    this.safeDispatchEvent('queued', { detail: message })
+    this.queue?.kick(message.peer)
+    return message
+  }
+
+  /** stores a verified message before the protocol acks it; a duplicate is acked again but not shown */
+  private readonly receive = async (message: IncomingMessage, options: AbortOptions): Promise<void> => {
+    const stored: ChatMessage = {
+      id: message.id,
+      peer: message.from.toString(),
+      direction: 'in',
+      from: message.from.toString(),
+      name: message.nickname,
+      text: message.text,
+      ts: message.timestamp
+    }
+
+    if (await this.components.store.append(stored, options)) {
+      this.safeDispatchEvent('message', { detail: stored })
+    }
+  }
+
+  private readonly onConnection = (evt: CustomEvent<Connection>): void => {
+    if (!this.components.relayKeeper.isRelay(evt.detail.remotePeer)) {
+      this.queue?.kick(evt.detail.remotePeer.toString())
+    }
+  }
+
+  private readonly onRelay = (evt: RelayEvent): void => {
+    if (evt.detail.status === 'reserved') {
+      // peers behind the same relay may be reachable again
+      const queue = this.queue
+      this.tasks.run('retry every outbox', async () => queue?.kickAll())
+    }
+  }
+
+  private createQueue (): DeliveryQueue {
+    const { store, chat, relayKeeper } = this.components
+
+    return new DeliveryQueue({
+      store,
+      log: this.log,
+      window: this.init.window,
+      retryBase: this.init.retryBase,
+      retryCap: this.init.retryCap,
+      sendBatch: async (peer, messages, options) => {
+        const peerId = peerIdFromString(peer)
+        await relayKeeper.routeThroughRelays(peerId, options)
+        await chat.sendBatch(peerId, messages.map(m => ({ id: m.id, timestamp: m.ts, text: m.text })), options)
+      },
+      onSent: (m) => { this.safeDispatchEvent('sent', { detail: { id: m.id, to: m.peer } }) },
+      onDelivered: (m) => { this.safeDispatchEvent('delivered', { detail: { id: m.id, to: m.peer } }) },
+      onFailed: (peer, error, firstFailure) => {
+        // tell the user once per failure streak; later attempts are only logged
+        if (firstFailure) {
+          this.safeDispatchEvent('failing', { detail: { peer, error, outbox: store.outboxSize(peer) } })
+        }
+      }
+    })
+  }
+}
+
+type RelayEvent = CustomEvent<{ status: 'reserved' | 'lost' }>

@@ -1,0 +1,59 @@
+/**
+ * Reliable delivery, a libp2p service: an outgoing message is stored (with
+ * its outbox entry) in one synced batch before anything is sent, and each
+ * peer's outbox is drained in order by the queue (queue.ts) until every
+ * message is acknowledged; an incoming message is stored durably before the
+ * protocol acks it, and shown once (deduplicated by (peer, id)).
+ */
+import { DeliveryService } from './delivery.ts'
+import type { RelayKeeper } from '../relay/keeper/index.ts'
+import type { SecureChat } from '../protocol/index.ts'
+import type { Store } from '../store/index.ts'
+import type { ChatMessage } from '../types.ts'
+import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+
+export interface DeliveryEvents {
+  /** an outgoing message was stored and queued (status `pending`) */
+  'queued': CustomEvent<ChatMessage>
+  /** an incoming message was stored for the first time: show it */
+  'message': CustomEvent<ChatMessage>
+  /** an outgoing message's frame went out; its ack is awaited */
+  'sent': CustomEvent<{ id: string, to: string }>
+  /** the peer acknowledged (durably stored) an outgoing message: once per message */
+  'delivered': CustomEvent<{ id: string, to: string }>
+  /** delivery to a peer started failing (once per failure streak); it is retried with backoff */
+  'failing': CustomEvent<{ peer: string, error: Error, outbox: number }>
+}
+
+export interface Delivery extends TypedEventTarget<DeliveryEvents> {
+  /**
+   * Stores `text` durably as a `pending` message to `peer` and queues it;
+   * resolves with the stored message. Throws EmptyMessageError,
+   * MessageTooLargeError, InvalidPeerIdError (ourselves), OutboxFullError.
+   */
+  send(peer: PeerId, text: string, options?: AbortOptions): Promise<ChatMessage>
+}
+
+export interface DeliveryComponents {
+  peerId: PeerId
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+  store: Store
+  chat: SecureChat
+  relayKeeper: RelayKeeper
+}
+
+export interface DeliveryInit {
+  /** our nickname, stored with our outgoing messages @default '' */
+  nickname?: string
+  /** messages per batch, so at most in flight per peer @default 32 */
+  window?: number
+  /** first retry delay, doubled per failure @default 1000 */
+  retryBase?: number
+  /** longest retry delay @default 60000 */
+  retryCap?: number
+}
+
+export function delivery (init: DeliveryInit = {}): (components: DeliveryComponents) => Delivery {
+  return (components) => new DeliveryService(components, init)
+}

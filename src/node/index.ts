@@ -1,0 +1,39 @@
+/**
+ * A securechat node: libp2p (TCP, Noise, Yamux, identify, ping, DCUtR,
+ * circuit relay, mDNS), the /securechat/1.0.0 service and the node's
+ * services (relay keeper, delivery, receipts, liveness, presence), over one
+ * encrypted store. config.ts holds the libp2p configuration, node.ts the
+ * facade faces use (through src/app).
+ */
+import type { DeliveryInit } from '../delivery/index.ts'
+import type { LivenessInit } from '../liveness/index.ts'
+import type { SecureChatInit } from '../protocol/index.ts'
+
+export { createChatNode } from './node.ts'
+
+export interface ChatNodeInit {
+  /** nickname announced to peers */
+  name: string
+  dataDir: string
+  /** TCP port, 0 for any free port @default 0 */
+  port?: number
+  /** IPv4 or IPv6 address to listen on @default '0.0.0.0' */
+  host?: string
+  /** relay multiaddrs, each ending in /p2p/<relay peer id> */
+  relays?: string[]
+  /** wraps the at-rest data key (see README) */
+  passphrase?: string
+  /** discover peers on the LAN by mDNS @default true */
+  mdns?: boolean
+  /** send read receipts for messages the user has seen @default true */
+  readReceipts?: boolean
+  /** outbox bounds: messages awaiting delivery per peer and in total */
+  maxOutboxPerPeer?: number
+  maxOutboxTotal?: number
+  /** protocol tuning, for tests */
+  chat?: Omit<SecureChatInit, 'nickname'>
+  /** delivery tuning, for tests */
+  delivery?: Omit<DeliveryInit, 'nickname'>
+  /** liveness tuning, for tests */
+  liveness?: LivenessInit
+}

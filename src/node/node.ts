@@ -1,0 +1,181 @@
+/**
+ * The node's facade: the ChatNode interface (src/types.ts) over libp2p and
+ * the services, and createChatNode, which opens the store, builds libp2p
+ * (config.ts) and starts it. Events of the services become ChatNode events
+ * here; nothing else happens here.
+ */
+import { TypedEventEmitter } from '@libp2p/interface'
+import { defaultLogger } from '@libp2p/logger'
+import { createLibp2p } from 'libp2p'
+import { NodeStoppedError, UnreachablePeerError } from '../errors.ts'
+import { loadOrCreateIdentity } from '../identity.ts'
+import { parsePeerAddr, parsePeerId } from '../net/multiaddr.ts'
+import { nicknameProblem } from '../protocol/nickname.ts'
+import { isProtocolViolation } from '../protocol/errors.ts'
+import { createStore } from '../store/index.ts'
+import { libp2pOptions } from './config.ts'
+import type { ChatServices } from './config.ts'
+import type { ChatNodeInit } from './index.ts'
+import type { Store } from '../store/index.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, HistoryOptions, PeerView, RelayView, SendOptions } from '../types.ts'
+import type { AbortOptions, Libp2p, Logger, PeerId } from '@libp2p/interface'
+
+class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNode {
+  readonly peerId: string
+  readonly name: string
+  private readonly libp2p: Libp2p<ChatServices>
+  private readonly store: Store
+  private readonly log: Logger
+  private stopping?: Promise<void>
+
+  constructor (libp2p: Libp2p<ChatServices>, store: Store, name: string) {
+    super()
+    this.libp2p = libp2p
+    this.store = store
+    this.name = name
+    this.peerId = libp2p.peerId.toString()
+    this.log = libp2p.logger.forComponent('securechat:node')
+    this.forwardEvents()
+  }
+
+  addrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  relays (): RelayView[] {
+    return this.libp2p.services.relayKeeper.status()
+  }
+
+  async send (peer: string, text: string, options: SendOptions = {}): Promise<ChatMessage> {
+    this.checkRunning()
+    return this.libp2p.services.delivery.send(parsePeerId(peer), text, options)
+  }
+
+  async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
+    this.checkRunning()
+    return this.store.history(parsePeerId(peer).toString(), { limit: options.limit, signal: options.signal })
+  }
+
+  markRead (peer: string, ids: string[]): void {
+    if (this.stopping == null) {
+      this.libp2p.services.receipts.markRead(peer, ids)
+    }
+  }
+
+  async peers (options: AbortOptions = {}): Promise<PeerView[]> {
+    this.checkRunning()
+    const { presence, liveness } = this.libp2p.services
+
+    return (await presence.peers(options)).map(p => {
+      const seen = liveness.liveness(p.peerId)
+      const view: PeerView = { ...p, lastSeen: Math.max(p.lastSeen, seen?.lastSeen ?? 0) }
+
+      if (seen?.rtt != null) {
+        view.rtt = seen.rtt
+      }
+
+      return view
+    })
+  }
+
+  async connect (address: string, options: AbortOptions = {}): Promise<string> {
+    this.checkRunning()
+    return this.libp2p.services.presence.connect(address, options)
+  }
+
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      try {
+        await this.libp2p.stop()
+      } finally {
+        await this.store.close()
+      }
+    })()
+
+    return this.stopping
+  }
+
+  private checkRunning (): void {
+    if (this.stopping != null) {
+      throw new NodeStoppedError()
+    }
+  }
+
+  private emit<K extends keyof ChatNodeEvents>(type: K, detail: ChatNodeEvents[K]['detail']): void {
+    this.safeDispatchEvent(type, { detail })
+  }
+
+  /** the services' events, as ChatNode events */
+  private forwardEvents (): void {
+    const { presence, delivery, receipts, relayKeeper, chat } = this.libp2p.services
+
+    presence.addEventListener('peer', (evt) => { this.emit('peer', evt.detail) })
+    delivery.addEventListener('message', (evt) => {
+      const m = evt.detail
+      this.emit('message', { id: m.id, from: m.from, name: m.name, text: m.text, ts: m.ts })
+    })
+    delivery.addEventListener('sent', (evt) => { this.emit('sent', evt.detail) })
+    delivery.addEventListener('delivered', (evt) => { this.emit('delivered', evt.detail) })
+    delivery.addEventListener('failing', (evt) => {
+      const { peer, error, outbox } = evt.detail
+      this.emit('error', {
+        code: UnreachablePeerError.name,
+        message: `${outbox} message(s) to ${peer} not delivered yet (${error.name}: ${error.message}); retrying in the background`,
+        peer
+      })
+    })
+    receipts.addEventListener('read', (evt) => { this.emit('read', evt.detail) })
+    receipts.addEventListener('delivered', (evt) => { this.emit('delivered', evt.detail) })
+    relayKeeper.addEventListener('relay', (evt) => { this.emit('relay', evt.detail) })
+    chat.addEventListener('session:error', (evt) => { this.onSessionError(evt.detail.peer, evt.detail.error) })
+  }
+
+  /**
+   * A peer's session failed. A protocol violation (a forged Hello, a
+   * tampered frame, an oversized or overrunning sender) is shown to the user;
+   * a peer that merely went away (reset, closed, timed out) is only logged.
+   */
+  private onSessionError (peer: PeerId, err: Error): void {
+    if (this.stopping == null && isProtocolViolation(err)) {
+      this.emit('error', { code: err.name, message: `session from ${peer.toString()} rejected: ${err.message}`, peer: peer.toString() })
+    } else {
+      this.log('session from %p ended - %s: %s', peer, err.name, err.message)
+    }
+  }
+}
+
+/**
+ * Opens the data dir, builds and starts the node. Rejects with a typed error
+ * (DataDirInUseError, WrongPassphraseError, CorruptKeyFileError,
+ * InvalidMultiaddrError, ...) and leaves nothing open.
+ */
+export async function createChatNode (init: ChatNodeInit, options: AbortOptions = {}): Promise<ChatNode> {
+  const problem = nicknameProblem(init.name)
+
+  if (problem != null) {
+    throw new TypeError(`name ${problem}`)
+  }
+
+  const relays = (init.relays ?? []).map(addr => parsePeerAddr(addr, 'relay multiaddr').ma)
+  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase, maxOutboxPerPeer: init.maxOutboxPerPeer, maxOutboxTotal: init.maxOutboxTotal, logger: defaultLogger() })
+  await store.open(options)
+
+  try {
+    const privateKey = await loadOrCreateIdentity(store, options)
+    const libp2p = await createLibp2p(libp2pOptions(init, privateKey, store, relays))
+    const node = new SecureChatNode(libp2p, store, init.name)
+
+    try {
+      await libp2p.start()
+      options.signal?.throwIfAborted()
+    } catch (err) {
+      await Promise.resolve(libp2p.stop()).catch(() => {})
+      throw err
+    }
+
+    return node
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
+}

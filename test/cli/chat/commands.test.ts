@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import { MAX_TEXT_BYTES, validateText } from '../../../src/app/index.ts'
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, parseLine } from '../../../src/cli/chat/commands.ts'
+import * as replCommands from '../../../src/cli/chat/commands.ts'
+import { UnknownCommandError } from '../../../src/cli/chat/errors.ts'
+import { UsageError } from '../../../src/cli/errors.ts'
+import { EmptyMessageError, MessageTooLargeError } from '../../../src/errors.ts'
+import { textProblem, validateText as protocolRule } from '../../../src/protocol/text.ts'
+
+function throwsNamed (line: string, name: string, pattern?: RegExp): void {
+  assert.throws(() => parseLine(line), (err: Error) => {
+    assert.equal(err.name, name, `${JSON.stringify(line)}: ${err.name}: ${err.message}`)
+    if (pattern != null) assert.match(err.message, pattern)
+    return true
+  })
+}
+
+void describe('parseLine', () => {
+  void it('parses every command', () => {
+    assert.deepEqual(parseLine('/peers'), { type: 'peers' })
+    assert.deepEqual(parseLine('/msg bob hello'), { type: 'msg', peer: 'bob', text: 'hello' })
+    assert.deepEqual(parseLine('/chat bob'), { type: 'chat', peer: 'bob' })
+    assert.deepEqual(parseLine('/chat'), { type: 'chat' })
+    assert.deepEqual(parseLine('/history bob'), { type: 'history', peer: 'bob', limit: DEFAULT_HISTORY_LIMIT })
+    assert.deepEqual(parseLine('/history bob 5'), { type: 'history', peer: 'bob', limit: 5 })
+    assert.deepEqual(parseLine(`/history bob ${MAX_HISTORY_LIMIT}`), { type: 'history', peer: 'bob', limit: MAX_HISTORY_LIMIT })
+    assert.deepEqual(parseLine('/history bob 007'), { type: 'history', peer: 'bob', limit: 7 })
+    assert.deepEqual(parseLine('/connect /ip4/1.2.3.4/tcp/1/p2p/12D3KooWx'), { type: 'connect', multiaddr: '/ip4/1.2.3.4/tcp/1/p2p/12D3KooWx' })
+    assert.deepEqual(parseLine('/whoami'), { type: 'whoami' })
+    assert.deepEqual(parseLine('/help'), { type: 'help' })
+    assert.deepEqual(parseLine('/quit'), { type: 'quit' })
+    assert.deepEqual(parseLine('/exit'), { type: 'quit' })
+    assert.deepEqual(parseLine('hello there'), { type: 'say', text: 'hello there' })
+  })
+
+  void it('ignores blank lines and surrounding white space', () => {
+    assert.deepEqual(parseLine(''), { type: 'none' })
+    assert.deepEqual(parseLine(' \t '), { type: 'none' })
+    assert.deepEqual(parseLine('  /peers  '), { type: 'peers' })
+    assert.deepEqual(parseLine('\t/history   bob \t 3  '), { type: 'history', peer: 'bob', limit: 3 })
+    assert.deepEqual(parseLine('  hi  '), { type: 'say', text: 'hi' })
+  })
+
+  void it('command names are case-insensitive', () => {
+    assert.deepEqual(parseLine('/PEERS'), { type: 'peers' })
+    assert.deepEqual(parseLine('/Msg Bob Hi'), { type: 'msg', peer: 'Bob', text: 'Hi' })
+  })
+
+  void it('keeps the inner white space of text exactly', () => {
+    assert.deepEqual(parseLine('/msg bob   a  b\t c   '), { type: 'msg', peer: 'bob', text: 'a  b\t c' })
+    assert.deepEqual(parseLine('a   b  c'), { type: 'say', text: 'a   b  c' })
+    assert.deepEqual(parseLine('/msg bob /not a command'), { type: 'msg', peer: 'bob', text: '/not a command' })
+  })
+
+  void it('// sends a literal slash', () => {
+    assert.deepEqual(parseLine('//shrug ¯\\_(ツ)_/¯'), { type: 'say', text: '/shrug ¯\\_(ツ)_/¯' })
+    assert.deepEqual(parseLine('//'), { type: 'say', text: '/' })
+    assert.deepEqual(parseLine('///'), { type: 'say', text: '//' })
+  })
+
+  void it('unknown commands', () => {
+    throwsNamed('/frobnicate', UnknownCommandError.name, /'\/frobnicate'/)
+    throwsNamed('/', UnknownCommandError.name)
+    throwsNamed('/ peers', UnknownCommandError.name)
+    throwsNamed('/msgbob hi', UnknownCommandError.name)
+  })
+
+  void it('usage errors say the usage', () => {
+    throwsNamed('/msg', UsageError.name, /usage: \/msg <peer> <text>/)
+    throwsNamed('/msg bob', UsageError.name, /usage: \/msg <peer> <text>/)
+    throwsNamed('/msg bob   ', UsageError.name, /usage: \/msg/)
+    throwsNamed('/chat bob alice', UsageError.name, /usage: \/chat \[<peer>\]/)
+    throwsNamed('/history', UsageError.name, /usage: \/history <peer> \[n\]/)
+    throwsNamed('/history bob 5 6', UsageError.name, /usage: \/history/)
+    throwsNamed('/connect', UsageError.name, /usage: \/connect <multiaddr>/)
+    throwsNamed('/connect /ip4/1.2.3.4 /tcp/1', UsageError.name, /usage: \/connect/)
+    throwsNamed('/peers all', UsageError.name, /usage: \/peers/)
+    throwsNamed('/whoami now', UsageError.name, /usage: \/whoami/)
+    throwsNamed('/help me', UsageError.name, /usage: \/help/)
+    throwsNamed('/quit now', UsageError.name, /usage: \/quit/)
+
+    for (const n of ['0', '-1', '1001', '1.5', 'ten', '1e2', '99999999999999999999']) {
+      throwsNamed(`/history bob ${n}`, UsageError.name, /n must be an integer from 1 to 1000/)
+    }
+  })
+
+  void it('empty text', () => {
+    throwsNamed('/msg bob \u200b', EmptyMessageError.name)
+    throwsNamed('\u200b\u200d', EmptyMessageError.name)
+    throwsNamed('/msg bob \u0007', EmptyMessageError.name)
+    assert.throws(() => validateText(''), EmptyMessageError)
+    assert.throws(() => validateText(' \n\t'), EmptyMessageError)
+  })
+
+  void it('oversize text, counted in UTF-8 bytes', () => {
+    const max = 'x'.repeat(MAX_TEXT_BYTES)
+    assert.deepEqual(parseLine(`/msg bob ${max}`), { type: 'msg', peer: 'bob', text: max })
+    throwsNamed(`/msg bob ${max}x`, MessageTooLargeError.name, new RegExp(`${MAX_TEXT_BYTES + 1} bytes`))
+    throwsNamed('é'.repeat(MAX_TEXT_BYTES / 2 + 1), MessageTooLargeError.name)
+    assert.equal(validateText('é'.repeat(MAX_TEXT_BYTES / 2)), 'é'.repeat(MAX_TEXT_BYTES / 2))
+  })
+
+  void it('never throws anything but the typed errors', () => {
+    const typed = new Set(['UnknownCommandError', 'UsageError', 'EmptyMessageError', 'MessageTooLargeError'])
+    const line = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 60 }),
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.tuple(fc.constantFrom('/msg', '/chat', '/history', '/connect', '/peers', '/quit', '/exit', '/', '//', ''), fc.array(fc.constantFrom(' ', '\t', 'bob', '0', '5', '1001', '-', '\u200b', 'é'), { maxLength: 6 }))
+        .map(([c, parts]) => c + parts.join(''))
+    )
+
+    fc.assert(fc.property(line, line => {
+      try {
+        const command = parseLine(line)
+        assert.ok(typeof command.type === 'string')
+      } catch (err) {
+        assert.ok(err instanceof Error && typed.has(err.name), `unexpected ${String(err)} for ${JSON.stringify(line)}`)
+      }
+    }), { numRuns: 2000 })
+  })
+
+  void it('text round trip: /msg and plain lines give back what was typed', () => {
+    // what a user can type as a message: one line, no surrounding white space, something visible
+    const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 })
+      .map(s => s.replace(/[\n\r\u2028\u2029]/g, ' ').trim())
+      .filter(s => !/^[\s\p{Cc}\p{Cf}]*$/u.test(s))
+
+    fc.assert(fc.property(text, fc.constantFrom(' ', '  ', '\t'), (t, sep) => {
+      assert.deepEqual(parseLine(`/msg bob${sep}${t}`), { type: 'msg', peer: 'bob', text: t })
+      // a line starting with a slash is typed with one more slash
+      assert.deepEqual(parseLine(t.startsWith('/') ? `/${t}` : t), { type: 'say', text: t })
+    }), { numRuns: 1000 })
+  })
+
+  void describe('the message-text rule is the one rule', () => {
+    void it('a line of zero-width spaces is EmptyMessageError, as the app says', () => {
+      throwsNamed('\u200b\u200b', EmptyMessageError.name)
+      throwsNamed('/msg bob \u200b\u200b', EmptyMessageError.name)
+      assert.throws(() => validateText('\u200b\u200b'), EmptyMessageError)
+    })
+
+    void it('the REPL checks text with the function the app exports, the protocol\'s', () => {
+      assert.equal(validateText, protocolRule)
+      assert.ok(!('validateText' in replCommands), 'the REPL parser has no rule of its own')
+    })
+
+    void it('the REPL refuses exactly the texts the app refuses, with the same error', () => {
+      const text = fc.oneof(
+        fc.string({ unit: 'grapheme', maxLength: 40 }),
+        fc.array(fc.constantFrom('\u200b', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u0007', ' ', '\t', 'a', 'é', '🦊'), { maxLength: 8 }).map(a => a.join('')),
+        fc.constantFrom('x'.repeat(MAX_TEXT_BYTES), 'x'.repeat(MAX_TEXT_BYTES + 1), 'é'.repeat(MAX_TEXT_BYTES / 2 + 1))
+      ).map(s => s.replace(/[\n\r\u2028\u2029]/g, ' ').trim())
+
+      fc.assert(fc.property(text, t => {
+        const problem = textProblem(t)
+        let parsed: unknown
+        let error: Error | undefined
+
+        try {
+          parsed = parseLine(`/msg bob ${t}`)
+        } catch (err) {
+          error = err as Error
+        }
+
+        if (t === '') {
+          // nothing after the peer: a usage error, before any text rule
+          assert.equal(error?.name, UsageError.name)
+        } else if (problem == null) {
+          assert.deepEqual(parsed, { type: 'msg', peer: 'bob', text: t })
+        } else {
+          assert.equal(error?.name, problem === 'empty' ? EmptyMessageError.name : MessageTooLargeError.name, JSON.stringify(t))
+          assert.throws(() => validateText(t), { name: error?.name })
+        }
+      }), { numRuns: 1000 })
+    })
+  })
+})

@@ -1,0 +1,391 @@
+/**
+ * The REPL on a real terminal: alice runs interactively inside a tmux pane,
+ * bob as a `--json` process, both on loopback. Through the keyboard (tmux
+ * send-keys) and the screen (tmux capture-pane): the prompt, tab completion
+ * of commands, nicknames and peer ids, incoming messages printed above a
+ * half-typed line (also one wrapped over two rows, with the cursor inside
+ * it) without garbling it, chat mode with its `bob> ` prompt and the delivery
+ * mark, and `/quit` exiting 0 with the history on disk.
+ */
+import assert from 'node:assert/strict'
+import { execFile, execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
+import { onExit } from '../../helpers/cleanup.ts'
+import { is, where } from '../../helpers/events.ts'
+import { BIN, NODE_BIN, NODE_FLAGS, REPO_ROOT, spawnChat } from '../../helpers/process.ts'
+import { tempDir } from '../../helpers/tmp.ts'
+import { steps } from '../../helpers/steps.ts'
+
+const exec = promisify(execFile)
+
+/** Node on two cores, transforming types on the fly: give startup room */
+const START = 60_000
+const SCREEN = 15_000
+const DELIVER = 30_000
+const POLL = 50
+
+const COLS = 120
+const ROWS = 40
+
+// ---- tmux ---------------------------------------------------------------------
+
+async function hasTmux (): Promise<boolean> {
+  try {
+    await exec('tmux', ['-V'])
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** false when tmux is there (installed with apt if it was missing and we may), else why not */
+async function tmuxSkip (): Promise<false | string> {
+  if (await hasTmux()) {
+    return false
+  }
+  if (process.getuid?.() !== 0) {
+    return 'terminal test skipped: tmux is not installed, and only root may install it'
+  }
+  try {
+    await exec('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux'], { timeout: 600_000 })
+  } catch (err) {
+    return `terminal test skipped: tmux is not installed and apt cannot install it: ${(err as Error).message.slice(0, 500)}`
+  }
+  return await hasTmux() ? false : 'terminal test skipped: tmux is still missing after apt-get install'
+}
+
+/** One line for `sh -c`, which is how tmux runs a pane's command (default-shell is set to sh) */
+function shellQuote (args: readonly string[]): string {
+  return args.map(a => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+}
+
+interface Screen {
+  /** the pane's rows, trailing blanks and trailing blank rows dropped */
+  lines: string[]
+  /** the cursor, 0-based */
+  x: number
+  y: number
+}
+
+/**
+ * A tmux server of our own (private socket, no user config) with one
+ * session of one pane, whose program stays visible after it exits.
+ */
+class Tmux {
+  private readonly target = 'tty:0.0'
+  private readonly dir: string
+  /** in `dir`, so it goes with it */
+  private readonly socket: string
+  private readonly env: NodeJS.ProcessEnv
+  private readonly unregister: () => void
+  /** the last capture, for failure messages */
+  last: Screen | undefined
+
+  private constructor (dir: string, env: NodeJS.ProcessEnv) {
+    this.dir = dir
+    this.socket = join(dir, 'socket')
+    this.env = env
+    this.unregister = onExit(() => {
+      try {
+        execFileSync('tmux', ['-S', this.socket, 'kill-server'], { stdio: 'ignore', env: this.env })
+      } catch {
+        // not running
+      }
+      rmSync(this.dir, { recursive: true, force: true })
+    })
+  }
+
+  /** Start `argv` in `cwd` in a COLS×ROWS pane, with `env` added to the environment */
+  static async start (cwd: string, argv: readonly string[], env: Record<string, string>): Promise<Tmux> {
+    const dir = await mkdtemp(join(tmpdir(), 'securechat-tmux-'))
+    const conf = join(dir, 'tmux.conf')
+    await writeFile(conf, ['set -g default-shell /bin/sh', 'set -g remain-on-exit on', 'set -g status off', 'set -g history-limit 2000', ''].join('\n'))
+    const clean: NodeJS.ProcessEnv = { ...process.env, ...env }
+    // not a test runner's child, and not nested in the caller's tmux
+    delete clean.NODE_TEST_CONTEXT
+    delete clean.TMUX
+    delete clean.TMUX_PANE
+    const tmux = new Tmux(dir, clean)
+    await tmux.run('-f', conf, 'new-session', '-d', '-s', 'tty', '-c', cwd, '-x', String(COLS), '-y', String(ROWS),
+      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+      shellQuote(argv))
+    return tmux
+  }
+
+  async run (...args: string[]): Promise<string> {
+    const { stdout } = await exec('tmux', ['-S', this.socket, ...args], { env: this.env, timeout: 10_000 })
+    return stdout
+  }
+
+  /** Literal text, no Enter */
+  async type (text: string): Promise<void> {
+    await this.run('send-keys', '-t', this.target, '-l', '--', text)
+  }
+
+  /** Named keys: `Enter`, `Tab`, `C-u` */
+  async keys (...keys: string[]): Promise<void> {
+    await this.run('send-keys', '-t', this.target, ...keys)
+  }
+
+  /** The screen and the cursor, in one tmux command sequence so no output comes between */
+  async capture (): Promise<Screen> {
+    // rows as on screen (no -J), so that the cursor's row indexes them
+    const text = await this.run('capture-pane', '-p', '-t', this.target, ';',
+      'display-message', '-p', '-t', this.target, '#{cursor_x} #{cursor_y}')
+    const lines = text.split('\n')
+    lines.pop() // after the last newline
+    const [x, y] = (lines.pop() ?? '').split(' ').map(Number)
+    const rows = lines.map(l => l.trimEnd())
+    while (rows.length > 0 && rows.at(-1) === '') {
+      rows.pop()
+    }
+    this.last = { lines: rows, x: x ?? -1, y: y ?? -1 }
+    return this.last
+  }
+
+  /**
+   * Poll the screen until `check` returns something other than undefined;
+   * on timeout throw with `what` and the last screen.
+   */
+  async waitFor<T> (what: string, check: (screen: Screen) => T | undefined, timeout = SCREEN): Promise<T> {
+    const deadline = Date.now() + timeout
+    for (;;) {
+      const found = check(await this.capture())
+      if (found !== undefined) {
+        return found
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`timed out after ${timeout} ms waiting for ${what}\n${this.dump()}`)
+      }
+      await sleep(POLL)
+    }
+  }
+
+  /**
+   * How the pane's program ended, once it has. tmux sees the pty close
+   * before it reaps the process; and Debian's tmux (built with libutempter,
+   * whose SIGCHLD handler is in place while tmux removes the pane's utmp
+   * record) may miss the SIGCHLD altogether and leave the process a zombie
+   * without a status: tmux/tmux#311. The workaround given there is to send
+   * the server another SIGCHLD, so it reaps.
+   */
+  async waitExit (timeout: number): Promise<{ status?: number, signal?: number }> {
+    const deadline = Date.now() + timeout
+    const server = Number((await this.run('display-message', '-p', '#{pid}')).trim())
+    for (;;) {
+      const [dead = '', status = '', signal = ''] = (await this.run('display-message', '-p', '-t', this.target,
+        '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}')).trim().split('|')
+      if (dead === '1' && (status !== '' || signal !== '')) {
+        return status !== '' ? { status: Number(status) } : { signal: Number(signal) }
+      }
+      if (Date.now() > deadline) {
+        await this.capture()
+        throw new Error(`the pane's program did not exit within ${timeout} ms (pane_dead ${dead})\n${this.dump()}`)
+      }
+      if (dead === '1' && Number.isSafeInteger(server) && server > 0) {
+        process.kill(server, 'SIGCHLD')
+      }
+      await sleep(POLL)
+    }
+  }
+
+  /** The last capture, framed, for failure messages */
+  dump (): string {
+    if (this.last == null) {
+      return '  (no capture yet)'
+    }
+    const rows = this.last.lines.map((l, i) => `  ${String(i).padStart(2)}|${l}`)
+    return `  last capture (cursor at ${this.last.x},${this.last.y}):\n${rows.join('\n')}`
+  }
+
+  /** Kill the server (and the pane's program with it), remove the socket */
+  async kill (): Promise<void> {
+    try {
+      await this.run('kill-server')
+    } catch {
+      // already gone
+    }
+    await rm(this.dir, { recursive: true, force: true })
+    this.unregister()
+  }
+}
+
+/** The last non-blank row: where the prompt is */
+function lastLine (screen: Screen): string {
+  return screen.lines.at(-1) ?? ''
+}
+
+function escapeRegExp (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+// ---- the test -------------------------------------------------------------------
+
+const skip = await tmuxSkip()
+
+await test('the REPL on a real terminal (tmux): prompt, completion, output above the input line, chat mode, /quit', { skip, timeout: 300_000 }, async (t) => {
+  // registered first, so it runs first: alice stops before her data dir goes
+  let tmux: Tmux | undefined
+  t.after(async () => { await tmux?.kill() })
+  const bobDir = await tempDir(t, 'securechat-tty-bob-')
+  const aliceDir = await tempDir(t, 'securechat-tty-alice-')
+
+  const bob = spawnChat({ name: 'bob', dataDir: bobDir, host: '127.0.0.1', args: ['--port', '0', '--no-mdns'], t })
+  const aliceArgv = [NODE_BIN, ...NODE_FLAGS, BIN, '--name', 'alice', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--data-dir', aliceDir]
+  const started = Date.now()
+  const term = await Tmux.start(REPO_ROOT, aliceArgv, { NO_COLOR: '1' })
+  tmux = term
+
+  const bobReady = await bob.waitFor(is('ready'), { timeout: START })
+  const bobAddr = bobReady.addrs.find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
+  assert.ok(bobAddr != null, `bob listens on loopback: ${bobReady.addrs.join(' ')}`)
+  const bobAddrFull = bobAddr.includes('/p2p/') ? bobAddr : `${bobAddr}/p2p/${bobReady.peerId}`
+  const bobShort = `${bobReady.peerId.slice(0, 8)}…${bobReady.peerId.slice(-6)}`
+  let alicePeerId = ''
+
+  // each step builds on the previous one: after a failure, skip the rest
+  const step = steps(t, async (name, st) => {
+    // the screen as it is now, not only as the failed wait last saw it
+    await term.capture().catch(() => undefined)
+    st.diagnostic(`screen when "${name}" failed:\n${term.dump()}`)
+  })
+
+  await step('alice starts and shows the prompt', async (st) => {
+    // readline draws the prompt in several writes: wait until it has settled
+    const screen = await term.waitFor('the prompt "> " on the last row, the cursor after it',
+      s => lastLine(s) === '>' && s.x === 2 && s.y === s.lines.length - 1 ? s : undefined, START)
+    st.diagnostic(`prompt ${Date.now() - started} ms after the pane was created`)
+    assert.ok(screen.lines.some(l => /^you are alice \(12D3KooW…\w{6}\)$/.test(l)), `"you are alice" line\n${term.dump()}`)
+    const listen = screen.lines.map(l => /^ {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/(\w+)$/.exec(l)?.[1]).find(id => id != null)
+    assert.ok(listen != null, `alice lists a loopback address with her peer id\n${term.dump()}`)
+    alicePeerId = listen
+  })
+
+  await step('Tab completes a command name', async () => {
+    await term.type('/he')
+    await term.keys('Tab')
+    // a single hit is completed with a space after it
+    await term.waitFor('"/he" completed to "/help"', s => lastLine(s) === '> /help' && s.x === '> /help '.length ? s : undefined)
+    await term.keys('C-u')
+    await term.waitFor('the cleared prompt', s => lastLine(s) === '>' && s.x === 2 ? s : undefined)
+  })
+
+  await step('alice connects to bob', async () => {
+    await term.type(`/connect ${bobAddrFull}`)
+    await term.keys('Enter')
+    await term.waitFor(`"connected to …${bobShort}"`, s => s.lines.some(l => l.startsWith('connected to ') && l.includes(bobShort)) ? s : undefined, DELIVER)
+    await term.waitFor('a peer line: bob is online', s => s.lines.some(l => l.startsWith('* ') && l.includes('is online') && l.includes(bobShort)) ? s : undefined, DELIVER)
+    await term.waitFor('the prompt after /connect', s => lastLine(s) === '>' ? s : undefined)
+    // both run with --no-mdns (no multicast outside loopback from a root-namespace test): only /connect joins them
+    await bob.waitFor(is('peer', { peerId: alicePeerId, status: 'connected' }), { timeout: DELIVER })
+  })
+
+  await step('an incoming message appears above a half-typed line, which stays intact', async (st) => {
+    const typed = 'half typed words'
+    await term.type(typed)
+    await term.waitFor('the half-typed line', s => lastLine(s) === `> ${typed}` ? s : undefined)
+
+    const pending = await bob.request(`/msg ${alicePeerId} hello from bob`, is('pending', { to: alicePeerId }))
+    const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] bob \\(…${escapeRegExp(bobReady.peerId.slice(-6))}\\): hello from bob$`)
+    // a broken redraw stays broken: waiting for the right screen is the assertion
+    const screen = await term.waitFor(`bob's message above "> ${typed}", the cursor at its end`, s => {
+      const last = s.lines.length - 1
+      const at = s.lines.findIndex(l => messageLine.test(l))
+      return at !== -1 && at < last && s.lines[last] === `> ${typed}` && s.y === last && s.x === `> ${typed}`.length ? s : undefined
+    }, DELIVER)
+    assert.equal(screen.lines.filter(l => l.includes('half typed')).length, 1, `no leftover copy of the half-typed line\n${term.dump()}`)
+    st.diagnostic(`the screen's last rows:\n${screen.lines.slice(-3).map(l => `  |${l}`).join('\n')}`)
+    // and bob hears that it arrived
+    await bob.waitFor(is('delivered', { id: pending.id }), { timeout: DELIVER })
+
+    // the line is still readline's, not just pixels: it can be edited on
+    await term.type(' and more')
+    await term.waitFor('the line edited on', s => lastLine(s) === `> ${typed} and more` ? s : undefined)
+    await term.keys('C-u')
+    await term.waitFor('the cleared prompt', s => lastLine(s) === '>' && s.x === 2 ? s : undefined)
+  })
+
+  await step('an incoming message keeps a wrapped input line and the cursor inside it', async () => {
+    // 150 characters after "> " wrap onto a second row; the cursor goes 10 back
+    const typed = 'abcdefghij'.repeat(15)
+    const split = COLS - 2
+    await term.type(typed)
+    await term.keys('Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left', 'Left')
+    const rowsOk = (s: Screen): boolean => s.lines.at(-2) === `> ${typed.slice(0, split)}` && s.lines.at(-1) === typed.slice(split)
+    const cursorOk = (s: Screen): boolean => s.y === s.lines.length - 1 && s.x === 2 + typed.length - 10 - COLS
+    await term.waitFor('the wrapped line, the cursor 10 back', s => rowsOk(s) && cursorOk(s) ? s : undefined)
+
+    await bob.request(`/msg ${alicePeerId} again from bob`, is('pending', { to: alicePeerId }))
+    const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] bob \\(…${escapeRegExp(bobReady.peerId.slice(-6))}\\): again from bob$`)
+    await term.waitFor('bob\'s message above the wrapped line, the cursor where it was',
+      s => s.lines.at(-3) != null && messageLine.test(s.lines.at(-3) ?? '') && rowsOk(s) && cursorOk(s) ? s : undefined, DELIVER)
+
+    // typing goes in where the cursor is
+    await term.type('Z')
+    const edited = `${typed.slice(0, typed.length - 10)}Z${typed.slice(-10)}`
+    await term.waitFor('"Z" inserted 10 from the end', s => s.lines.at(-2) === `> ${edited.slice(0, split)}` && s.lines.at(-1) === edited.slice(split) ? s : undefined)
+    await term.keys('C-e', 'C-u')
+    await term.waitFor('the cleared prompt', s => lastLine(s) === '>' && s.x === 2 ? s : undefined)
+  })
+
+  await step('Tab completes a peer id', async () => {
+    // a prefix long enough to be unique among any peers alice knows
+    await term.type(`/history ${bobReady.peerId.slice(0, 14)}`)
+    await term.keys('Tab')
+    await term.waitFor('bob\'s full peer id', s => lastLine(s) === `> /history ${bobReady.peerId}` ? s : undefined)
+    await term.keys('C-u')
+    await term.waitFor('the cleared prompt', s => lastLine(s) === '>' ? s : undefined)
+  })
+
+  await step('/chat bo<Tab>: chat mode with bob, a plain line is delivered and marked', async () => {
+    await term.type('/chat bo')
+    await term.keys('Tab')
+    await term.waitFor('"bo" completed to "bob"', s => lastLine(s) === '> /chat bob' ? s : undefined)
+    await term.keys('Enter')
+    await term.waitFor('the prompt "bob> "', s => lastLine(s) === 'bob>' && s.x === 'bob> '.length ? s : undefined)
+    assert.ok(term.last?.lines.some(l => l.startsWith('chatting with bob ')), `"chatting with bob" line\n${term.dump()}`)
+
+    const since = bob.mark()
+    await term.type('hi bob')
+    await term.keys('Enter')
+    const message = await bob.waitFor(is('message', { text: 'hi bob' }), { timeout: DELIVER, since })
+    assert.equal(message.from, alicePeerId)
+    assert.equal(message.name, 'alice')
+    const screen = await term.waitFor('the delivery mark ✓ bob received "hi bob"', s => s.lines.includes('✓ bob received "hi bob"') ? s : undefined, DELIVER)
+    assert.ok(screen.lines.some(l => /^\[\d\d:\d\d\] alice → bob: hi bob …$/.test(l)), `the pending line\n${term.dump()}`)
+    await term.waitFor('the prompt "bob> " after the mark', s => lastLine(s) === 'bob>' ? s : undefined)
+    assert.deepEqual(screen.lines.filter(l => l.startsWith('error:')), [], 'no errors on screen')
+  })
+
+  await step('/quit exits 0 and the history is on disk', async (st) => {
+    await term.type('/quit')
+    await term.keys('Enter')
+    const began = Date.now()
+    const exit = await term.waitExit(DELIVER)
+    st.diagnostic(`alice exited ${Date.now() - began} ms after /quit`)
+    await term.capture()
+    assert.deepEqual(exit, { status: 0 }, `how alice exited\n${term.dump()}`)
+
+    const again = spawnChat({ name: 'alice', dataDir: aliceDir, host: '127.0.0.1', args: ['--port', '0', '--no-mdns'], t })
+    const ready = await again.waitFor(is('ready'), { timeout: START })
+    assert.equal(ready.peerId, alicePeerId, 'alice keeps her identity')
+    const history = await again.request(`/history ${bobReady.peerId}`, where('history', 'with bob', e => e.peer === bobReady.peerId))
+    assert.deepEqual(
+      history.messages.map(m => ({ direction: m.direction, from: m.from, text: m.text })),
+      [
+        { direction: 'in', from: bobReady.peerId, text: 'hello from bob' },
+        { direction: 'in', from: bobReady.peerId, text: 'again from bob' },
+        { direction: 'out', from: alicePeerId, text: 'hi bob' }
+      ])
+    const out = history.messages.find(m => m.direction === 'out')
+    assert.ok(out?.status === 'delivered' || out?.status === 'read', `status of "hi bob": ${out?.status}`)
+    const stopped = await again.stop()
+    assert.deepEqual(stopped, { code: 0, signal: null, forced: false })
+  })
+})
