@@ -12,9 +12,6 @@
  * Run: npm run bench [-- --messages N]
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -24,6 +21,7 @@ import { createLibp2p } from 'libp2p'
 import { open, seal } from '../src/crypto/aead.ts'
 import { createChatNode } from '../src/node/index.ts'
 import { SessionCipher } from '../src/protocol/session.ts'
+import { createTempDir } from '../test/helpers/tmp.ts'
 import type { ChatNode } from '../src/types.ts'
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' } } })
@@ -99,11 +97,11 @@ async function benchEcho (payload: Uint8Array): Promise<number> {
 }
 
 async function benchDelivery (): Promise<void> {
-  const dirs = await Promise.all([0, 1].map(async () => mkdtemp(join(tmpdir(), 'securechat-bench-'))))
+  const dirs = await Promise.all([0, 1].map(async () => createTempDir('securechat-bench-')))
   const nodes: ChatNode[] = []
 
   try {
-    const [alice, bob] = await Promise.all(dirs.map(async (dataDir, i) => createChatNode({ name: i === 0 ? 'alice' : 'bob', dataDir, host: '127.0.0.1', mdns: false })))
+    const [alice, bob] = await Promise.all(dirs.map(async (dir, i) => createChatNode({ name: i === 0 ? 'alice' : 'bob', dataDir: dir.path, host: '127.0.0.1', mdns: false })))
     nodes.push(alice as ChatNode, bob as ChatNode)
     const a = alice as ChatNode
     const b = bob as ChatNode
@@ -124,7 +122,7 @@ async function benchDelivery (): Promise<void> {
     console.log(`delivery plain echo ${echo.toFixed(0)} msg/s, securechat ${chat.toFixed(0)} msg/s (durable, acked), ratio ${(chat / echo).toFixed(2)}`)
   } finally {
     await Promise.allSettled(nodes.map(async n => n.stop()))
-    await Promise.all(dirs.map(async d => rm(d, { recursive: true, force: true })))
+    await Promise.all(dirs.map(async d => d.remove()))
   }
 }
 

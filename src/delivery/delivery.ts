@@ -14,7 +14,7 @@ import { DeliveryQueue } from './queue.ts'
 import type { Delivery, DeliveryComponents, DeliveryEvents, DeliveryInit } from './index.ts'
 import type { IncomingMessage } from '../protocol/index.ts'
 import type { ChatMessage } from '../types.ts'
-import type { AbortOptions, Connection, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 
 export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implements Delivery, Startable {
   readonly [Symbol.toStringTag] = 'securechat:delivery'
@@ -41,6 +41,7 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
     this.components.chat.handleMessages(this.receive)
     this.components.events.addEventListener('connection:open', this.onConnection)
     this.components.relayKeeper.addEventListener('relay', this.onRelay)
+    this.components.lan.addEventListener('peer', this.onLanPeer)
   }
 
   /** resume every outbox left from an earlier run, once the network is up */
@@ -52,6 +53,7 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
   async beforeStop (): Promise<void> {
     this.components.events.removeEventListener('connection:open', this.onConnection)
     this.components.relayKeeper.removeEventListener('relay', this.onRelay)
+    this.components.lan.removeEventListener('peer', this.onLanPeer)
     await this.queue?.stop()
   }
 
@@ -108,6 +110,11 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
     if (!this.components.relayKeeper.isRelay(evt.detail.remotePeer)) {
       this.queue?.kick(evt.detail.remotePeer.toString())
     }
+  }
+
+  /** a LAN announcement of a peer we have messages for: try now, not at the end of its backoff */
+  private readonly onLanPeer = (evt: CustomEvent<PeerInfo>): void => {
+    this.queue?.kick(evt.detail.id.toString())
   }
 
   private readonly onRelay = (evt: RelayEvent): void => {

@@ -10,7 +10,7 @@ import type { RelayKeeper } from '../relay/keeper/index.ts'
 import type { SecureChat } from '../protocol/index.ts'
 import type { Store } from '../store/index.ts'
 import type { ChatMessage } from '../types.ts'
-import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerDiscovery, PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export interface DeliveryEvents {
   /** an outgoing message was stored and queued (status `pending`) */
@@ -41,6 +41,8 @@ export interface DeliveryComponents {
   store: Store
   chat: SecureChat
   relayKeeper: RelayKeeper
+  /** LAN discovery: an announcement retries that peer's outbox at once */
+  lan: PeerDiscovery
 }
 
 export interface DeliveryInit {

@@ -25,6 +25,7 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
   /** receipts not yet sent, per peer */
   private readonly queued = new Map<string, Set<string>>()
   private readonly flushing = new Set<string>()
+  private running = false
 
   constructor (components: ReceiptsComponents, init: ReceiptsInit = {}) {
     super()
@@ -36,17 +37,20 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
   }
 
   async start (): Promise<void> {
+    this.running = true
     this.tasks.start()
     this.components.chat.handleReceipts(this.onReceipt)
   }
 
   async stop (): Promise<void> {
+    this.running = false
     await this.tasks.stop()
     this.queued.clear()
   }
 
   markRead (peer: string, ids: readonly string[]): void {
-    if (!this.enabled || ids.length === 0) {
+    // while stopped the flush below would not run, and `flushing` would hold the peer for good
+    if (!this.enabled || !this.running || ids.length === 0) {
       return
     }
 

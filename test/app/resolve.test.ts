@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AmbiguousPeerError, UnknownPeerError } from '../../src/app/errors.ts'
 import { resolvePeer, shortId } from '../../src/app/resolve.ts'
-import { newPeerId } from '../cli/stub-node.ts'
+import { newPeerId } from '../helpers/peers.ts'
 import type { PeerLike } from '../../src/app/resolve.ts'
 
 void describe('resolvePeer', () => {

@@ -14,7 +14,7 @@ import { createChatNode } from '../../src/node/index.ts'
 import { MAX_TEXT_BYTES } from '../../src/protocol/constants.ts'
 import { decodeEnvelope, encodeEnvelope, newMessageId } from '../../src/protocol/envelope.ts'
 import { textProblem } from '../../src/protocol/text.ts'
-import { newPeerId } from '../cli/stub-node.ts'
+import { newPeerId } from '../helpers/peers.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import type { ChatApi } from '../../src/app/index.ts'
 

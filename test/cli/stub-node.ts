@@ -3,16 +3,10 @@
  * history, and lets tests fire node events and fail or stall any method.
  */
 import { randomBytes } from 'node:crypto'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { EmptyMessageError, InvalidMultiaddrError, NodeStoppedError } from '../../src/errors.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { ChatMessage, ChatNode, ChatNodeEvents, HistoryOptions, PeerView, RelayView, SendOptions } from '../../src/types.ts'
-
-export async function newPeerId (): Promise<string> {
-  return peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
-}
 
 export function peerView (peerId: string, name?: string, online = false): PeerView {
   return { peerId, name, online, addrs: [], firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_000_000 }

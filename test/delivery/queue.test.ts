@@ -8,6 +8,7 @@ import { describe, it } from 'node:test'
 import { defaultLogger } from '@libp2p/logger'
 import { DeliveryQueue } from '../../src/delivery/queue.ts'
 import { createStore } from '../../src/store/index.ts'
+import { until } from '../helpers/node-events.ts'
 import { fixture, message, PEER_A, PEER_B } from '../store/helpers.ts'
 import type { SendBatch } from '../../src/delivery/queue.ts'
 import type { Store } from '../../src/store/index.ts'
@@ -67,14 +68,6 @@ async function queueMessages (store: Store, peer: string, n: number): Promise<Ch
     out.push(m)
   }
   return out
-}
-
-async function until (what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
 }
 
 void describe('delivery queue', () => {

@@ -3,31 +3,32 @@
  * real Noise and Yamux, real LevelDB in temp dirs.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createChatNode } from '../../src/node/index.ts'
 import type { ChatNodeInit } from '../../src/node/index.ts'
+import { tcpPort } from '../helpers/addrs.ts'
 import { nextEvent as next } from '../helpers/node-events.ts'
+import { createTempDir } from '../helpers/tmp.ts'
+import type { TempDir } from '../helpers/tmp.ts'
 import type { ChatNode } from '../../src/types.ts'
 
-const dirs: string[] = []
+const dirs: TempDir[] = []
 const nodes: ChatNode[] = []
 
+// the nodes first: a data dir goes only once its node has closed its database
 after(async () => {
   await Promise.allSettled(nodes.map(async n => n.stop()))
-  await Promise.all(dirs.map(async d => rm(d, { recursive: true, force: true })))
+  await Promise.all(dirs.map(async d => d.remove()))
 })
 
-async function tempDir (): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'securechat-node-'))
+async function newDataDir (): Promise<string> {
+  const dir = await createTempDir('securechat-node-')
   dirs.push(dir)
-  return dir
+  return dir.path
 }
 
 async function start (init: Partial<ChatNodeInit> & { name: string }): Promise<ChatNode> {
-  const node = await createChatNode({ dataDir: await tempDir(), host: '127.0.0.1', mdns: false, ...init })
+  const node = await createChatNode({ dataDir: await newDataDir(), host: '127.0.0.1', mdns: false, ...init })
   nodes.push(node)
   return node
 }
@@ -35,11 +36,10 @@ async function start (init: Partial<ChatNodeInit> & { name: string }): Promise<C
 
 describe('reliable delivery on loopback', () => {
   it('delivers to a peer that comes online later: all, once, in order', async () => {
-    const bobDir = await tempDir()
+    const bobDir = await newDataDir()
     let bob = await start({ name: 'bob', dataDir: bobDir })
     const bobId = bob.peerId
-    const bobAddr = bob.addrs()[0] ?? ''
-    const bobPort = Number(bobAddr.split('/tcp/')[1]?.split('/')[0])
+    const bobPort = tcpPort(bob.addrs()[0] ?? '')
     await bob.stop()
 
     const alice = await start({ name: 'alice', delivery: { retryBase: 100, retryCap: 500 } })
@@ -72,7 +72,7 @@ describe('reliable delivery on loopback', () => {
   })
 
   it('resumes its outbox after a restart of the sender', async () => {
-    const aliceDir = await tempDir()
+    const aliceDir = await newDataDir()
     const bob = await start({ name: 'bob' })
     let alice = await start({ name: 'alice', dataDir: aliceDir })
     // queue while bob is unknown: nothing can be delivered
@@ -92,9 +92,9 @@ describe('reliable delivery on loopback', () => {
   })
 
   it('pings the peers it chats with (rtt, last seen) and redials one that went away', async () => {
-    const bobDir = await tempDir()
+    const bobDir = await newDataDir()
     let bob = await start({ name: 'bob', dataDir: bobDir })
-    const bobPort = Number(bob.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    const bobPort = tcpPort(bob.addrs()[0] ?? '')
     const alice = await start({ name: 'alice', liveness: { pingInterval: 200, redialBase: 200, redialCap: 1000 } })
     await alice.connect(bob.addrs()[0] ?? '')
     const m = await alice.send(bob.peerId, 'hi')
@@ -210,7 +210,7 @@ describe('two nodes on loopback', () => {
   })
 
   it('keeps identity and history across a restart', async () => {
-    const dataDir = await tempDir()
+    const dataDir = await newDataDir()
     const alice = await start({ name: 'alice' })
     let bob = await start({ name: 'bob', dataDir })
     const bobId = bob.peerId

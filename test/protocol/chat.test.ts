@@ -5,9 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream, streamPair } from '@libp2p/utils'
 import { secureChat } from '../../src/protocol/index.ts'
 import { MAX_FRAME_BYTES, PROTOCOL_ID } from '../../src/protocol/constants.ts'
@@ -15,21 +13,16 @@ import { encodeEnvelope, newMessageId } from '../../src/protocol/envelope.ts'
 import { Frame } from '../../src/protocol/pb/securechat.ts'
 import { performHandshake, writeFrame } from '../../src/protocol/wire.ts'
 import type { IncomingMessage, MessageHandler, SecureChat, SecureChatComponents, SecureChatInit } from '../../src/protocol/index.ts'
-import type { Connection, PeerId, PrivateKey, Stream, StreamHandler } from '@libp2p/interface'
-
-interface Peer { key: PrivateKey, id: PeerId }
-
-async function peer (): Promise<Peer> {
-  const key = await generateKeyPair('Ed25519')
-  return { key, id: peerIdFromPrivateKey(key) }
-}
+import { newPeer } from '../helpers/peers.ts'
+import type { TestPeer } from '../helpers/peers.ts'
+import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 
 /** A network of stubbed components: openStream hands the other end to the remote's handler */
 class Net {
   readonly handlers = new Map<string, StreamHandler>()
   readonly opened: Stream[] = []
 
-  components (self: Peer): SecureChatComponents {
+  components (self: TestPeer): SecureChatComponents {
     return {
       peerId: self.id,
       privateKey: self.key,
@@ -45,7 +38,7 @@ class Net {
     }
   }
 
-  async open (from: Peer, to: PeerId): Promise<Stream> {
+  async open (from: TestPeer, to: PeerId): Promise<Stream> {
     const handler = this.handlers.get(to.toString())
     assert.ok(handler, 'remote has no handler')
     const [outbound, inbound] = await streamPair({ protocol: PROTOCOL_ID })
@@ -63,7 +56,7 @@ interface TestInit extends SecureChatInit {
   onInboundError?: (peer: PeerId, err: Error) => void
 }
 
-async function service (net: Net, self: Peer, init: TestInit = {}): Promise<SecureChat> {
+async function service (net: Net, self: TestPeer, init: TestInit = {}): Promise<SecureChat> {
   const s = secureChat({ nickname: self.id.toString().slice(-4), ...init })(net.components(self))
   if (init.onMessage != null) s.handleMessages(init.onMessage)
   const onError = init.onInboundError
@@ -84,7 +77,7 @@ function msg (text = 'hello'): { id: string, timestamp: number, text: string } {
 describe('securechat service', () => {
   it('delivers a message and resolves on ack, after the receiver stored it', async () => {
     const net = new Net()
-    const [a, b] = [await peer(), await peer()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const received: IncomingMessage[] = []
     let stored = false
     const sa = await service(net, a)
@@ -106,7 +99,7 @@ describe('securechat service', () => {
 
   it('reuses one session for many messages, in order', async () => {
     const net = new Net()
-    const [a, b] = [await peer(), await peer()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const texts: string[] = []
     const sa = await service(net, a)
     await service(net, b, { onMessage: async (m) => { texts.push(m.text) } })
@@ -117,7 +110,7 @@ describe('securechat service', () => {
 
   it('does not ack when the receiver fails to store, and the sender sees an error', async () => {
     const net = new Net()
-    const [a, b] = [await peer(), await peer()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const sa = await service(net, a, { sendTimeout: 2000 })
     await service(net, b, { onMessage: async () => { throw new Error('disk full') } })
     await assert.rejects(sa.sendBatch(b.id, [msg()]))
@@ -125,7 +118,7 @@ describe('securechat service', () => {
 
   it('opens a new session after the idle one closed', async () => {
     const net = new Net()
-    const [a, b] = [await peer(), await peer()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const texts: string[] = []
     const sa = await service(net, a, { idleTimeout: 100 })
     await service(net, b, { onMessage: async (m) => { texts.push(m.text) } })
@@ -137,10 +130,10 @@ describe('securechat service', () => {
   })
 
   describe('attacks on the receiver', () => {
-    async function attacker (net: Net, victim: Peer, onError: (err: Error) => void, init: TestInit = {}) {
+    async function attacker (net: Net, victim: TestPeer, onError: (err: Error) => void, init: TestInit = {}) {
       const texts: string[] = []
       await service(net, victim, { ...init, onMessage: async (m) => { texts.push(m.text) }, onInboundError: (_p, err) => { onError(err) } })
-      const mallory = await peer()
+      const mallory = await newPeer()
       const stream = await net.open(mallory, victim.id)
       return { mallory, stream, texts }
     }
@@ -152,7 +145,7 @@ describe('securechat service', () => {
 
     it('resets the stream on a tampered frame and keeps serving others', async () => {
       const net = new Net()
-      const victim = await peer()
+      const victim = await newPeer()
       const { next, onError } = errors()
       const { mallory, stream, texts } = await attacker(net, victim, onError)
       const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
@@ -162,7 +155,7 @@ describe('securechat service', () => {
       assert.equal((await next).name, 'DecryptionError')
       assert.deepEqual(texts, [])
       // an honest peer still gets through
-      const alice = await peer()
+      const alice = await newPeer()
       const sa = await service(net, alice)
       await sa.sendBatch(victim.id, [msg('honest')])
       assert.deepEqual(texts, ['honest'])
@@ -170,7 +163,7 @@ describe('securechat service', () => {
 
     it('rejects a replayed frame', async () => {
       const net = new Net()
-      const victim = await peer()
+      const victim = await newPeer()
       const { next, onError } = errors()
       const { mallory, stream, texts } = await attacker(net, victim, onError)
       const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
@@ -183,10 +176,10 @@ describe('securechat service', () => {
 
     it('rejects a Hello signed with a key that is not the connection peer\'s', async () => {
       const net = new Net()
-      const victim = await peer()
+      const victim = await newPeer()
       const { next, onError } = errors()
       const { stream } = await attacker(net, victim, onError)
-      const other = await peer()
+      const other = await newPeer()
       // the connection says "mallory" but the Hello is signed by another key
       await assert.rejects(performHandshake(stream, { role: 'initiator', localPeer: other.id, remotePeer: victim.id, privateKey: other.key, nickname: 'x' }, { signal: AbortSignal.timeout(2000) }))
       assert.equal((await next).name, 'InvalidSignatureError')
@@ -194,7 +187,7 @@ describe('securechat service', () => {
 
     it('rejects an oversized frame before buffering it', async () => {
       const net = new Net()
-      const victim = await peer()
+      const victim = await newPeer()
       const { next, onError } = errors()
       const { mallory, stream } = await attacker(net, victim, onError)
       const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})
@@ -205,7 +198,7 @@ describe('securechat service', () => {
 
     it('resets a peer that sends far ahead of its acks, without buffering it all', async () => {
       const net = new Net()
-      const victim = await peer()
+      const victim = await newPeer()
       const { next, onError } = errors()
       // a slow disk: each message takes a while to store
       const { mallory, stream } = await attacker(net, victim, onError, { onMessage: async () => { await new Promise(resolve => setTimeout(resolve, 50)) } })
@@ -220,7 +213,7 @@ describe('securechat service', () => {
 
     it('times out a peer that opens a stream and never says Hello', async () => {
       const net = new Net()
-      const victim = await peer()
+      const victim = await newPeer()
       const { next, onError } = errors()
       await attacker(net, victim, onError, { handshakeTimeout: 200 })
       assert.match((await next).name, /AbortError|TimeoutError/)
@@ -228,7 +221,7 @@ describe('securechat service', () => {
 
     it('rejects an ack sent on the receiving side of a session', async () => {
       const net = new Net()
-      const victim = await peer()
+      const victim = await newPeer()
       const { next, onError } = errors()
       const { mallory, stream } = await attacker(net, victim, onError)
       const session = await performHandshake(stream, { role: 'initiator', localPeer: mallory.id, remotePeer: victim.id, privateKey: mallory.key, nickname: 'm' }, {})

@@ -1,33 +1,25 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { Hello } from '../../src/protocol/pb/securechat.ts'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createHello, deriveSessionKeys, verifyHello } from '../../src/protocol/handshake.ts'
 import { MAX_CLOCK_SKEW_MS } from '../../src/protocol/constants.ts'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { newPeer } from '../helpers/peers.ts'
+import type { TestPeer } from '../helpers/peers.ts'
 
-interface Party { key: PrivateKey, peer: PeerId }
-
-async function party (): Promise<Party> {
-  const key = await generateKeyPair('Ed25519')
-  return { key, peer: peerIdFromPrivateKey(key) }
-}
-
-async function exchange (a: Party, b: Party, now = Date.now()) {
-  const ha = await createHello({ role: 'initiator', initiator: a.peer, responder: b.peer, privateKey: a.key, nickname: 'alice', now })
-  const hb = await createHello({ role: 'responder', initiator: a.peer, responder: b.peer, privateKey: b.key, nickname: 'bob', now })
+async function exchange (a: TestPeer, b: TestPeer, now = Date.now()) {
+  const ha = await createHello({ role: 'initiator', initiator: a.id, responder: b.id, privateKey: a.key, nickname: 'alice', now })
+  const hb = await createHello({ role: 'responder', initiator: a.id, responder: b.id, privateKey: b.key, nickname: 'bob', now })
   return { ha, hb }
 }
 
 describe('handshake', () => {
   it('derives matching, direction-separated keys on both sides', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const { ha, hb } = await exchange(a, b)
     const now = Date.now()
-    const pa = await verifyHello(ha.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now })
-    const pb = await verifyHello(hb.hello, { role: 'responder', initiator: a.peer, responder: b.peer, remotePeer: b.peer, now })
+    const pa = await verifyHello(ha.hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now })
+    const pb = await verifyHello(hb.hello, { role: 'responder', initiator: a.id, responder: b.id, remotePeer: b.id, now })
     const ka = deriveSessionKeys('initiator', ha.ephemeral, hb.hello.ephemeralKey, ha.payload, pb)
     const kb = deriveSessionKeys('responder', hb.ephemeral, ha.hello.ephemeralKey, pa, hb.payload)
     assert.deepEqual(ka.sendKey, kb.recvKey)
@@ -36,7 +28,7 @@ describe('handshake', () => {
   })
 
   it('gives fresh keys for every handshake between the same peers', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const one = await exchange(a, b)
     const two = await exchange(a, b)
     const k1 = deriveSessionKeys('initiator', one.ha.ephemeral, one.hb.hello.ephemeralKey, one.ha.payload, one.hb.payload)
@@ -45,38 +37,38 @@ describe('handshake', () => {
   })
 
   it('rejects a Hello signed by another peer (wrong signer)', async () => {
-    const [a, b, mallory] = [await party(), await party(), await party()]
+    const [a, b, mallory] = [await newPeer(), await newPeer(), await newPeer()]
     // mallory signs a Hello that claims to be a's side of the a<->b handshake
-    const forged = await createHello({ role: 'initiator', initiator: a.peer, responder: b.peer, privateKey: mallory.key, nickname: 'alice', now: Date.now() })
+    const forged = await createHello({ role: 'initiator', initiator: a.id, responder: b.id, privateKey: mallory.key, nickname: 'alice', now: Date.now() })
     await assert.rejects(
-      verifyHello(forged.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() }),
+      verifyHello(forged.hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now: Date.now() }),
       { name: 'InvalidSignatureError' }
     )
   })
 
   it('rejects a Hello replayed into a handshake with another peer', async () => {
-    const [a, b, c] = [await party(), await party(), await party()]
+    const [a, b, c] = [await newPeer(), await newPeer(), await newPeer()]
     const { ha } = await exchange(a, b)
     // a's Hello to b, replayed by b towards c, claiming to be a
     await assert.rejects(
-      verifyHello(ha.hello, { role: 'initiator', initiator: a.peer, responder: c.peer, remotePeer: a.peer, now: Date.now() }),
+      verifyHello(ha.hello, { role: 'initiator', initiator: a.id, responder: c.id, remotePeer: a.id, now: Date.now() }),
       { name: 'InvalidSignatureError' }
     )
   })
 
   it('rejects a Hello with its role swapped (reflection)', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const { ha } = await exchange(a, b)
     await assert.rejects(
-      verifyHello(ha.hello, { role: 'responder', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() }),
+      verifyHello(ha.hello, { role: 'responder', initiator: a.id, responder: b.id, remotePeer: a.id, now: Date.now() }),
       { name: 'InvalidSignatureError' }
     )
   })
 
   it('rejects any change to a signed field', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const { ha } = await exchange(a, b)
-    const verify = async (hello: typeof ha.hello): Promise<unknown> => verifyHello(hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() })
+    const verify = async (hello: typeof ha.hello): Promise<unknown> => verifyHello(hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now: Date.now() })
     const key = new Uint8Array(ha.hello.ephemeralKey)
     key[0] = (key[0] ?? 0) ^ 1
     await assert.rejects(verify({ ...ha.hello, ephemeralKey: key }), { name: 'InvalidSignatureError' })
@@ -88,32 +80,32 @@ describe('handshake', () => {
   })
 
   it('accepts nicknames with joiners (emoji sequences, Persian names)', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     for (const nickname of ['👨\u200d👩\u200d👧 family', 'می\u200cخواهم']) {
-      const h = await createHello({ role: 'initiator', initiator: a.peer, responder: b.peer, privateKey: a.key, nickname, now: Date.now() })
-      await verifyHello(h.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() })
+      const h = await createHello({ role: 'initiator', initiator: a.id, responder: b.id, privateKey: a.key, nickname, now: Date.now() })
+      await verifyHello(h.hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now: Date.now() })
     }
   })
 
   it('rejects a stale or future timestamp', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const now = Date.now()
     const { ha } = await exchange(a, b, now - MAX_CLOCK_SKEW_MS - 1000)
     await assert.rejects(
-      verifyHello(ha.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now }),
+      verifyHello(ha.hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now }),
       { name: 'StaleHandshakeError' }
     )
     const future = await exchange(a, b, now + MAX_CLOCK_SKEW_MS + 1000)
     await assert.rejects(
-      verifyHello(future.ha.hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now }),
+      verifyHello(future.ha.hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now }),
       { name: 'StaleHandshakeError' }
     )
   })
 
   it('rejects malformed Hellos before checking signatures', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const { ha } = await exchange(a, b)
-    const verify = async (hello: typeof ha.hello): Promise<unknown> => verifyHello(hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() })
+    const verify = async (hello: typeof ha.hello): Promise<unknown> => verifyHello(hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now: Date.now() })
     await assert.rejects(verify({ ...ha.hello, version: 2 }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, ephemeralKey: new Uint8Array(31) }), { name: 'InvalidHandshakeError' })
     await assert.rejects(verify({ ...ha.hello, nickname: 'x'.repeat(65) }), { name: 'InvalidHandshakeError' })
@@ -124,7 +116,7 @@ describe('handshake', () => {
   })
 
   it('turns any bytes received as a Hello into a typed rejection (property)', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const typed = new Set(['InvalidHandshakeError', 'InvalidSignatureError', 'StaleHandshakeError'])
     await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
       let hello: Hello
@@ -134,14 +126,14 @@ describe('handshake', () => {
         return // the protobuf decoder refused it: the stream is reset by the caller
       }
       await assert.rejects(
-        verifyHello(hello, { role: 'initiator', initiator: a.peer, responder: b.peer, remotePeer: a.peer, now: Date.now() }),
+        verifyHello(hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now: Date.now() }),
         (err: Error) => typed.has(err.name)
       )
     }), { numRuns: 500 })
   })
 
   it('refuses a low-order X25519 point (all-zero shared secret)', async () => {
-    const [a, b] = [await party(), await party()]
+    const [a, b] = [await newPeer(), await newPeer()]
     const { ha, hb } = await exchange(a, b)
     assert.throws(
       () => deriveSessionKeys('initiator', ha.ephemeral, new Uint8Array(32), ha.payload, hb.payload),

@@ -3,15 +3,14 @@
  * real circuit relay v2, real LevelDB.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createChatNode } from '../../src/node/index.ts'
 import { createRelayNode } from '../../src/relay/server.ts'
 import { checkRelayHealth } from '../../src/relay/health.ts'
 import type { RelayInit, RelayNode } from '../../src/relay/server.ts'
+import { tcpPort } from '../helpers/addrs.ts'
 import { nextEvent as next, until } from '../helpers/node-events.ts'
+import { createTempDir } from '../helpers/tmp.ts'
 import type { ChatNode } from '../../src/types.ts'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -20,20 +19,21 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {})
 })
 
-async function tempDir (): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'securechat-relay-'))
-  cleanups.push(async () => rm(dir, { recursive: true, force: true }))
-  return dir
+/** A data dir, removed after everything started later has stopped */
+async function newDataDir (): Promise<string> {
+  const dir = await createTempDir('securechat-relay-')
+  cleanups.push(dir.remove)
+  return dir.path
 }
 
 async function relay (init: Partial<RelayInit> = {}): Promise<RelayNode> {
-  const r = await createRelayNode({ dataDir: await tempDir(), host: '127.0.0.1', port: 0, ...init })
+  const r = await createRelayNode({ dataDir: await newDataDir(), host: '127.0.0.1', port: 0, ...init })
   cleanups.push(async () => r.stop())
   return r
 }
 
 async function node (name: string, relays: string[], dataDir?: string): Promise<ChatNode> {
-  const n = await createChatNode({ name, dataDir: dataDir ?? await tempDir(), host: '127.0.0.1', mdns: false, relays })
+  const n = await createChatNode({ name, dataDir: dataDir ?? await newDataDir(), host: '127.0.0.1', mdns: false, relays })
   cleanups.push(async () => n.stop())
   return n
 }
@@ -43,17 +43,17 @@ async function node (name: string, relays: string[], dataDir?: string): Promise<
 describe('relay', () => {
   it('passes its health check, and a non-relay fails it', async () => {
     const r = await relay()
-    const port = Number(r.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    const port = tcpPort(r.addrs()[0] ?? '')
     const report = await checkRelayHealth({ host: '127.0.0.1', port })
     assert.equal(report.peerId, r.peerId)
     const plain = await node('plain', [])
-    const plainPort = Number(plain.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    const plainPort = tcpPort(plain.addrs()[0] ?? '')
     await assert.rejects(checkRelayHealth({ host: '127.0.0.1', port: plainPort }), { name: 'ProtocolError' })
     await assert.rejects(checkRelayHealth({ host: '127.0.0.1', port: 1 }, { signal: AbortSignal.timeout(3000) }))
   })
 
   it('keeps its peer id across restarts', async () => {
-    const dataDir = await tempDir()
+    const dataDir = await newDataDir()
     const r1 = await createRelayNode({ dataDir, host: '127.0.0.1', port: 0 })
     const id = r1.peerId
     await r1.stop()
@@ -63,10 +63,10 @@ describe('relay', () => {
   })
 
   it('nodes reserve, chat through it by peer id, and re-reserve after the relay restarts', async () => {
-    const dataDir = await tempDir()
+    const dataDir = await newDataDir()
     let r = await createRelayNode({ dataDir, host: '127.0.0.1', port: 0 })
     const relayAddr = r.addrs()[0] ?? ''
-    const port = Number(relayAddr.split('/tcp/')[1]?.split('/')[0])
+    const port = tcpPort(relayAddr)
 
     const reservations: string[] = []
     r.addEventListener('reservation', (evt) => { reservations.push(evt.detail.peerId) })
@@ -116,7 +116,7 @@ describe('relay', () => {
   it('keeps a client\'s new reservation when its old one, from before a reconnect, would have expired', async () => {
     const r = await relay({ reservationTtl: 8_000 })
     const relayAddr = r.addrs()[0] ?? ''
-    const dataDir = await tempDir()
+    const dataDir = await newDataDir()
     const first = await createChatNode({ name: 'alice', dataDir, host: '127.0.0.1', mdns: false, relays: [relayAddr] })
     await until('first reservation', () => first.relays()[0]?.reserved === true)
     const reservedAt = Date.now()
@@ -132,7 +132,7 @@ describe('relay', () => {
 
   it('refuses more connections from one IP than its per-IP limit', async () => {
     const r = await relay({ maxConnectionsPerIp: 2 })
-    const port = Number(r.addrs()[0]?.split('/tcp/')[1]?.split('/')[0])
+    const port = tcpPort(r.addrs()[0] ?? '')
     await checkRelayHealth({ host: '127.0.0.1', port })
     const relayAddr = r.addrs()[0] ?? ''
     const a = await node('a', [relayAddr])

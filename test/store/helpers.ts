@@ -3,9 +3,8 @@
  * when it fails), with every store opened in it closed first.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { tempDir } from '../helpers/tmp.ts'
 import type { Store } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
 import type { TestContext } from 'node:test'
@@ -19,14 +18,14 @@ export interface Fixture {
 }
 
 export async function fixture (t: TestContext): Promise<Fixture> {
-  const root = await mkdtemp(join(tmpdir(), 'securechat-store-'))
   const stores: Store[] = []
+  // registered before the dir's hook, so it runs first: every store is closed before the dir goes
   t.after(async () => {
     for (const store of stores) {
       await store.close().catch(() => {})
     }
-    await rm(root, { recursive: true, force: true })
   })
+  const root = await tempDir(t, 'securechat-store-')
   return {
     root,
     dataDir: join(root, 'data'),

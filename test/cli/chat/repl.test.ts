@@ -10,12 +10,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, before, beforeEach, describe, it } from 'node:test'
 import { MAX_TEXT_BYTES, chatApp } from '../../../src/app/index.ts'
 import { PeerDirectory } from '../../../src/cli/chat/directory.ts'
-import { JsonOutput } from '../../../src/cli/chat/output.ts'
+import { JsonOutput } from '../../../src/cli/chat/json-output.ts'
 import { complete } from '../../../src/cli/chat/repl.ts'
 import { runSession } from '../../../src/cli/chat/session.ts'
 import { Terminal } from '../../../src/cli/terminal.ts'
 import { UnreachablePeerError } from '../../../src/errors.ts'
-import { StubNode, newPeerId, peerView } from '../stub-node.ts'
+import { newPeerId } from '../../helpers/peers.ts'
+import { StubNode, peerView } from '../stub-node.ts'
 
 type Json = Record<string, unknown> & { type: string }
 

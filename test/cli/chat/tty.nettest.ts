@@ -9,9 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -19,7 +17,8 @@ import { promisify } from 'node:util'
 import { onExit } from '../../helpers/cleanup.ts'
 import { is, where } from '../../helpers/events.ts'
 import { BIN, NODE_BIN, NODE_FLAGS, REPO_ROOT, spawnChat } from '../../helpers/process.ts'
-import { tempDir } from '../../helpers/tmp.ts'
+import { createTempDir, tempDir } from '../../helpers/tmp.ts'
+import type { TempDir } from '../../helpers/tmp.ts'
 import { steps } from '../../helpers/steps.ts'
 
 const exec = promisify(execFile)
@@ -79,7 +78,7 @@ interface Screen {
  */
 class Tmux {
   private readonly target = 'tty:0.0'
-  private readonly dir: string
+  private readonly dir: TempDir
   /** in `dir`, so it goes with it */
   private readonly socket: string
   private readonly env: NodeJS.ProcessEnv
@@ -87,24 +86,24 @@ class Tmux {
   /** the last capture, for failure messages */
   last: Screen | undefined
 
-  private constructor (dir: string, env: NodeJS.ProcessEnv) {
+  private constructor (dir: TempDir, env: NodeJS.ProcessEnv) {
     this.dir = dir
-    this.socket = join(dir, 'socket')
+    this.socket = join(dir.path, 'socket')
     this.env = env
+    // runs before the dir's own exit hook (registered earlier), which then removes the dir
     this.unregister = onExit(() => {
       try {
         execFileSync('tmux', ['-S', this.socket, 'kill-server'], { stdio: 'ignore', env: this.env })
       } catch {
         // not running
       }
-      rmSync(this.dir, { recursive: true, force: true })
     })
   }
 
   /** Start `argv` in `cwd` in a COLS×ROWS pane, with `env` added to the environment */
   static async start (cwd: string, argv: readonly string[], env: Record<string, string>): Promise<Tmux> {
-    const dir = await mkdtemp(join(tmpdir(), 'securechat-tmux-'))
-    const conf = join(dir, 'tmux.conf')
+    const dir = await createTempDir('securechat-tmux-')
+    const conf = join(dir.path, 'tmux.conf')
     await writeFile(conf, ['set -g default-shell /bin/sh', 'set -g remain-on-exit on', 'set -g status off', 'set -g history-limit 2000', ''].join('\n'))
     const clean: NodeJS.ProcessEnv = { ...process.env, ...env }
     // not a test runner's child, and not nested in the caller's tmux
@@ -211,7 +210,7 @@ class Tmux {
     } catch {
       // already gone
     }
-    await rm(this.dir, { recursive: true, force: true })
+    await this.dir.remove()
     this.unregister()
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * The `--json` renderer: exactly one JSON object per line, with only the
+ * documented fields (the schema is in the README), whatever else the node's
+ * objects carry.
+ */
+import { JsonLines } from '../json-lines.ts'
+import { COMMANDS } from './commands.ts'
+import type { ChatMessage, PeerView, RelayView, WhoamiInfo } from '../../app/index.ts'
+import type { ErrorInfo } from '../errors.ts'
+import type { Sink } from '../terminal.ts'
+import type {
+  DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, ReadEventDetail, RelayEventDetail, SelfInfo, SentEventDetail
+} from './output.ts'
+
+export class JsonOutput implements Output {
+  private readonly lines: JsonLines
+
+  constructor (sink: Sink) {
+    this.lines = new JsonLines(sink)
+  }
+
+  ready (self: SelfInfo): void {
+    this.lines.write('ready', { peerId: self.peerId, name: self.name, addrs: [...self.addrs] })
+  }
+
+  peer (event: PeerEventDetail): void {
+    this.lines.write('peer', { peerId: event.peerId, name: event.name, status: event.status, connection: event.connection })
+  }
+
+  message (event: MessageEventDetail): void {
+    this.lines.write('message', { id: event.id, from: event.from, name: event.name, text: event.text, ts: event.ts })
+  }
+
+  pending (message: ChatMessage): void {
+    this.lines.write('pending', { id: message.id, to: message.peer, text: message.text, ts: message.ts })
+  }
+
+  sent (event: SentEventDetail): void {
+    this.lines.write('sent', { id: event.id, to: event.to })
+  }
+
+  read (event: ReadEventDetail): void {
+    this.lines.write('read', { id: event.id, by: event.by })
+  }
+
+  delivered (event: DeliveredEventDetail): void {
+    this.lines.write('delivered', { id: event.id, to: event.to })
+  }
+
+  relay (event: RelayEventDetail): void {
+    this.lines.write('relay', { peerId: event.peerId, addr: event.addr, status: event.status })
+  }
+
+  history (peer: string, messages: ChatMessage[]): void {
+    this.lines.write('history', { peer, messages: messages.map(chatMessage) })
+  }
+
+  peers (peers: PeerView[]): void {
+    this.lines.write('peers', { peers: peers.map(peerView) })
+  }
+
+  whoami (self: WhoamiInfo): void {
+    this.lines.write('whoami', { peerId: self.peerId, name: self.name, addrs: [...self.addrs], relays: self.relays.map(relayView) })
+  }
+
+  connected (peerId: string): void {
+    this.lines.write('connected', { peerId })
+  }
+
+  chat (peer: string | undefined): void {
+    this.lines.write('chat', { peer })
+  }
+
+  help (): void {
+    this.lines.write('help', { commands: COMMANDS.map(c => ({ usage: c.usage, description: c.description })) })
+  }
+
+  error (error: ErrorInfo): void {
+    this.lines.write('error', { code: error.code, message: error.message, id: error.id, peer: error.peer })
+  }
+}
+
+/** Only the documented fields, whatever else the node's objects carry */
+function chatMessage (m: ChatMessage): ChatMessage {
+  return { id: m.id, peer: m.peer, direction: m.direction, from: m.from, name: m.name, text: m.text, ts: m.ts, status: m.status }
+}
+
+function relayView (r: RelayView): RelayView {
+  return { addr: r.addr, peerId: r.peerId, connected: r.connected, reserved: r.reserved }
+}
+
+function peerView (p: PeerView): PeerView {
+  return { peerId: p.peerId, name: p.name, online: p.online, connection: p.connection, addrs: [...p.addrs], rtt: p.rtt, firstSeen: p.firstSeen, lastSeen: p.lastSeen }
+}

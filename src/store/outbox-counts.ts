@@ -1,0 +1,64 @@
+/**
+ * The outbox accounting: how many outgoing messages await delivery, per peer
+ * and in total, kept in memory in step with the outbox sublevel (rebuilt from
+ * its keys on open), and the two bounds on them.
+ */
+import { OutboxFullError } from './errors.ts'
+import { decodeHistoryKey } from './keys.ts'
+import type { Sublevel } from './handles.ts'
+
+export class OutboxCounts {
+  readonly #maxPerPeer: number
+  readonly #maxTotal: number
+  readonly #perPeer = new Map<string, number>()
+  #total = 0
+
+  constructor (maxPerPeer: number, maxTotal: number) {
+    this.#maxPerPeer = maxPerPeer
+    this.#maxTotal = maxTotal
+  }
+
+  /** Recounts from the outbox keys */
+  async rebuild (outbox: Sublevel): Promise<void> {
+    this.#perPeer.clear()
+    this.#total = 0
+    for await (const key of outbox.keys()) {
+      const decoded = decodeHistoryKey(key)
+      if (decoded !== undefined) {
+        this.#perPeer.set(decoded.peer, (this.#perPeer.get(decoded.peer) ?? 0) + 1)
+        this.#total++
+      }
+    }
+  }
+
+  /** Throws OutboxFullError if one more message to `peer` would exceed either bound */
+  assertRoom (peer: string): void {
+    if (this.size(peer) >= this.#maxPerPeer) {
+      throw new OutboxFullError(`outbox for this peer is full (${this.#maxPerPeer} messages awaiting delivery)`)
+    }
+    if (this.#total >= this.#maxTotal) {
+      throw new OutboxFullError(`outbox is full (${this.#maxTotal} messages awaiting delivery)`)
+    }
+  }
+
+  /** Records an entry added (1) or removed (-1) for `peer` */
+  change (peer: string, delta: 1 | -1): void {
+    const count = (this.#perPeer.get(peer) ?? 0) + delta
+    if (count <= 0) {
+      this.#perPeer.delete(peer)
+    } else {
+      this.#perPeer.set(peer, count)
+    }
+    this.#total += delta
+  }
+
+  /** Entries for `peer`, or in total without one */
+  size (peer?: string): number {
+    return peer === undefined ? this.#total : (this.#perPeer.get(peer) ?? 0)
+  }
+
+  /** The peers with at least one entry */
+  peers (): string[] {
+    return [...this.#perPeer.keys()]
+  }
+}
