@@ -63,3 +63,23 @@ export class NodeStoppedError extends Error {
     super(message, options)
   }
 }
+
+/** The peer is blocked: nothing is sent to it or stored from it until it is unblocked */
+export class BlockedPeerError extends Error {
+  static override name = 'BlockedPeerError'
+  override name = 'BlockedPeerError'
+
+  constructor (message = 'peer is blocked', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** A name the user chose (a petname) that breaks the nickname rules */
+export class InvalidNameError extends Error {
+  static override name = 'InvalidNameError'
+  override name = 'InvalidNameError'
+
+  constructor (message = 'invalid name', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

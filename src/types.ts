@@ -29,11 +29,19 @@ export interface ChatMessage {
 
 export type ConnectionKind = 'direct' | 'relayed'
 
+/** What a peer is to the user: a contact; a stranger whose messages are held (request); a stranger; blocked */
+export type PeerRelation = 'contact' | 'request' | 'stranger' | 'blocked'
+
 /** What `/peers` shows about one known peer */
 export interface PeerView {
   peerId: string
-  /** last nickname the peer announced in a verified handshake */
+  /** last nickname the peer announced in a verified handshake or profile */
   name?: string
+  /** the user's own name for the peer: wins over `name` everywhere */
+  petname?: string
+  relation: PeerRelation
+  /** the user compared safety numbers with this peer */
+  verified: boolean
   online: boolean
   /** how we are connected now, when online */
   connection?: ConnectionKind
@@ -58,7 +66,8 @@ export type PeerStatus = 'discovered' | 'connected' | 'disconnected'
 /** The events of a ChatNode, one per `--json` line type */
 export interface ChatNodeEvents {
   peer: CustomEvent<{ peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }>
-  message: CustomEvent<{ id: string, from: string, name: string, text: string, ts: number }>
+  /** an incoming message; `request`: from a peer who is not a contact (held until accepted) */
+  message: CustomEvent<{ id: string, from: string, name: string, text: string, ts: number, request?: true }>
   /** an outgoing message's frame went out; its ack is awaited */
   sent: CustomEvent<{ id: string, to: string }>
   /** the peer acknowledged (durably stored) an outgoing message: fires once per message */
@@ -67,8 +76,35 @@ export interface ChatNodeEvents {
   read: CustomEvent<{ id: string, by: string }>
   /** a reservation on a configured relay was made or lost */
   relay: CustomEvent<{ peerId: string, addr: string, status: 'reserved' | 'lost' }>
+  /** a peer's relation, petname or verification changed */
+  contact: CustomEvent<ContactView>
   /** an asynchronous failure nobody awaits (a background send, a bad inbound stream) */
   error: CustomEvent<{ code: string, message: string, id?: string, peer?: string }>
+}
+
+/** What the user made of a peer, as `contact` events and the contact commands answer */
+export interface ContactView {
+  peerId: string
+  relation: PeerRelation
+  petname?: string
+  verified: boolean
+}
+
+/** Messages held from one peer who is not a contact */
+export interface RequestView {
+  peerId: string
+  /** the nickname it announced, if known */
+  name?: string
+  messages: number
+  /** what they take on disk */
+  bytes: number
+}
+
+/** A safety number (docs/PROTOCOL.md): 60 digits, the same on both sides */
+export interface SafetyView {
+  peerId: string
+  number: string
+  verified: boolean
 }
 
 export type SendOptions = AbortOptions
@@ -109,5 +145,18 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
   peers(options?: AbortOptions): Promise<PeerView[]>
   /** dial a multiaddr that ends in /p2p/<peerId>; resolves to that peer id */
   connect(multiaddr: string, options?: AbortOptions): Promise<string>
+  /** peers whose message requests are held */
+  requests(options?: AbortOptions): Promise<RequestView[]>
+  /** accepts a message request: the peer becomes a contact; resolves with how many messages were held */
+  accept(peer: string, options?: AbortOptions): Promise<number>
+  /** drops a peer's held messages; resolves with how many */
+  decline(peer: string, options?: AbortOptions): Promise<number>
+  block(peer: string, options?: AbortOptions): Promise<ContactView>
+  unblock(peer: string, options?: AbortOptions): Promise<ContactView>
+  /** the user's own name for a peer; null removes it */
+  setPetname(peer: string, petname: string | null, options?: AbortOptions): Promise<ContactView>
+  /** marks a peer verified (and a contact) once the safety numbers were compared */
+  verify(peer: string, options?: AbortOptions): Promise<ContactView>
+  safety(peer: string, options?: AbortOptions): Promise<SafetyView>
   stop(): Promise<void>
 }

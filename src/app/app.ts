@@ -7,10 +7,13 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { CHAT_EVENT_TYPES } from './api.ts'
 import { COMMAND_TYPES } from './commands.ts'
 import { InvalidCommandError } from './errors.ts'
+import { InvalidNameError } from '../errors.ts'
+import { nicknameProblem } from '../protocol/nickname.ts'
 import { resolvePeer } from './resolve.ts'
 import { validateText } from '../protocol/text.ts'
 import type { ChatApi, ChatEvents } from './api.ts'
 import type { Command, CommandResults, ResultOf } from './commands.ts'
+import type { Resolved } from './resolve.ts'
 import type { ChatNode } from '../types.ts'
 import type { AbortOptions } from '@libp2p/interface'
 
@@ -52,15 +55,19 @@ class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
 
   private async run (command: Command, options: AbortOptions): Promise<CommandResults[Command['type']]> {
     const node = this.node
-    const resolve = async (peer: string): Promise<string> => resolvePeer(peer, await node.peers(options))
+    const resolve = async (peer: string): Promise<Resolved> => resolvePeer(peer, await node.peers(options))
+    const peerOf = async (peer: string): Promise<string> => (await resolve(peer)).peerId
 
     switch (command.type) {
-      case 'send':
+      case 'send': {
         // the one text rule, whatever node is underneath (the node applies it too)
         validateText(command.text)
-        return node.send(await resolve(command.peer), command.text, options)
+        const to = await resolve(command.peer)
+        const message = await node.send(to.peerId, command.text, options)
+        return to.by === 'stranger' ? { ...message, stranger: true } : message
+      }
       case 'history': {
-        const peer = await resolve(command.peer)
+        const peer = await peerOf(command.peer)
         return { peer, messages: await node.history(peer, { ...options, limit: command.limit }) }
       }
       case 'peers':
@@ -70,12 +77,37 @@ class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
       case 'whoami':
         return { peerId: node.peerId, name: node.name, addrs: node.addrs(), relays: node.relays() }
       case 'markRead': {
-        const peer = await resolve(command.peer)
+        const peer = await peerOf(command.peer)
         node.markRead(peer, command.ids)
         return { peer, ids: command.ids }
       }
       case 'resolve':
-        return { peerId: await resolve(command.peer) }
+        return resolve(command.peer)
+      case 'requests':
+        return node.requests(options)
+      case 'accept': {
+        const peerId = await peerOf(command.peer)
+        return { peerId, messages: await node.accept(peerId, options) }
+      }
+      case 'decline': {
+        const peerId = await peerOf(command.peer)
+        return { peerId, messages: await node.decline(peerId, options) }
+      }
+      case 'block':
+        return node.block(await peerOf(command.peer), options)
+      case 'unblock':
+        return node.unblock(await peerOf(command.peer), options)
+      case 'name': {
+        if (command.petname != null) {
+          const problem = nicknameProblem(command.petname)
+          if (problem != null) throw new InvalidNameError(`petname ${problem}`)
+        }
+        return node.setPetname(await peerOf(command.peer), command.petname, options)
+      }
+      case 'safety':
+        return node.safety(await peerOf(command.peer), options)
+      case 'verify':
+        return node.verify(await peerOf(command.peer), options)
     }
   }
 
@@ -93,7 +125,14 @@ const STRING_FIELDS: Partial<Record<Command['type'], string[]>> = {
   history: ['peer'],
   connect: ['multiaddr'],
   markRead: ['peer'],
-  resolve: ['peer']
+  resolve: ['peer'],
+  accept: ['peer'],
+  decline: ['peer'],
+  block: ['peer'],
+  unblock: ['peer'],
+  name: ['peer'],
+  safety: ['peer'],
+  verify: ['peer']
 }
 
 /** Throws InvalidCommandError unless `command` has a known type and fields of the right types */
@@ -117,6 +156,10 @@ function checkCommand (command: unknown): asserts command is Command {
 
   if (type === 'history' && c.limit !== undefined && (!Number.isSafeInteger(c.limit) || (c.limit as number) < 1)) {
     throw new InvalidCommandError('history: limit must be a positive integer')
+  }
+
+  if (type === 'name' && c.petname !== null && typeof c.petname !== 'string') {
+    throw new InvalidCommandError('name: petname must be a string or null')
   }
 
   if (type === 'markRead' && (!Array.isArray(c.ids) || !c.ids.every(id => typeof id === 'string'))) {

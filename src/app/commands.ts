@@ -6,7 +6,8 @@
  * `peer` fields take what a user typed: a full peer id, a nickname or a
  * unique peer id prefix (resolve.ts); results always carry full peer ids.
  */
-import type { ChatMessage, PeerView, RelayView } from '../types.ts'
+import type { ResolvedBy } from './resolve.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, SafetyView } from '../types.ts'
 
 export type Command =
   /** store a message durably as `pending` and queue it for delivery */
@@ -23,6 +24,21 @@ export type Command =
   | { type: 'markRead', peer: string, ids: string[] }
   /** the full peer id a `<peer>` argument stands for */
   | { type: 'resolve', peer: string }
+  /** peers whose messages are held as requests (they are not contacts) */
+  | { type: 'requests' }
+  /** accept a peer's message request: it becomes a contact, its held messages ordinary history */
+  | { type: 'accept', peer: string }
+  /** drop a peer's held messages; it stays a stranger */
+  | { type: 'decline', peer: string }
+  /** refuse a peer's connections and store nothing from it */
+  | { type: 'block', peer: string }
+  | { type: 'unblock', peer: string }
+  /** set the user's own name for a peer (null removes it); it wins over the peer's nickname everywhere */
+  | { type: 'name', peer: string, petname: string | null }
+  /** the safety number of this node and a peer (docs/PROTOCOL.md) */
+  | { type: 'safety', peer: string }
+  /** mark a peer verified once the safety numbers were compared; it becomes a contact too */
+  | { type: 'verify', peer: string }
 
 export type CommandType = Command['type']
 
@@ -37,16 +53,25 @@ export interface WhoamiInfo {
 
 /** What each command resolves with, by command type */
 export interface CommandResults {
-  send: ChatMessage
+  /** `stranger`: the peer was found by the nickname of someone who was not a contact (it is one now) */
+  send: ChatMessage & { stranger?: true }
   history: { peer: string, messages: ChatMessage[] }
   peers: PeerView[]
   connect: { peerId: string }
   whoami: WhoamiInfo
   markRead: { peer: string, ids: string[] }
-  resolve: { peerId: string }
+  resolve: { peerId: string, by: ResolvedBy }
+  requests: RequestView[]
+  accept: { peerId: string, messages: number }
+  decline: { peerId: string, messages: number }
+  block: ContactView
+  unblock: ContactView
+  name: ContactView
+  safety: SafetyView
+  verify: ContactView
 }
 
 export type ResultOf<C extends Command> = CommandResults[C['type']]
 
 /** Every command type, in the order docs/API.md lists them */
-export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve']
+export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve', 'requests', 'accept', 'decline', 'block', 'unblock', 'name', 'safety', 'verify']

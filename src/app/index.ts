@@ -15,11 +15,12 @@ export type { Command, CommandResults, CommandType, ResultOf, WhoamiInfo } from 
 export { AmbiguousPeerError, InvalidCommandError, UnknownPeerError } from './errors.ts'
 export { canonicalPeerId, describePeer, shortId } from './resolve.ts'
 export type { PeerLike } from './resolve.ts'
+export { formatSafetyNumber, scannableSafetyPayload } from '../contacts/safety-number.ts'
 export { peerAddrProblem } from './address.ts'
 export { validateText } from '../protocol/text.ts'
 export { nicknameProblem } from '../protocol/nickname.ts'
 export { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES } from '../protocol/constants.ts'
-export type { ChatMessage, ConnectionKind, Direction, MessageStatus, PeerStatus, PeerView, RelayView } from '../types.ts'
+export type { ChatMessage, ConnectionKind, ContactView, Direction, MessageStatus, PeerRelation, PeerStatus, PeerView, RelayView, RequestView, SafetyView } from '../types.ts'
 
 export type AppInit = ChatNodeInit
 

@@ -1,22 +1,56 @@
 /**
- * Turns what the user typed as `<peer>` into a full peer id. Pure: the caller
- * passes the peers it knows.
+ * Turns what the user typed as `<peer>` into a full peer id, the same way
+ * for every face. Pure: the caller passes the peers it knows.
+ *
+ * A peer chooses its nickname, so a nickname never outranks anything the
+ * user or the network authenticated. In order:
+ *   1. a full peer id (known or not): it is who it is;
+ *   2. a petname, the user's own name for a peer;
+ *   3. a unique prefix or suffix (the short id on screen) of a known peer id;
+ *   4. the nickname of exactly one contact;
+ *   5. the nickname of exactly one stranger, and the result says so.
+ * Blocked peers are reachable by id, petname and prefix only (to unblock
+ * them), never by nickname. Several candidates at one step are an
+ * AmbiguousPeerError that lists them with their ids.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AmbiguousPeerError, UnknownPeerError } from './errors.ts'
 import type { PeerView } from '../types.ts'
 
 /** The peer-like shape resolution and display need */
-export type PeerLike = Pick<PeerView, 'peerId' | 'name'>
+export type PeerLike = Pick<PeerView, 'peerId' | 'name'> & Partial<Pick<PeerView, 'petname' | 'relation'>>
 
-/** `12D3KooW…a1b2c3`: enough to tell peers apart on screen */
-export function shortId (peerId: string): string {
-  return peerId.length <= 16 ? peerId : `${peerId.slice(0, 8)}…${peerId.slice(-6)}`
+/** How an argument was resolved: `stranger` means by the nickname of a peer who is not a contact */
+export type ResolvedBy = 'id' | 'petname' | 'id-fragment' | 'contact' | 'stranger'
+
+export interface Resolved {
+  peerId: string
+  by: ResolvedBy
 }
 
-/** `name (shortid)`, the way candidates are listed */
+/**
+ * Characters of a peer id shown on screen: its end (every Ed25519 peer id
+ * starts with the same `12D3KooW`). The end of a base58 peer id depends on
+ * every bit of the key, so a look-alike can only be found by generating
+ * keys until one matches: 12 base58 characters are 12 × log2(58) ≈ 70 bits,
+ * about 10^21 key generations on average, some 30,000 years at a billion
+ * keys per second.
+ */
+export const SHORT_ID_CHARS = 12
+
+/** A fragment shorter than this never matches a peer id (`12D3` would match everyone) */
+const MIN_ID_FRAGMENT = 4
+
+/** `…a1b2c3d4e5f6`: the characters that tell peers apart */
+export function shortId (peerId: string): string {
+  return peerId.length <= SHORT_ID_CHARS + 4 ? peerId : `…${peerId.slice(-SHORT_ID_CHARS)}`
+}
+
+/** `petname (…shortid)` or `nickname (…shortid, stranger)`, the way candidates are listed */
 export function describePeer (peer: PeerLike): string {
-  return `${peer.name ?? 'unnamed'} (${shortId(peer.peerId)})`
+  const label = peer.petname ?? peer.name ?? 'unnamed'
+  const relation = peer.relation != null && peer.relation !== 'contact' ? `, ${peer.relation}` : ''
+  return `${label} (${shortId(peer.peerId)}${relation})`
 }
 
 /** The canonical string of a syntactically valid peer id, or undefined */
@@ -28,46 +62,49 @@ export function canonicalPeerId (value: string): string | undefined {
   }
 }
 
-/**
- * Resolves, in order: an exact peer id; a nickname held by exactly one
- * peer; a prefix of exactly one peer id; any valid peer id, even unknown.
- * Throws AmbiguousPeerError (listing the candidates) or UnknownPeerError.
- */
-export function resolvePeer (arg: string, peers: readonly PeerLike[]): string {
-  const canonical = canonicalPeerId(arg)
-  const exact = peers.find(p => p.peerId === arg || p.peerId === canonical)
-
-  if (exact != null) {
-    return exact.peerId
+/** Throws AmbiguousPeerError for several candidates; the one, or undefined for none */
+function one (arg: string, candidates: readonly PeerLike[]): PeerLike | undefined {
+  if (candidates.length > 1) {
+    throw new AmbiguousPeerError(`'${arg}' matches ${candidates.length} peers: ${candidates.map(describePeer).join(', ')}; use a peer id, a longer part of one, or /name to give one a petname`)
   }
 
-  const named = peers.filter(p => p.name === arg)
-
-  if (named.length > 1) {
-    throw ambiguous(arg, named)
-  }
-
-  if (named[0] != null) {
-    return named[0].peerId
-  }
-
-  const prefixed = peers.filter(p => p.peerId.startsWith(arg))
-
-  if (prefixed.length > 1) {
-    throw ambiguous(arg, prefixed)
-  }
-
-  if (prefixed[0] != null) {
-    return prefixed[0].peerId
-  }
-
-  if (canonical != null) {
-    return canonical
-  }
-
-  throw new UnknownPeerError(`unknown peer '${arg}': not a known nickname, peer id prefix or valid peer id`)
+  return candidates[0]
 }
 
-function ambiguous (arg: string, candidates: readonly PeerLike[]): AmbiguousPeerError {
-  return new AmbiguousPeerError(`'${arg}' matches ${candidates.length} peers: ${candidates.map(describePeer).join(', ')}; use a longer peer id prefix`)
+export function resolvePeer (arg: string, peers: readonly PeerLike[]): Resolved {
+  const canonical = canonicalPeerId(arg)
+
+  if (canonical != null) {
+    return { peerId: canonical, by: 'id' }
+  }
+
+  const petnamed = one(arg, peers.filter(p => p.petname === arg))
+
+  if (petnamed != null) {
+    return { peerId: petnamed.peerId, by: 'petname' }
+  }
+
+  const fragment = arg.startsWith('…') ? arg.slice(1) : arg
+
+  if (fragment.length >= MIN_ID_FRAGMENT) {
+    const matched = one(arg, peers.filter(p => p.peerId.startsWith(fragment) || p.peerId.endsWith(fragment)))
+
+    if (matched != null) {
+      return { peerId: matched.peerId, by: 'id-fragment' }
+    }
+  }
+
+  const contact = one(arg, peers.filter(p => p.relation === 'contact' && p.name === arg))
+
+  if (contact != null) {
+    return { peerId: contact.peerId, by: 'contact' }
+  }
+
+  const stranger = one(arg, peers.filter(p => p.relation !== 'contact' && p.relation !== 'blocked' && p.name === arg))
+
+  if (stranger != null) {
+    return { peerId: stranger.peerId, by: 'stranger' }
+  }
+
+  throw new UnknownPeerError(`unknown peer '${arg}': not a peer id, a petname, part of a known peer id or a known nickname`)
 }

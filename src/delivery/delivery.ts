@@ -6,9 +6,10 @@
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { InvalidPeerIdError } from '../errors.ts'
+import { BlockedPeerError, InvalidPeerIdError } from '../errors.ts'
 import { newMessageId } from '../protocol/envelope.ts'
 import { validateText } from '../protocol/text.ts'
+import { RequestQuotaError } from '../store/errors.ts'
 import { BackgroundTasks } from '../util/tasks.ts'
 import { DeliveryQueue } from './queue.ts'
 import type { Delivery, DeliveryComponents, DeliveryEvents, DeliveryInit } from './index.ts'
@@ -19,7 +20,7 @@ import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Startable } fr
 export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implements Delivery, Startable {
   readonly [Symbol.toStringTag] = 'securechat:delivery'
   readonly [serviceCapabilities]: string[] = ['securechat:delivery']
-  readonly [serviceDependencies]: string[] = ['securechat:chat', 'securechat:relay-keeper']
+  readonly [serviceDependencies]: string[] = ['securechat:chat', 'securechat:contacts', 'securechat:relay-keeper']
 
   private readonly components: DeliveryComponents
   private readonly init: DeliveryInit
@@ -68,6 +69,13 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
       throw new InvalidPeerIdError('cannot send a message to yourself')
     }
 
+    if (this.components.contacts.isBlocked(peer.toString())) {
+      throw new BlockedPeerError('that peer is blocked: /unblock it first')
+    }
+
+    // writing to a peer makes it a contact (and its held requests history)
+    await this.components.contacts.add(peer, options)
+
     const message: ChatMessage = {
       id: newMessageId(),
       peer: peer.toString(),
@@ -89,20 +97,45 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
     return message
   }
 
-  /** stores a verified message before the protocol acks it; a duplicate is acked again but not shown */
+  /**
+   * Stores a verified message before the protocol acks it; a duplicate is
+   * acked again but not shown. A message from a peer who is not a contact is
+   * a request, held in the store's bounded quarantine: past its bounds the
+   * store refuses it (RequestQuotaError), no ack goes out and the sender's
+   * outbox keeps it. Nothing from a blocked peer is stored.
+   */
   private readonly receive = async (message: IncomingMessage, options: AbortOptions): Promise<void> => {
+    const peer = message.from.toString()
+    const relation = this.components.contacts.relation(peer)
+
+    if (relation === 'blocked') {
+      throw new BlockedPeerError()
+    }
+
     const stored: ChatMessage = {
       id: message.id,
-      peer: message.from.toString(),
+      peer,
       direction: 'in',
-      from: message.from.toString(),
+      from: peer,
       name: message.nickname,
       text: message.text,
       ts: message.timestamp
     }
+    const request = relation !== 'contact'
 
-    if (await this.components.store.append(stored, options)) {
-      this.safeDispatchEvent('message', { detail: stored })
+    let added: boolean
+
+    try {
+      added = await this.components.store.append(stored, { ...options, request })
+    } catch (err) {
+      if ((err as Error).name === RequestQuotaError.name) {
+        this.components.contacts.noteRefused(peer)
+      }
+      throw err
+    }
+
+    if (added) {
+      this.safeDispatchEvent('message', { detail: request ? { ...stored, request: true } : stored })
     }
   }
 

@@ -6,6 +6,7 @@
  * protocol acks it, and shown once (deduplicated by (peer, id)).
  */
 import { DeliveryService } from './delivery.ts'
+import type { Contacts } from '../contacts/index.ts'
 import type { RelayKeeper } from '../relay/keeper/index.ts'
 import type { SecureChat } from '../protocol/index.ts'
 import type { Store } from '../store/index.ts'
@@ -15,8 +16,8 @@ import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerDiscovery, PeerId
 export interface DeliveryEvents {
   /** an outgoing message was stored and queued (status `pending`) */
   'queued': CustomEvent<ChatMessage>
-  /** an incoming message was stored for the first time: show it */
-  'message': CustomEvent<ChatMessage>
+  /** an incoming message was stored for the first time: show it (`request`: from a peer who is not a contact) */
+  'message': CustomEvent<ChatMessage & { request?: true }>
   /** an outgoing message's frame went out; its ack is awaited */
   'sent': CustomEvent<{ id: string, to: string }>
   /** the peer acknowledged (durably stored) an outgoing message: once per message */
@@ -28,8 +29,9 @@ export interface DeliveryEvents {
 export interface Delivery extends TypedEventTarget<DeliveryEvents> {
   /**
    * Stores `text` durably as a `pending` message to `peer` and queues it;
-   * resolves with the stored message. Throws EmptyMessageError,
-   * MessageTooLargeError, InvalidPeerIdError (ourselves), OutboxFullError.
+   * `peer` becomes a contact. Resolves with the stored message. Throws
+   * EmptyMessageError, MessageTooLargeError, InvalidPeerIdError (ourselves),
+   * BlockedPeerError, OutboxFullError.
    */
   send(peer: PeerId, text: string, options?: AbortOptions): Promise<ChatMessage>
 }
@@ -41,6 +43,7 @@ export interface DeliveryComponents {
   store: Store
   chat: SecureChat
   relayKeeper: RelayKeeper
+  contacts: Contacts
   /** LAN discovery: an announcement retries that peer's outbox at once */
   lan: PeerDiscovery
 }

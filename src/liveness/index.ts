@@ -6,6 +6,7 @@
  */
 import { LivenessService } from './liveness.ts'
 import type { Liveness as PeerLiveness } from './monitor.ts'
+import type { Contacts } from '../contacts/index.ts'
 import type { Delivery } from '../delivery/index.ts'
 import type { RelayKeeper } from '../relay/keeper/index.ts'
 import type { Store } from '../store/index.ts'
@@ -28,6 +29,7 @@ export interface LivenessComponents {
   store: Store
   delivery: Delivery
   relayKeeper: RelayKeeper
+  contacts: Pick<Contacts, 'isContact'>
 }
 
 export interface LivenessInit {

@@ -14,7 +14,7 @@ import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 export class LivenessService implements Liveness, Startable {
   readonly [Symbol.toStringTag] = 'securechat:liveness'
   readonly [serviceCapabilities]: string[] = ['securechat:liveness']
-  readonly [serviceDependencies]: string[] = ['@libp2p/ping', 'securechat:delivery', 'securechat:relay-keeper']
+  readonly [serviceDependencies]: string[] = ['@libp2p/ping', 'securechat:contacts', 'securechat:delivery', 'securechat:relay-keeper']
 
   private readonly components: LivenessComponents
   private readonly init: LivenessInit
@@ -67,8 +67,11 @@ export class LivenessService implements Liveness, Startable {
     return this.monitor?.liveness(peer)
   }
 
+  /** peers we write to, and contacts who write to us: strangers are not pinged */
   private readonly onChat = (evt: CustomEvent<ChatMessage>): void => {
-    this.monitor?.watch(evt.detail.peer)
+    if (evt.detail.direction === 'out' || this.components.contacts.isContact(evt.detail.peer)) {
+      this.monitor?.watch(evt.detail.peer)
+    }
   }
 
   private readonly onOpen = (evt: CustomEvent<Connection>): void => {

@@ -10,26 +10,32 @@ import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { contacts } from '../contacts/index.ts'
 import { delivery } from '../delivery/index.ts'
 import { lanDiscovery } from '../discovery/lan.ts'
 import { liveness } from '../liveness/index.ts'
+import { LIBP2P_CONNECTIONS_HEADROOM } from '../net/constants.ts'
+import { fairnessGater, fairnessLimits } from '../net/gater.ts'
 import { tcpListenAddr } from '../net/multiaddr.ts'
 import { presence } from '../presence/index.ts'
-import { MAX_CONNECTIONS } from '../protocol/constants.ts'
+import { profile } from '../profile/index.ts'
 import { secureChat } from '../protocol/index.ts'
 import { receipts } from '../receipts/index.ts'
 import { relayKeeper } from '../relay/keeper/index.ts'
 import { DEFAULT_HOST, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.ts'
 import type { ChatNodeInit } from './index.ts'
+import type { Contacts } from '../contacts/index.ts'
 import type { Delivery } from '../delivery/index.ts'
 import type { Liveness } from '../liveness/index.ts'
+import type { FairnessPeers } from '../net/gater.ts'
 import type { Presence } from '../presence/index.ts'
+import type { Profile } from '../profile/index.ts'
 import type { SecureChat } from '../protocol/index.ts'
 import type { Receipts } from '../receipts/index.ts'
 import type { RelayKeeper } from '../relay/keeper/index.ts'
 import type { Store } from '../store/index.ts'
 import type { Identify } from '@libp2p/identify'
-import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2pOptions } from 'libp2p'
@@ -43,14 +49,24 @@ export type ChatServices = {
   store: Store
   lan: PeerDiscovery
   chat: SecureChat
+  contacts: Contacts
   relayKeeper: RelayKeeper
+  profile: Profile
   delivery: Delivery
   receipts: Receipts
   liveness: Liveness
   presence: Presence
 }
 
-export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store: Store, relays: Multiaddr[]): Libp2pOptions<ChatServices> {
+/**
+ * `node` returns the node once createLibp2p has built it (node.ts): libp2p
+ * creates the connection gater before the services it consults (contacts,
+ * relay keeper), so the gater reads them through it. No connection comes
+ * before it is set: the node is built with `start: false`.
+ */
+export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store: Store, relays: Multiaddr[], node: () => Libp2p<ChatServices> | undefined): Libp2pOptions<ChatServices> {
+  const limits = fairnessLimits(init.connections)
+
   return {
     privateKey,
     start: false,
@@ -59,7 +75,16 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       listen: [tcpListenAddr(init.host ?? DEFAULT_HOST, init.port ?? 0), ...relays.map(() => '/p2p-circuit')]
     },
     transports: relays.length > 0 ? [tcp(), circuitRelayTransport()] : [tcp()],
-    connectionManager: { maxConnections: MAX_CONNECTIONS },
+    connectionManager: {
+      // libp2p refuses inbound connections past these before it knows the
+      // peer id, contacts and strangers alike: set out of the way of our
+      // gater, which can tell them apart (src/net/gater.ts). Its per-host
+      // rate counts a relay's address for everyone behind the relay; the
+      // gater has its own, for direct connections only.
+      maxConnections: limits.maxConnections + LIBP2P_CONNECTIONS_HEADROOM,
+      inboundConnectionThreshold: Number.POSITIVE_INFINITY
+    },
+    connectionGater: fairnessGater({ ...init.connections, peers: () => fairnessPeers(node()) }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: {
@@ -69,11 +94,39 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       store: () => store,
       lan: lanDiscovery({ enabled: init.mdns !== false, serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS }),
       chat: secureChat({ ...init.chat, nickname: init.name }),
+      contacts: contacts(),
       relayKeeper: relayKeeper({ relays }),
+      profile: profile({ nickname: init.name }),
       delivery: delivery({ ...init.delivery, nickname: init.name }),
       receipts: receipts({ enabled: init.readReceipts ?? true }),
       liveness: liveness(init.liveness),
       presence: presence()
     }
+  }
+}
+
+/** What the connection gater reads of the node */
+function fairnessPeers (node: Libp2p<ChatServices> | undefined): FairnessPeers | undefined {
+  if (node == null) {
+    return undefined
+  }
+
+  const { contacts, relayKeeper } = node.services
+
+  return {
+    kind: (peer: PeerId) => {
+      const relation = contacts.relation(peer.toString())
+
+      if (relation === 'blocked') {
+        return 'blocked'
+      }
+
+      if (relayKeeper.isRelay(peer)) {
+        return 'relay'
+      }
+
+      return relation === 'contact' ? 'contact' : 'stranger'
+    },
+    connections: () => node.getConnections()
   }
 }

@@ -8,3 +8,13 @@ export const MDNS_SERVICE_TAG = '_securechat._udp.local'
 export const MDNS_INTERVAL_MS = 5_000
 /** listen on every IPv4 interface unless told otherwise */
 export const DEFAULT_HOST = '0.0.0.0'
+
+/**
+ * Rejected sessions (a forged Hello, a tampered frame) are reported to the
+ * user once per peer per window, the rest of the window as one summary: a
+ * peer can make as many as it likes, and a screen full of them hides
+ * everything else.
+ */
+export const SESSION_ERROR_WINDOW_MS = 10_000
+/** peers whose window is open at once; past it the oldest window ends early */
+export const SESSION_ERROR_PEERS = 256

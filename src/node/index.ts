@@ -7,6 +7,7 @@
  */
 import type { DeliveryInit } from '../delivery/index.ts'
 import type { LivenessInit } from '../liveness/index.ts'
+import type { FairnessInit } from '../net/gater.ts'
 import type { SecureChatInit } from '../protocol/index.ts'
 
 export { createChatNode } from './node.ts'
@@ -30,10 +31,20 @@ export interface ChatNodeInit {
   /** outbox bounds: messages awaiting delivery per peer and in total */
   maxOutboxPerPeer?: number
   maxOutboxTotal?: number
+  /** quarantine bounds of message requests (see src/store/constants.ts for the defaults) */
+  maxRequestMessagesPerPeer?: number
+  maxRequestBytesPerPeer?: number
+  maxRequestBytesTotal?: number
   /** protocol tuning, for tests */
   chat?: Omit<SecureChatInit, 'nickname'>
   /** delivery tuning, for tests */
   delivery?: Omit<DeliveryInit, 'nickname'>
   /** liveness tuning, for tests */
   liveness?: LivenessInit
+  /**
+   * connection limits, for tests: the budget (@default 128), the strangers'
+   * share of it (@default 96), per peer id (@default 4), direct inbound
+   * connections per remote IP per second (@default 5)
+   */
+  connections?: FairnessInit
 }

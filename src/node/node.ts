@@ -7,17 +7,20 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { createLibp2p } from 'libp2p'
-import { NodeStoppedError, UnreachablePeerError } from '../errors.ts'
+import { InvalidPeerIdError, NodeStoppedError, UnreachablePeerError } from '../errors.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { parsePeerAddr, parsePeerId } from '../net/multiaddr.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
 import { isProtocolViolation } from '../protocol/errors.ts'
 import { createStore } from '../store/index.ts'
+import { Throttle } from '../util/throttle.ts'
 import { libp2pOptions } from './config.ts'
+import { SESSION_ERROR_PEERS, SESSION_ERROR_WINDOW_MS } from './constants.ts'
 import type { ChatServices } from './config.ts'
 import type { ChatNodeInit } from './index.ts'
 import type { Store } from '../store/index.ts'
-import type { ChatMessage, ChatNode, ChatNodeEvents, HistoryOptions, PeerView, RelayView, SendOptions } from '../types.ts'
+import type { ContactInfo } from '../contacts/index.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerView, RelayView, RequestView, SafetyView, SendOptions } from '../types.ts'
 import type { AbortOptions, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
 class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNode {
@@ -26,6 +29,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   private readonly libp2p: Libp2p<ChatServices>
   private readonly store: Store
   private readonly log: Logger
+  /** rejected sessions, reported once per peer per window: a peer can make as many as it likes */
+  private readonly sessionErrors: Throttle<Error>
   private stopping?: Promise<void>
 
   constructor (libp2p: Libp2p<ChatServices>, store: Store, name: string) {
@@ -35,6 +40,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.name = name
     this.peerId = libp2p.peerId.toString()
     this.log = libp2p.logger.forComponent('securechat:node')
+    this.sessionErrors = new Throttle((peer, err, more) => { this.reportSessionError(peer, err, more) }, { window: SESSION_ERROR_WINDOW_MS, maxKeys: SESSION_ERROR_PEERS })
     this.forwardEvents()
   }
 
@@ -64,11 +70,11 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
 
   async peers (options: AbortOptions = {}): Promise<PeerView[]> {
     this.checkRunning()
-    const { presence, liveness } = this.libp2p.services
+    const { presence, liveness, contacts } = this.libp2p.services
 
     return (await presence.peers(options)).map(p => {
       const seen = liveness.liveness(p.peerId)
-      const view: PeerView = { ...p, lastSeen: Math.max(p.lastSeen, seen?.lastSeen ?? 0) }
+      const view: PeerView = { ...p, ...contactView(contacts.info(p.peerId)), lastSeen: Math.max(p.lastSeen, seen?.lastSeen ?? 0) }
 
       if (seen?.rtt != null) {
         view.rtt = seen.rtt
@@ -83,8 +89,65 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     return this.libp2p.services.presence.connect(address, options)
   }
 
+  async requests (options: AbortOptions = {}): Promise<RequestView[]> {
+    this.checkRunning()
+    const names = new Map((await this.store.peers(options)).map(p => [p.peerId, p.name]))
+
+    return this.libp2p.services.contacts.requests().map(r => {
+      const view: RequestView = { peerId: r.peer, messages: r.messages, bytes: r.bytes }
+      const name = names.get(r.peer)
+      if (name != null) view.name = name
+      return view
+    })
+  }
+
+  async accept (peer: string, options: AbortOptions = {}): Promise<number> {
+    this.checkRunning()
+    return this.libp2p.services.contacts.accept(parsePeerId(peer), options)
+  }
+
+  async decline (peer: string, options: AbortOptions = {}): Promise<number> {
+    this.checkRunning()
+    return this.libp2p.services.contacts.decline(parsePeerId(peer), options)
+  }
+
+  async block (peer: string, options: AbortOptions = {}): Promise<ContactView> {
+    return this.changeContact(peer, async (contacts, id) => contacts.block(id, options))
+  }
+
+  async unblock (peer: string, options: AbortOptions = {}): Promise<ContactView> {
+    return this.changeContact(peer, async (contacts, id) => contacts.unblock(id, options))
+  }
+
+  async setPetname (peer: string, petname: string | null, options: AbortOptions = {}): Promise<ContactView> {
+    return this.changeContact(peer, async (contacts, id) => contacts.setPetname(id, petname, options))
+  }
+
+  async verify (peer: string, options: AbortOptions = {}): Promise<ContactView> {
+    return this.changeContact(peer, async (contacts, id) => contacts.verify(id, options))
+  }
+
+  async safety (peer: string): Promise<SafetyView> {
+    this.checkRunning()
+    return this.libp2p.services.contacts.safety(parsePeerId(peer))
+  }
+
+  private async changeContact (peer: string, change: (contacts: ChatServices['contacts'], id: PeerId) => Promise<void>): Promise<ContactView> {
+    this.checkRunning()
+    const id = parsePeerId(peer)
+
+    if (id.equals(this.libp2p.peerId)) {
+      throw new InvalidPeerIdError('that is this node')
+    }
+
+    await change(this.libp2p.services.contacts, id)
+    return contactView(this.libp2p.services.contacts.info(id.toString()))
+  }
+
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      this.sessionErrors.stop()
+
       try {
         await this.libp2p.stop()
       } finally {
@@ -112,7 +175,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     presence.addEventListener('peer', (evt) => { this.emit('peer', evt.detail) })
     delivery.addEventListener('message', (evt) => {
       const m = evt.detail
-      this.emit('message', { id: m.id, from: m.from, name: m.name, text: m.text, ts: m.ts })
+      this.emit('message', { id: m.id, from: m.from, name: m.name, text: m.text, ts: m.ts, ...(m.request === true ? { request: true } : {}) })
     })
     delivery.addEventListener('sent', (evt) => { this.emit('sent', evt.detail) })
     delivery.addEventListener('delivered', (evt) => { this.emit('delivered', evt.detail) })
@@ -127,6 +190,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     receipts.addEventListener('read', (evt) => { this.emit('read', evt.detail) })
     receipts.addEventListener('delivered', (evt) => { this.emit('delivered', evt.detail) })
     relayKeeper.addEventListener('relay', (evt) => { this.emit('relay', evt.detail) })
+    this.libp2p.services.contacts.addEventListener('contact', (evt) => { this.emit('contact', contactView(evt.detail)) })
     chat.addEventListener('session:error', (evt) => { this.onSessionError(evt.detail.peer, evt.detail.error) })
   }
 
@@ -134,14 +198,34 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
    * A peer's session failed. A protocol violation (a forged Hello, a
    * tampered frame, an oversized or overrunning sender) is shown to the user;
    * a peer that merely went away (reset, closed, timed out) is only logged.
+   * Shown once per peer per window; the rest of the window as one summary.
    */
   private onSessionError (peer: PeerId, err: Error): void {
     if (this.stopping == null && isProtocolViolation(err)) {
-      this.emit('error', { code: err.name, message: `session from ${peer.toString()} rejected: ${err.message}`, peer: peer.toString() })
+      this.sessionErrors.push(peer.toString(), err)
     } else {
       this.log('session from %p ended - %s: %s', peer, err.name, err.message)
     }
   }
+
+  /** `err` is the window's first; `more` the sessions rejected after it in the window */
+  private reportSessionError (peer: string, err: Error, more: number): void {
+    if (this.stopping != null) {
+      return
+    }
+
+    const message = more === 0
+      ? `session from ${peer} rejected: ${err.message}`
+      : `… and ${more} more ${more === 1 ? 'session' : 'sessions'} from ${peer} rejected in the last ${this.sessionErrors.window / 1000} s`
+    this.emit('error', { code: err.name, message, peer })
+  }
+}
+
+/** Only the documented fields of a contact */
+function contactView (info: ContactInfo): ContactView {
+  const view: ContactView = { peerId: info.peerId, relation: info.relation, verified: info.verified }
+  if (info.petname != null) view.petname = info.petname
+  return view
 }
 
 /**
@@ -157,12 +241,24 @@ export async function createChatNode (init: ChatNodeInit, options: AbortOptions 
   }
 
   const relays = (init.relays ?? []).map(addr => parsePeerAddr(addr, 'relay multiaddr').ma)
-  const store = createStore({ dataDir: init.dataDir, passphrase: init.passphrase, maxOutboxPerPeer: init.maxOutboxPerPeer, maxOutboxTotal: init.maxOutboxTotal, logger: defaultLogger() })
+  const store = createStore({
+    dataDir: init.dataDir,
+    passphrase: init.passphrase,
+    maxOutboxPerPeer: init.maxOutboxPerPeer,
+    maxOutboxTotal: init.maxOutboxTotal,
+    maxRequestMessagesPerPeer: init.maxRequestMessagesPerPeer,
+    maxRequestBytesPerPeer: init.maxRequestBytesPerPeer,
+    maxRequestBytesTotal: init.maxRequestBytesTotal,
+    logger: defaultLogger()
+  })
   await store.open(options)
 
   try {
     const privateKey = await loadOrCreateIdentity(store, options)
-    const libp2p = await createLibp2p(libp2pOptions(init, privateKey, store, relays))
+    // the connection gater reads the services through this (see config.ts)
+    let built: Libp2p<ChatServices> | undefined
+    const libp2p = await createLibp2p(libp2pOptions(init, privateKey, store, relays, () => built))
+    built = libp2p
     const node = new SecureChatNode(libp2p, store, init.name)
 
     try {

@@ -7,38 +7,52 @@ import { UnreachablePeerError } from '../errors.ts'
 import { bestKind, isRelayed, openConnections, parseMultiaddrs, parsePeerAddr, withPeerId } from '../net/multiaddr.ts'
 import { signalWithTimeout } from '../util/abort.ts'
 import { BackgroundTasks } from '../util/tasks.ts'
+import { StrangerBound } from './stranger-bound.ts'
 import type { Presence, PresenceComponents, PresenceEvents, PresenceInit } from './index.ts'
+import type { StoredPeer } from '../store/index.ts'
 import type { ConnectionKind, PeerView } from '../types.ts'
 import type { AbortOptions, Connection, IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export const MAX_DISCOVERED_PEERS = 256
+/** strangers kept in the peer book (stranger-bound.ts) */
+export const MAX_STRANGERS = 1000
 export const MAX_PEER_ADDRS = 8
 export const DIAL_TIMEOUT_MS = 15_000
 
-type HandshakeEvent = CustomEvent<{ peer: PeerId, nickname: string }>
+/** a chat handshake or a profile: `peer` signed `nickname` */
+type NicknameEvent = CustomEvent<{ peer: PeerId, nickname: string }>
 
 export class PresenceService extends TypedEventEmitter<PresenceEvents> implements Presence, Startable {
   readonly [Symbol.toStringTag] = 'securechat:presence'
   readonly [serviceCapabilities]: string[] = ['securechat:presence']
-  readonly [serviceDependencies]: string[] = ['securechat:chat', 'securechat:relay-keeper']
+  readonly [serviceDependencies]: string[] = ['securechat:chat', 'securechat:contacts', 'securechat:profile', 'securechat:relay-keeper']
 
   private readonly components: PresenceComponents
   private readonly log: Logger
   private readonly maxDiscovered: number
+  private readonly strangers: StrangerBound
   private readonly maxAddrs: number
   private readonly dialTimeout: number
   private readonly tasks: BackgroundTasks
   /** peers found by mDNS, oldest first */
   private readonly discovered = new Map<string, { addrs: string[], seen: number }>()
+  /** the last `peer` announcement begun; the next one is emitted after it */
+  private lastAnnouncement: Promise<void> = Promise.resolve()
   /** the connection kind last announced per connected peer, so each change is announced once */
   private readonly announced = new Map<string, ConnectionKind>()
+  /**
+   * The nickname a connected peer signed last in this run, known before the
+   * peer-book write lands, so that no 'connected' event carries an older one
+   */
+  private readonly names = new Map<string, string>()
 
   constructor (components: PresenceComponents, init: PresenceInit = {}) {
     super()
     this.components = components
     this.log = components.logger.forComponent('securechat:presence')
     this.maxDiscovered = init.maxDiscovered ?? MAX_DISCOVERED_PEERS
+    this.strangers = new StrangerBound(init.maxStrangers ?? MAX_STRANGERS)
     this.maxAddrs = init.maxAddrs ?? MAX_PEER_ADDRS
     this.dialTimeout = init.dialTimeout ?? DIAL_TIMEOUT_MS
     this.tasks = new BackgroundTasks(this.log)
@@ -46,10 +60,13 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
   async start (): Promise<void> {
     this.tasks.start()
-    const { events, chat, lan, store, peerStore, peerId } = this.components
+    const { events, chat, profile, lan, store, peerStore, peerId } = this.components
+
+    const book = await store.peers()
+    this.strangers.load(book.filter(p => p.relation == null && p.petname == null && p.verified !== true))
 
     // the addresses of the peers we know, so they can be dialled before mDNS finds them again
-    for (const p of await store.peers()) {
+    for (const p of book) {
       const addrs = parseMultiaddrs(p.addrs)
 
       if (addrs.length > 0 && p.peerId !== peerId.toString()) {
@@ -62,29 +79,33 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     events.addEventListener('peer:disconnect', this.onDisconnect)
     events.addEventListener('peer:identify', this.onIdentify)
     chat.addEventListener('handshake', this.onHandshake)
+    profile.addEventListener('profile', this.onProfile)
     lan.addEventListener('peer', this.onLanPeer)
   }
 
   async stop (): Promise<void> {
-    const { events, chat, lan } = this.components
+    const { events, chat, profile, lan } = this.components
     events.removeEventListener('connection:open', this.onOpen)
     events.removeEventListener('connection:close', this.onClose)
     events.removeEventListener('peer:disconnect', this.onDisconnect)
     events.removeEventListener('peer:identify', this.onIdentify)
     chat.removeEventListener('handshake', this.onHandshake)
+    profile.removeEventListener('profile', this.onProfile)
     lan.removeEventListener('peer', this.onLanPeer)
     await this.tasks.stop()
+    this.lastAnnouncement = Promise.resolve()
     this.discovered.clear()
     this.announced.clear()
+    this.names.clear()
   }
 
-  async peers (options: AbortOptions = {}): Promise<Array<Omit<PeerView, 'rtt'>>> {
+  async peers (options: AbortOptions = {}): Promise<Array<Omit<PeerView, 'rtt' | 'relation' | 'verified' | 'petname'>>> {
     const { store, connectionManager, relayKeeper, peerId: self } = this.components
     const known = await store.peers(options)
     const listed = new Set(known.map(p => p.peerId))
     const now = Date.now()
 
-    // LAN peers found by mDNS, and peers connected to us, that have not (yet) proved who they are in a handshake
+    // LAN peers found by mDNS, and peers connected to us, that have not (yet) proved who they are in a handshake or profile
     for (const [peerId, d] of this.discovered) {
       if (!listed.has(peerId)) {
         listed.add(peerId)
@@ -105,7 +126,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
       .filter(p => p.peerId !== self.toString())
       .map(p => {
         const connections = openConnections(connectionManager.getConnections(peerIdFromString(p.peerId)))
-        const view: Omit<PeerView, 'rtt'> = { peerId: p.peerId, name: p.name, online: connections.length > 0, addrs: p.addrs, firstSeen: p.firstSeen, lastSeen: p.lastSeen }
+        const view: Omit<PeerView, 'rtt' | 'relation' | 'verified' | 'petname'> = { peerId: p.peerId, name: p.name, online: connections.length > 0, addrs: p.addrs, firstSeen: p.firstSeen, lastSeen: p.lastSeen }
 
         if (connections.length > 0) {
           view.connection = bestKind(connections)
@@ -141,7 +162,7 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
    * A peer announced itself by mDNS (addresses already filtered to our LAN,
    * see discovery/lan.ts). mDNS is unauthenticated: the peer is kept in memory
    * (bounded) and enters the peer book only once it proves its identity in a
-   * securechat handshake, or the user dials it.
+   * securechat handshake or a signed profile, or the user dials it.
    */
   private readonly onLanPeer = (evt: CustomEvent<PeerInfo>): void => {
     const { id, multiaddrs } = evt.detail
@@ -201,13 +222,15 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
     const peer = remote.toString()
     this.announced.delete(peer)
-    this.tasks.run('peer book: disconnected', async (signal) => {
+    this.names.delete(peer)
+    this.announce('announce a disconnection', async (signal) => {
       const p = await this.components.store.getPeer(peer, { signal })
-      this.safeDispatchEvent('peer', { detail: { peerId: peer, name: p?.name, status: 'disconnected' } })
 
       if (p != null) {
         await this.components.store.putPeer({ peerId: peer, seen: Date.now() }, { signal })
       }
+
+      return { peerId: peer, name: p?.name, status: 'disconnected' }
     })
   }
 
@@ -220,14 +243,40 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }
   }
 
-  /** the peer proved its peer id and signed its nickname: it enters (or updates) the peer book */
-  private readonly onHandshake = (evt: HandshakeEvent): void => {
-    const { peer, nickname } = evt.detail
-    this.tasks.run('peer book: handshake', async (signal) => {
-      await this.components.store.putPeer({ peerId: peer.toString(), name: nickname, seen: Date.now() }, { signal })
-      // identify usually ran before this first handshake: keep what it learned
+  /** the peer proved its peer id and signed its nickname in a chat handshake */
+  private readonly onHandshake = (evt: NicknameEvent): void => {
+    this.learnNickname(evt.detail.peer, evt.detail.nickname, 'handshake')
+  }
+
+  /** the peer's signed profile, fetched when the connection opened: its nickname before any message */
+  private readonly onProfile = (evt: NicknameEvent): void => {
+    this.learnNickname(evt.detail.peer, evt.detail.nickname, 'profile')
+  }
+
+  /**
+   * A nickname signed by `peer`: the peer enters (or updates) the peer book,
+   * and if it is connected and the name is new, faces hear of it in a
+   * 'connected' event.
+   */
+  private learnNickname (peer: PeerId, nickname: string, source: string): void {
+    const key = peer.toString()
+
+    if (this.announced.has(key)) {
+      this.names.set(key, nickname)
+    }
+
+    this.tasks.run(`peer book: ${source}`, async (signal) => {
+      const before = await this.components.store.getPeer(key, { signal })
+      const stored = await this.components.store.putPeer({ peerId: key, name: nickname, seen: Date.now() }, { signal })
+      await this.bound(stored, signal)
+      // identify usually ran before the first handshake or profile: keep what it learned
       const known = await this.components.peerStore.get(peer, { signal }).catch(() => undefined)
       await this.rememberAddrs(peer, (known?.addresses ?? []).map(a => a.multiaddr), true, { signal })
+      const kind = this.announced.get(key)
+
+      if (kind != null && before?.name !== nickname) {
+        this.safeDispatchEvent('peer', { detail: { peerId: key, name: nickname, status: 'connected', connection: kind } })
+      }
     })
   }
 
@@ -247,10 +296,48 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }
 
     this.announced.set(peer, kind)
-    this.tasks.run('announce a connection', async (signal) => {
+    this.announce('announce a connection', async (signal) => {
       const p = await this.components.store.getPeer(peer, { signal })
-      this.safeDispatchEvent('peer', { detail: { peerId: peer, name: p?.name, status: 'connected', connection: kind } })
+      return { peerId: peer, name: this.names.get(peer) ?? p?.name, status: 'connected', connection: kind }
     })
+  }
+
+  /**
+   * Emits the `peer` event `lookup` builds (it may read the store), after
+   * every announcement begun before it: a connection that opens and closes
+   * at once is announced connected, then disconnected, never the reverse.
+   */
+  private announce (what: string, lookup: (signal: AbortSignal) => Promise<PresenceEvents['peer']['detail'] | undefined>): void {
+    const previous = this.lastAnnouncement
+    const done = Promise.withResolvers<void>()
+    this.lastAnnouncement = done.promise
+    this.tasks.run(what, async (signal) => {
+      try {
+        const detail = await lookup(signal)
+        await previous
+
+        if (detail != null && !signal.aborted) {
+          this.safeDispatchEvent('peer', { detail })
+        }
+      } finally {
+        done.resolve()
+      }
+    })
+  }
+
+  /** keeps the strangers in the peer book within maxStrangers (stranger-bound.ts) */
+  private async bound (p: StoredPeer, signal: AbortSignal): Promise<void> {
+    if (p.relation != null || p.petname != null || p.verified === true) {
+      this.strangers.forget(p.peerId)
+      return
+    }
+
+    for (const evicted of this.strangers.admit(p.peerId, p.lastSeen)) {
+      // a contact made since the peer book was read stays
+      if (this.components.contacts.relation(evicted) === 'stranger' || this.components.contacts.relation(evicted) === 'request') {
+        await this.components.store.deletePeer(evicted, { signal })
+      }
+    }
   }
 
   private async touch (peer: PeerId, signal: AbortSignal): Promise<void> {
@@ -278,6 +365,10 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }
 
     const merged = [...new Set([...fresh, ...(known?.addrs ?? [])])].slice(0, this.maxAddrs)
-    await this.components.store.putPeer({ peerId: peer.toString(), addrs: merged, seen: Date.now() }, options)
+    const stored = await this.components.store.putPeer({ peerId: peer.toString(), addrs: merged, seen: Date.now() }, options)
+
+    if (known == null && options.signal != null) {
+      await this.bound(stored, options.signal)
+    }
   }
 }

@@ -5,6 +5,7 @@
  * when a peer's receipt arrives.
  */
 import { ReceiptsService } from './receipts.ts'
+import type { Contacts } from '../contacts/index.ts'
 import type { SecureChat } from '../protocol/index.ts'
 import type { Store } from '../store/index.ts'
 import type { ComponentLogger, TypedEventTarget } from '@libp2p/interface'
@@ -17,7 +18,7 @@ export interface ReceiptsEvents {
 }
 
 export interface Receipts extends TypedEventTarget<ReceiptsEvents> {
-  /** The user has seen these messages from `peer`: queue a receipt for each (if enabled) */
+  /** The user has seen these messages from `peer`: queue a receipt for each (if enabled and `peer` is a contact) */
   markRead(peer: string, ids: readonly string[]): void
 }
 
@@ -25,6 +26,8 @@ export interface ReceiptsComponents {
   logger: ComponentLogger
   store: Store
   chat: SecureChat
+  /** receipts go to contacts only */
+  contacts: Pick<Contacts, 'isContact'>
 }
 
 export interface ReceiptsInit {

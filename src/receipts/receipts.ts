@@ -15,7 +15,7 @@ const MAX_QUEUED_RECEIPTS = 1024
 export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implements Receipts, Startable {
   readonly [Symbol.toStringTag] = 'securechat:receipts'
   readonly [serviceCapabilities]: string[] = ['securechat:receipts']
-  readonly [serviceDependencies]: string[] = ['securechat:chat']
+  readonly [serviceDependencies]: string[] = ['securechat:chat', 'securechat:contacts']
 
   private readonly components: ReceiptsComponents
   private readonly log: Logger
@@ -50,7 +50,8 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
 
   markRead (peer: string, ids: readonly string[]): void {
     // while stopped the flush below would not run, and `flushing` would hold the peer for good
-    if (!this.enabled || !this.running || ids.length === 0) {
+    // strangers learn nothing, not even that we read them
+    if (!this.enabled || !this.running || ids.length === 0 || !this.components.contacts.isContact(peer)) {
       return
     }
 

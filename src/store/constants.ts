@@ -21,6 +21,7 @@ export const SUBLEVEL_HISTORY = 'history'
 export const SUBLEVEL_INDEX = 'index'
 export const SUBLEVEL_META = 'meta'
 export const SUBLEVEL_OUTBOX = 'outbox'
+export const SUBLEVEL_REQUESTS = 'requests'
 
 /** Outgoing messages not yet acknowledged, per peer and in total, before append refuses more */
 export const DEFAULT_MAX_OUTBOX_PER_PEER = 10_000
@@ -70,3 +71,15 @@ export const SCRYPT_P = 1
 export const SCRYPT_MIN_N = 2 ** 14
 export const SCRYPT_MAX_MEMORY = 512 * 1024 * 1024
 export const SCRYPT_MAX_P = 16
+
+/**
+ * Message requests (messages from peers who are not contacts) are held in a
+ * quarantine with these bounds. Past them the node does not acknowledge, so
+ * the sender's outbox keeps the messages and nothing is lost: they arrive
+ * after the user accepts. Bytes count what the records take on disk (the
+ * sealed history record, its index and quarantine entries), so the 1 MiB
+ * per peer bound is met well before the 4 MiB the contacts issue allows.
+ */
+export const DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER = 100
+export const DEFAULT_MAX_REQUEST_BYTES_PER_PEER = 1024 * 1024
+export const DEFAULT_MAX_REQUEST_BYTES_TOTAL = 64 * 1024 * 1024

@@ -75,3 +75,13 @@ export class OutboxFullError extends Error {
     super(message, options)
   }
 }
+
+/** The quarantine of message requests is full for that peer or in total; nothing was written (and nothing is acked) */
+export class RequestQuotaError extends Error {
+  static override name = 'RequestQuotaError'
+  override name = 'RequestQuotaError'
+
+  constructor (message = 'message request quota reached', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

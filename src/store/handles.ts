@@ -7,6 +7,7 @@
  *   history   <peer>!<time>!<seq>!<id> -> sealed JSON ChatMessage
  *   index     <peer>!<id>              -> sealed history key (dedup, lookups)
  *   outbox    <history key>            -> sealed empty value: outgoing, not yet delivered
+ *   requests  <history key>            -> sealed byte count: an incoming message request (quarantine)
  *   meta      'clock'                  -> sealed last (time, seq)
  *             'keycheck'               -> sealed constant: proves the key file matches
  *
@@ -33,6 +34,7 @@ export interface Handles {
   index: Sublevel
   meta: Sublevel
   outbox: Sublevel
+  requests: Sublevel
   dataKey: KeyObject
 }
 

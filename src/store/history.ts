@@ -6,7 +6,7 @@
  * and goes on with the rest. The writes run inside the store's write queue.
  */
 import { openValue, sealValue } from './at-rest.ts'
-import { META_CLOCK_KEY, SUBLEVEL_HISTORY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX } from './constants.ts'
+import { META_CLOCK_KEY, SUBLEVEL_HISTORY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX, SUBLEVEL_REQUESTS } from './constants.ts'
 import { CorruptRecordError } from './errors.ts'
 import { asCorrupt } from './handles.ts'
 import { compareClocks, decodeHistoryKey, encodeHistoryKey, historyRange, nextClock, ZERO_CLOCK } from './keys.ts'
@@ -14,12 +14,16 @@ import { decodeClock, decodeMessage, decodeText, encodeClock, encodeMessage, enc
 import type { Handles, ReportCorrupt } from './handles.ts'
 import type { Clock } from './keys.ts'
 import type { OutboxCounts } from './outbox-counts.ts'
+import type { RequestCounts } from './request-counts.ts'
 import type { StatusChange } from './index.ts'
 import type { ChatMessage, MessageStatus } from '../types.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** The value of an outbox record: nothing but its authenticated key */
 const OUTBOX_MARK = new Uint8Array(0)
+
+/** The sealed byte count of a quarantine entry and LevelDB's per-record overhead, roughly */
+const REQUEST_ENTRY_OVERHEAD = 64
 
 /** A scan's bounds: `limit` > 0 (the caller answers 0 itself), the caller's signal */
 export interface ScanOptions {
@@ -133,7 +137,7 @@ export async function scanOutbox (handles: Handles, peer: string, options: ScanO
  * yet delivered, an outbox entry (OutboxFullError if that exceeds a bound).
  * Returns the new clock, or undefined if the message is already stored.
  */
-export async function appendRecord (handles: Handles, record: ChatMessage, indexKey: string, last: Clock, now: () => number, outbox: OutboxCounts): Promise<Clock | undefined> {
+export async function appendRecord (handles: Handles, record: ChatMessage, indexKey: string, last: Clock, now: () => number, outbox: OutboxCounts, requests?: RequestCounts): Promise<Clock | undefined> {
   if (await handles.index.has(indexKey)) {
     return undefined
   }
@@ -143,15 +147,24 @@ export async function appendRecord (handles: Handles, record: ChatMessage, index
   }
   const clock = nextClock(last, now())
   const historyKey = encodeHistoryKey({ peer: record.peer, id: record.id, ...clock })
+  const sealedRecord = sealValue(handles.dataKey, SUBLEVEL_HISTORY, historyKey, encodeMessage(record))
+  const sealedIndex = sealValue(handles.dataKey, SUBLEVEL_INDEX, indexKey, encodeText(historyKey))
+  // a message request: counted in the quarantine by what its records take on disk
+  const requestBytes = requests == null ? 0 : sealedRecord.byteLength + sealedIndex.byteLength + 2 * historyKey.length + indexKey.length + REQUEST_ENTRY_OVERHEAD
+  if (requests != null) {
+    requests.assertRoom(record.peer, requestBytes)
+  }
   await handles.db.batch([
-    { type: 'put', sublevel: handles.history, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_HISTORY, historyKey, encodeMessage(record)) },
-    { type: 'put', sublevel: handles.index, key: indexKey, value: sealValue(handles.dataKey, SUBLEVEL_INDEX, indexKey, encodeText(historyKey)) },
+    { type: 'put', sublevel: handles.history, key: historyKey, value: sealedRecord },
+    { type: 'put', sublevel: handles.index, key: indexKey, value: sealedIndex },
     { type: 'put', sublevel: handles.meta, key: META_CLOCK_KEY, value: sealValue(handles.dataKey, SUBLEVEL_META, META_CLOCK_KEY, encodeClock(clock)) },
-    ...(queued ? [{ type: 'put' as const, sublevel: handles.outbox, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_OUTBOX, historyKey, OUTBOX_MARK) }] : [])
+    ...(queued ? [{ type: 'put' as const, sublevel: handles.outbox, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_OUTBOX, historyKey, OUTBOX_MARK) }] : []),
+    ...(requests != null ? [{ type: 'put' as const, sublevel: handles.requests, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_REQUESTS, historyKey, encodeText(String(requestBytes))) }] : [])
   ], { sync: true })
   if (queued) {
     outbox.change(record.peer, 1)
   }
+  requests?.change(record.peer, 1, requestBytes)
   return clock
 }
 

@@ -22,18 +22,28 @@
  */
 import { LevelStore } from './level-store.ts'
 import type { CorruptRecordError } from './errors.ts'
+import type { RequestSummary } from './request-counts.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 
 export { CorruptRecordError, DataDirInUseError } from './errors.ts'
+export type { RequestSummary } from './request-counts.ts'
 
 export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed'
+
+/** What the user made of a peer: a contact, or blocked; no relation is a stranger */
+export type Relation = 'contact' | 'blocked'
 
 /** One entry of the peer book */
 export interface StoredPeer {
   peerId: string
   /** last nickname the peer announced */
   name?: string
+  relation?: Relation
+  /** the user's own name for the peer: wins over its nickname everywhere */
+  petname?: string
+  /** the user compared safety numbers with this peer */
+  verified?: true
   addrs: string[]
   /** ms since epoch */
   firstSeen: number
@@ -48,6 +58,12 @@ export interface PeerUpdate {
   addrs?: string[]
   /** when the peer was seen, ms since epoch; default now */
   seen?: number
+  /** null makes the peer a stranger again */
+  relation?: Relation | null
+  /** null removes the petname */
+  petname?: string | null
+  /** false removes the mark */
+  verified?: boolean
 }
 
 export interface StoreInit {
@@ -64,6 +80,19 @@ export interface StoreInit {
   /** outgoing messages awaiting an ack, per peer (default 10,000) and in total (default 50,000) */
   maxOutboxPerPeer?: number
   maxOutboxTotal?: number
+  /** message requests held per peer (default 100 messages or 1 MiB on disk) and in total (default 64 MiB) */
+  maxRequestMessagesPerPeer?: number
+  maxRequestBytesPerPeer?: number
+  maxRequestBytesTotal?: number
+}
+
+export interface AppendOptions extends AbortOptions {
+  /**
+   * An incoming message from a peer who is not a contact: held in the
+   * quarantine too (RequestQuotaError, writing nothing, past its bounds)
+   * until acceptRequests() or dropRequests()
+   */
+  request?: boolean
 }
 
 /** What setStatus changed */
@@ -94,7 +123,15 @@ export interface Store {
    * enters the outbox, in the same batch; throws OutboxFullError (writing
    * nothing) when the outbox bound for that peer or in total is reached.
    */
-  append(message: ChatMessage, options?: AbortOptions): Promise<boolean>
+  append(message: ChatMessage, options?: AppendOptions): Promise<boolean>
+  /** The peers whose message requests are held, with how many and how many bytes */
+  requests(): RequestSummary[]
+  /** Whether message requests from `peer` are held */
+  hasRequests(peer: string): boolean
+  /** The user accepted `peer`: its requests become ordinary history. Resolves with how many there were */
+  acceptRequests(peer: string, options?: AbortOptions): Promise<number>
+  /** The user declined (or blocked) `peer`: its requests are deleted. Resolves with how many there were */
+  dropRequests(peer: string, options?: AbortOptions): Promise<number>
   has(peer: string, id: string, options?: AbortOptions): Promise<boolean>
   /** Throws CorruptRecordError if the record is corrupt */
   get(peer: string, id: string, options?: AbortOptions): Promise<ChatMessage | undefined>
@@ -119,6 +156,8 @@ export interface Store {
   getPeer(peerId: string, options?: AbortOptions): Promise<StoredPeer | undefined>
   /** Upsert: firstSeen set once, lastSeen = max, name/addrs replaced when given */
   putPeer(update: PeerUpdate, options?: AbortOptions): Promise<StoredPeer>
+  /** Removes a peer-book entry (its history stays); nothing if there is none */
+  deletePeer(peerId: string, options?: AbortOptions): Promise<void>
   /** Every known peer, by peer id; corrupt records are skipped and reported */
   peers(options?: AbortOptions): Promise<StoredPeer[]>
 }

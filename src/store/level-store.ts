@@ -8,19 +8,25 @@
  * history.ts (with the index, outbox and clock), the outbox bounds in
  * outbox-counts.ts.
  */
-import { DEFAULT_HISTORY_LIMIT, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL } from './constants.ts'
+import {
+  DEFAULT_HISTORY_LIMIT, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL, DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
+  DEFAULT_MAX_REQUEST_BYTES_TOTAL, DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER
+} from './constants.ts'
 import { StoreNotOpenError } from './errors.ts'
 import { appendRecord, loadClock, lookup, scanHistory, scanOutbox, updateStatus } from './history.ts'
 import { readIdentity, writeIdentity } from './identity.ts'
 import { assertKeyPart, encodeIndexKey, historyRange, ZERO_CLOCK } from './keys.ts'
 import { openHandles } from './open.ts'
 import { OutboxCounts } from './outbox-counts.ts'
-import { readPeer, scanPeers, upsertPeer } from './peer-book.ts'
+import { RequestCounts } from './request-counts.ts'
+import { endRequests } from './requests.ts'
+import { readPeer, scanPeers, upsertPeer, deletePeer } from './peer-book.ts'
 import { isMessageStatus, messageProblem, peerUpdateProblem, pickMessage } from './records.ts'
 import type { CorruptRecordError } from './errors.ts'
 import type { Handles } from './handles.ts'
 import type { Clock } from './keys.ts'
-import type { PeerUpdate, SetStatusOptions, StatusChange, Store, StoreInit, StoreStatus, StoredPeer } from './index.ts'
+import type { AppendOptions, PeerUpdate, SetStatusOptions, StatusChange, Store, StoreInit, StoreStatus, StoredPeer } from './index.ts'
+import type { RequestSummary } from './request-counts.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 
@@ -48,6 +54,8 @@ export class LevelStore implements Store {
   readonly #now: () => number
   /** outbox entries per peer and in total, kept in step with the outbox sublevel */
   readonly #outbox: OutboxCounts
+  /** message requests held per peer and in total, kept in step with the requests sublevel */
+  readonly #requests: RequestCounts
 
   #status: StoreStatus = 'closed'
   #handles: Handles | undefined
@@ -75,6 +83,11 @@ export class LevelStore implements Store {
     this.#log = init.logger?.forComponent('securechat:store') ?? silentLogger
     this.#now = init.now ?? (() => Date.now())
     this.#outbox = new OutboxCounts(init.maxOutboxPerPeer ?? DEFAULT_MAX_OUTBOX_PER_PEER, init.maxOutboxTotal ?? DEFAULT_MAX_OUTBOX_TOTAL)
+    this.#requests = new RequestCounts({
+      messagesPerPeer: init.maxRequestMessagesPerPeer ?? DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER,
+      bytesPerPeer: init.maxRequestBytesPerPeer ?? DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
+      bytesTotal: init.maxRequestBytesTotal ?? DEFAULT_MAX_REQUEST_BYTES_TOTAL
+    })
   }
 
   get status (): StoreStatus {
@@ -102,6 +115,7 @@ export class LevelStore implements Store {
       handles = await openHandles({ dataDir: this.#dataDir, passphrase: this.#passphrase, log: this.#log }, options)
       this.#clock = await loadClock(handles, this.#report)
       await this.#outbox.rebuild(handles.outbox)
+      await this.#requests.rebuild(handles)
       this.#handles = handles
       this.#status = 'open'
       this.#log('opened %s', this.#dataDir)
@@ -157,7 +171,7 @@ export class LevelStore implements Store {
     copy.fill(0)
   }
 
-  async append (message: ChatMessage, options: AbortOptions = {}): Promise<boolean> {
+  async append (message: ChatMessage, options: AppendOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted()
     const problem = messageProblem(message, false)
     if (problem !== undefined) {
@@ -167,13 +181,35 @@ export class LevelStore implements Store {
     const indexKey = encodeIndexKey(record.peer, record.id)
 
     return this.#exclusive(options, async handles => {
-      const clock = await appendRecord(handles, record, indexKey, this.#clock, this.#now, this.#outbox)
+      const requests = options.request === true && record.direction === 'in' ? this.#requests : undefined
+      const clock = await appendRecord(handles, record, indexKey, this.#clock, this.#now, this.#outbox, requests)
       if (clock === undefined) {
         return false
       }
       this.#clock = clock
       return true
     })
+  }
+
+  requests (): RequestSummary[] {
+    this.#handlesOrThrow()
+    return this.#requests.summary()
+  }
+
+  hasRequests (peer: string): boolean {
+    return this.#requests.has(peer)
+  }
+
+  async acceptRequests (peer: string, options: AbortOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted()
+    assertKeyPart(peer, 'peer')
+    return this.#exclusive(options, async handles => endRequests(handles, peer, false, this.#requests))
+  }
+
+  async dropRequests (peer: string, options: AbortOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted()
+    assertKeyPart(peer, 'peer')
+    return this.#exclusive(options, async handles => endRequests(handles, peer, true, this.#requests))
   }
 
   async has (peer: string, id: string, options: AbortOptions = {}): Promise<boolean> {
@@ -239,6 +275,12 @@ export class LevelStore implements Store {
     }
     const seen = update.seen ?? this.#now()
     return this.#exclusive(options, async handles => upsertPeer(handles, update, seen, this.#report))
+  }
+
+  async deletePeer (peerId: string, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    assertKeyPart(peerId, 'peerId')
+    await this.#exclusive(options, async handles => deletePeer(handles, peerId))
   }
 
   async peers (options: AbortOptions = {}): Promise<StoredPeer[]> {

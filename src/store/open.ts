@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import {
   DATA_DIR_MODE, DB_DIR_NAME, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX,
-  SUBLEVEL_PEERS
+  SUBLEVEL_PEERS, SUBLEVEL_REQUESTS
 } from './constants.ts'
 import { loadDataKey } from './data-key.ts'
 import { DataDirInUseError } from './errors.ts'
@@ -55,6 +55,7 @@ export async function openHandles (init: DataKeyInit, options: AbortOptions = {}
       index: openSublevel(db, SUBLEVEL_INDEX),
       meta,
       outbox: openSublevel(db, SUBLEVEL_OUTBOX),
+      requests: openSublevel(db, SUBLEVEL_REQUESTS),
       dataKey
     }
   } catch (err) {

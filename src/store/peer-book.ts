@@ -70,6 +70,23 @@ export async function upsertPeer (handles: Handles, update: PeerUpdate, seen: nu
   if (name !== undefined) {
     peer.name = name
   }
+  // null clears a relation or petname; undefined keeps the stored one
+  const relation = update.relation === null ? undefined : update.relation ?? existing?.relation
+  if (relation !== undefined) {
+    peer.relation = relation
+  }
+  const petname = update.petname === null ? undefined : update.petname ?? existing?.petname
+  if (petname !== undefined) {
+    peer.petname = petname
+  }
+  if (update.verified ?? (existing?.verified === true)) {
+    peer.verified = true
+  }
   await handles.peers.put(peer.peerId, sealValue(handles.dataKey, SUBLEVEL_PEERS, peer.peerId, encodePeer(peer)))
   return peer
+}
+
+/** Removes `peerId`'s entry (its history stays). Run it inside the write queue. */
+export async function deletePeer (handles: Handles, peerId: string): Promise<void> {
+  await handles.peers.del(peerId)
 }

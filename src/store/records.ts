@@ -120,7 +120,8 @@ export function decodeMessage (bytes: Uint8Array): ChatMessage {
   return pickMessage(value as ChatMessage)
 }
 
-const PEER_FIELDS = ['peerId', 'name', 'addrs', 'firstSeen', 'lastSeen'] as const
+const PEER_FIELDS = ['peerId', 'name', 'addrs', 'firstSeen', 'lastSeen', 'relation', 'petname', 'verified'] as const
+const RELATIONS: ReadonlySet<unknown> = new Set(['contact', 'blocked'])
 
 function peerProblem (value: unknown): string | undefined {
   if (!isRecord(value)) {
@@ -141,6 +142,15 @@ function peerProblem (value: unknown): string | undefined {
   if (!isTimestamp(value.firstSeen) || !isTimestamp(value.lastSeen) || value.firstSeen > value.lastSeen) {
     return 'bad firstSeen/lastSeen'
   }
+  if (value.relation !== undefined && !RELATIONS.has(value.relation)) {
+    return 'bad relation'
+  }
+  if (value.petname !== undefined && typeof value.petname !== 'string') {
+    return 'bad petname'
+  }
+  if (value.verified !== undefined && value.verified !== true) {
+    return 'bad verified'
+  }
   return undefined
 }
 
@@ -148,6 +158,15 @@ function pickPeer (peer: StoredPeer): StoredPeer {
   const copy: StoredPeer = { peerId: peer.peerId, addrs: [...peer.addrs], firstSeen: peer.firstSeen, lastSeen: peer.lastSeen }
   if (peer.name !== undefined) {
     copy.name = peer.name
+  }
+  if (peer.relation !== undefined) {
+    copy.relation = peer.relation
+  }
+  if (peer.petname !== undefined) {
+    copy.petname = peer.petname
+  }
+  if (peer.verified === true) {
+    copy.verified = true
   }
   return copy
 }
@@ -181,6 +200,15 @@ export function peerUpdateProblem (value: unknown): string | undefined {
   }
   if (value.seen !== undefined && !isTimestamp(value.seen)) {
     return 'bad seen'
+  }
+  if (value.relation !== undefined && value.relation !== null && !RELATIONS.has(value.relation)) {
+    return 'bad relation'
+  }
+  if (value.petname !== undefined && value.petname !== null && typeof value.petname !== 'string') {
+    return 'bad petname'
+  }
+  if (value.verified !== undefined && typeof value.verified !== 'boolean') {
+    return 'bad verified'
   }
   return undefined
 }

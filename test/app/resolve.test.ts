@@ -2,97 +2,215 @@ import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AmbiguousPeerError, UnknownPeerError } from '../../src/app/errors.ts'
-import { resolvePeer, shortId } from '../../src/app/resolve.ts'
+import { SHORT_ID_CHARS, describePeer, resolvePeer, shortId } from '../../src/app/resolve.ts'
 import { newPeerId } from '../helpers/peers.ts'
-import type { PeerLike } from '../../src/app/resolve.ts'
+import type { PeerLike, Resolved } from '../../src/app/resolve.ts'
+
+/** resolvePeer(arg, peers) throws `type` and its message names every one of `listed` (as name and short id) */
+function throwsListing (arg: string, peers: readonly PeerLike[], type: typeof AmbiguousPeerError | typeof UnknownPeerError, listed: readonly PeerLike[]): void {
+  assert.throws(() => resolvePeer(arg, peers), (err: Error) => {
+    assert.ok(err instanceof type, `${arg}: ${err.name}: ${err.message}`)
+    assert.equal(err.name, type.name)
+    for (const p of listed) {
+      assert.ok(err.message.includes(describePeer(p)), `${describePeer(p)} in: ${err.message}`)
+      assert.ok(err.message.includes(p.peerId.slice(-SHORT_ID_CHARS)), `the end of ${p.peerId} in: ${err.message}`)
+    }
+    return true
+  })
+}
 
 void describe('resolvePeer', () => {
-  let alice: string, bob: string, bob2: string, carol: string, stranger: string
+  let alice: string, bob: string, bob2: string, carol: string, mallory: string, mallory2: string, unknown: string
   let peers: PeerLike[]
 
   before(async () => {
-    [alice, bob, bob2, carol, stranger] = await Promise.all([newPeerId(), newPeerId(), newPeerId(), newPeerId(), newPeerId()])
-    peers = [{ peerId: alice, name: 'alice' }, { peerId: bob, name: 'bob' }, { peerId: bob2, name: 'bob' }, { peerId: carol }]
+    [alice, bob, bob2, carol, mallory, mallory2, unknown] = await Promise.all([newPeerId(), newPeerId(), newPeerId(), newPeerId(), newPeerId(), newPeerId(), newPeerId()])
+    peers = [
+      { peerId: alice, name: 'alice', relation: 'contact' },
+      { peerId: bob, name: 'bob', relation: 'contact' },
+      { peerId: bob2, name: 'bob', relation: 'contact' },
+      { peerId: carol, relation: 'contact' },
+      { peerId: mallory, name: 'mallory', relation: 'stranger' },
+      { peerId: mallory2, name: 'mallory', relation: 'request' }
+    ]
   })
 
-  /** the shortest prefix of `id` that no other peer id shares */
-  function uniquePrefix (id: string): string {
-    for (let n = 1; n <= id.length; n++) {
+  /** the shortest prefix (of at least 4 characters) of `id` that no other peer id shares */
+  function uniquePrefix (id: string, among: readonly PeerLike[] = peers): string {
+    for (let n = 4; n <= id.length; n++) {
       const prefix = id.slice(0, n)
-      if (peers.filter(p => p.peerId.startsWith(prefix)).length === 1) return prefix
+      if (among.filter(p => p.peerId.startsWith(prefix)).length === 1) return prefix
     }
     return id
   }
 
-  void it('an exact peer id', () => {
-    assert.equal(resolvePeer(bob2, peers), bob2)
-    assert.equal(resolvePeer(carol, peers), carol)
-  })
+  const by = (arg: string, list: readonly PeerLike[] = peers): Resolved => resolvePeer(arg, list)
 
-  void it('an exact peer id in another encoding (CID)', () => {
-    const cid = peerIdFromString(alice).toCID().toString()
-    assert.equal(resolvePeer(cid, peers), alice)
-  })
+  void describe('1. a full peer id: it is who it is', () => {
+    void it('a known peer id', () => {
+      assert.deepEqual(by(bob2), { peerId: bob2, by: 'id' })
+      assert.deepEqual(by(carol), { peerId: carol, by: 'id' })
+    })
 
-  void it('a unique nickname', () => {
-    assert.equal(resolvePeer('alice', peers), alice)
-  })
+    void it('in another encoding (CID)', () => {
+      const cid = peerIdFromString(alice).toCID().toString()
+      assert.deepEqual(by(cid), { peerId: alice, by: 'id' })
+    })
 
-  void it('nicknames are exact (case-sensitive)', () => {
-    assert.throws(() => resolvePeer('Alice', peers), UnknownPeerError)
-  })
+    void it('a valid but unknown peer id', () => {
+      assert.deepEqual(by(unknown), { peerId: unknown, by: 'id' })
+      assert.deepEqual(by(unknown, []), { peerId: unknown, by: 'id' })
+    })
 
-  void it('an ambiguous nickname lists the candidates as name (shortid)', () => {
-    assert.throws(() => resolvePeer('bob', peers), (err: Error) => {
-      assert.ok(err instanceof AmbiguousPeerError)
-      assert.equal(err.name, 'AmbiguousPeerError')
-      assert.ok(err.message.includes(`bob (${shortId(bob)})`), err.message)
-      assert.ok(err.message.includes(`bob (${shortId(bob2)})`), err.message)
-      assert.ok(!err.message.includes(alice.slice(-6)), err.message)
-      return true
+    void it('a stranger nicknamed with a contact\'s full peer id does not get it', () => {
+      const list: PeerLike[] = [{ peerId: alice, name: 'alice', relation: 'contact' }, { peerId: mallory, name: alice, relation: 'stranger' }]
+      assert.deepEqual(by(alice, list), { peerId: alice, by: 'id' })
+      // nor does anyone who merely takes a full peer id as a petname or nickname, known or not
+      assert.deepEqual(by(unknown, [{ peerId: mallory, name: unknown, petname: unknown, relation: 'contact' }]), { peerId: unknown, by: 'id' })
     })
   })
 
-  void it('a unique peer id prefix', () => {
-    assert.equal(resolvePeer(uniquePrefix(carol), peers), carol)
-    assert.equal(resolvePeer(bob.slice(0, -1), peers), bob)
+  void describe('2. a petname', () => {
+    void it('wins over every nickname', () => {
+      // the user calls carol "bob": the nicknames "bob" (two contacts!) do not count
+      const list = peers.map(p => p.peerId === carol ? { ...p, petname: 'bob' } : p)
+      assert.deepEqual(by('bob', list), { peerId: carol, by: 'petname' })
+      // and over a stranger's nickname
+      const named = peers.map(p => p.peerId === alice ? { ...p, petname: 'mallory' } : p)
+      assert.deepEqual(by('mallory', named), { peerId: alice, by: 'petname' })
+    })
+
+    void it('finds a blocked peer, to unblock it', () => {
+      const list: PeerLike[] = [{ peerId: mallory, name: 'mallory', petname: 'spam', relation: 'blocked' }]
+      assert.deepEqual(by('spam', list), { peerId: mallory, by: 'petname' })
+    })
+
+    void it('two peers with the same petname are ambiguous', () => {
+      const list: PeerLike[] = [{ peerId: alice, petname: 'pal', relation: 'contact' }, { peerId: bob, petname: 'pal', relation: 'contact' }]
+      throwsListing('pal', list, AmbiguousPeerError, list)
+    })
   })
 
-  void it('an ambiguous prefix lists the candidates, unnamed ones too', () => {
-    // every Ed25519 peer id starts with 12D3KooW
-    assert.throws(() => resolvePeer('12D3KooW', peers), (err: Error) => {
-      assert.ok(err instanceof AmbiguousPeerError)
+  void describe('3. a unique start or end of a known peer id', () => {
+    void it('a prefix', () => {
+      assert.deepEqual(by(uniquePrefix(carol)), { peerId: carol, by: 'id-fragment' })
+      assert.deepEqual(by(bob.slice(0, -1)), { peerId: bob, by: 'id-fragment' })
+    })
+
+    void it('a suffix, with or without the leading … of the short id', () => {
       for (const p of peers) {
-        assert.ok(err.message.includes(`${p.name ?? 'unnamed'} (${shortId(p.peerId)})`), err.message)
+        assert.deepEqual(by(shortId(p.peerId)), { peerId: p.peerId, by: 'id-fragment' }, shortId(p.peerId))
+        assert.deepEqual(by(p.peerId.slice(-SHORT_ID_CHARS)), { peerId: p.peerId, by: 'id-fragment' })
       }
-      return true
+      assert.deepEqual(by(`…${carol.slice(1)}`), { peerId: carol, by: 'id-fragment' })
+    })
+
+    void it('finds a blocked peer, to unblock it', () => {
+      const list: PeerLike[] = [{ peerId: mallory, name: 'mallory', relation: 'blocked' }]
+      assert.deepEqual(by(shortId(mallory), list), { peerId: mallory, by: 'id-fragment' })
+    })
+
+    void it('an ambiguous fragment lists the candidates, unnamed ones too', () => {
+      // every Ed25519 peer id starts with 12D3KooW
+      throwsListing('12D3KooW', peers, AmbiguousPeerError, peers)
+      assert.match(String(catchError(() => by('12D3KooW'))?.message), /'12D3KooW' matches 6 peers/)
+      assert.ok(String(catchError(() => by('12D3KooW'))?.message).includes(`unnamed (${shortId(carol)})`))
+    })
+
+    void it('fewer than 4 characters are never a fragment', () => {
+      assert.throws(() => by('12D'), UnknownPeerError)
+      assert.throws(() => by(`…${alice.slice(-3)}`), UnknownPeerError)
+      assert.throws(() => by('…'), UnknownPeerError)
+    })
+
+    void it('a stranger nicknamed with a prefix or the short id of a contact does not get it', () => {
+      const contact: PeerLike = { peerId: alice, name: 'alice', relation: 'contact' }
+
+      for (const fake of [uniquePrefix(alice, [contact, { peerId: mallory }]), alice.slice(0, 20), shortId(alice), alice.slice(-SHORT_ID_CHARS), alice.slice(-6)]) {
+        const list: PeerLike[] = [contact, { peerId: mallory, name: fake, relation: 'stranger' }]
+        assert.deepEqual(by(fake, list), { peerId: alice, by: 'id-fragment' }, fake)
+        // nor does a contact: an id outranks every nickname
+        const contacts: PeerLike[] = [contact, { peerId: mallory, name: fake, relation: 'contact' }]
+        assert.deepEqual(by(fake, contacts), { peerId: alice, by: 'id-fragment' }, fake)
+      }
     })
   })
 
-  void it('a nickname wins over a prefix, an exact id over a nickname', () => {
-    const tricky: PeerLike[] = [{ peerId: alice, name: '12D3' }, { peerId: bob, name: carol }, { peerId: carol }]
-    assert.equal(resolvePeer('12D3', tricky), alice)
-    assert.equal(resolvePeer(carol, tricky), carol)
-  })
+  void describe('4. a contact\'s nickname, 5. a stranger\'s', () => {
+    void it('a unique contact nickname', () => {
+      assert.deepEqual(by('alice'), { peerId: alice, by: 'contact' })
+    })
 
-  void it('a valid but unknown peer id is accepted', () => {
-    assert.equal(resolvePeer(stranger, peers), stranger)
-    assert.equal(resolvePeer(stranger, []), stranger)
+    void it('nicknames are exact (case-sensitive)', () => {
+      assert.throws(() => by('Alice'), UnknownPeerError)
+    })
+
+    void it('two contacts with one nickname are ambiguous, listing both ids', () => {
+      throwsListing('bob', peers, AmbiguousPeerError, peers.filter(p => p.name === 'bob'))
+      assert.ok(!String(catchError(() => by('bob'))?.message).includes(alice.slice(-SHORT_ID_CHARS)))
+    })
+
+    void it('a contact and a stranger with one nickname: the contact', () => {
+      const list: PeerLike[] = [{ peerId: mallory, name: 'alice', relation: 'stranger' }, { peerId: alice, name: 'alice', relation: 'contact' }, { peerId: mallory2, name: 'alice', relation: 'request' }]
+      assert.deepEqual(by('alice', list), { peerId: alice, by: 'contact' })
+    })
+
+    void it('a unique stranger nickname, and the result says so', () => {
+      const list = peers.filter(p => p.peerId !== mallory2)
+      assert.deepEqual(by('mallory', list), { peerId: mallory, by: 'stranger' })
+      // a peer with held requests is a stranger too
+      assert.deepEqual(by('mallory', peers.filter(p => p.peerId !== mallory)), { peerId: mallory2, by: 'stranger' })
+      // and one whose relation is not known
+      assert.deepEqual(by('dave', [{ peerId: carol, name: 'dave' }]), { peerId: carol, by: 'stranger' })
+    })
+
+    void it('two strangers with one nickname are ambiguous, listing both ids and that they are strangers', () => {
+      const strangers = peers.filter(p => p.name === 'mallory')
+      throwsListing('mallory', peers, AmbiguousPeerError, strangers)
+      const message = String(catchError(() => by('mallory'))?.message)
+      assert.ok(message.includes(`mallory (${shortId(mallory)}, stranger)`), message)
+      assert.ok(message.includes(`mallory (${shortId(mallory2)}, request)`), message)
+    })
+
+    void it('a blocked peer is never found by nickname', () => {
+      const list: PeerLike[] = [{ peerId: mallory, name: 'mallory', relation: 'blocked' }]
+      assert.throws(() => by('mallory', list), UnknownPeerError)
+      // a blocked one does not make a stranger with its nickname ambiguous, or outrank it
+      const two: PeerLike[] = [...list, { peerId: mallory2, name: 'mallory', relation: 'stranger' }]
+      assert.deepEqual(by('mallory', two), { peerId: mallory2, by: 'stranger' })
+    })
   })
 
   void it('anything else is unknown', () => {
     for (const arg of ['dave', 'Qm', '12D3KooWnotavalidpeerid', `${alice}x`]) {
-      assert.throws(() => resolvePeer(arg, peers), (err: Error) => {
+      assert.throws(() => by(arg), (err: Error) => {
         assert.ok(err instanceof UnknownPeerError, `${arg}: ${err.name}`)
         assert.match(err.message, new RegExp(`unknown peer '${arg}'`))
         return true
       })
     }
-    assert.throws(() => resolvePeer('bob', []), UnknownPeerError)
+    assert.throws(() => by('bob', []), UnknownPeerError)
   })
 
-  void it('shortId', () => {
-    assert.equal(shortId('12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'), '12D3KooW…LvKXtf')
+  void it('shortId: … and the last 12 characters', () => {
+    assert.equal(shortId('12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'), '…oGTxrMLvKXtf')
+    assert.equal(SHORT_ID_CHARS, 12)
     assert.equal(shortId('short'), 'short')
   })
+
+  void it('describePeer: petname first, the short id, the relation unless a contact', () => {
+    assert.equal(describePeer({ peerId: alice, name: 'alice', relation: 'contact' }), `alice (${shortId(alice)})`)
+    assert.equal(describePeer({ peerId: alice, name: 'alice', petname: 'Al', relation: 'contact' }), `Al (${shortId(alice)})`)
+    assert.equal(describePeer({ peerId: mallory, name: 'mallory', relation: 'stranger' }), `mallory (${shortId(mallory)}, stranger)`)
+    assert.equal(describePeer({ peerId: carol }), `unnamed (${shortId(carol)})`)
+  })
 })
+
+function catchError (fn: () => unknown): Error | undefined {
+  try {
+    fn()
+  } catch (err) {
+    return err as Error
+  }
+  return undefined
+}

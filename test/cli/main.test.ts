@@ -27,6 +27,10 @@ void describe('main', () => {
     assert.match(stdout, /REPL commands/)
     assert.match(stdout, /Environment:/)
     assert.match(stdout, /Examples:/)
+    for (const usage of ['/requests', '/accept <peer>', '/decline <peer>', '/block <peer>', '/unblock <peer>', '/name <peer> [<petname>]', '/safety <peer>', '/verify <peer>']) {
+      assert.ok(stdout.includes(`\n  ${usage} `) || stdout.includes(`\n  ${usage}\n`), `--help lists ${usage}`)
+    }
+    assert.match(stdout, /<peer> is the first that matches: a full peer id; your petname/)
   })
 
   void it('--version prints the package version', async () => {

@@ -1,15 +1,21 @@
 /**
- * A ChatNode without a network: it records calls, keeps sent messages as
- * history, and lets tests fire node events and fail or stall any method.
+ * A ChatNode without a network: it records calls, keeps sent and accepted
+ * messages as history, holds messages from non-contacts as requests, keeps
+ * relations, petnames and verified marks in its peer list (with a `contact`
+ * event for every change, as the real node), and lets tests fire node
+ * events and fail or stall any method.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { TypedEventEmitter } from '@libp2p/interface'
-import { EmptyMessageError, InvalidMultiaddrError, NodeStoppedError } from '../../src/errors.ts'
+import { BlockedPeerError, EmptyMessageError, InvalidMultiaddrError, NodeStoppedError } from '../../src/errors.ts'
 import type { AbortOptions } from '@libp2p/interface'
-import type { ChatMessage, ChatNode, ChatNodeEvents, HistoryOptions, PeerView, RelayView, SendOptions } from '../../src/types.ts'
+import type {
+  ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerRelation, PeerView, RelayView, RequestView, SafetyView, SendOptions
+} from '../../src/types.ts'
 
-export function peerView (peerId: string, name?: string, online = false): PeerView {
-  return { peerId, name, online, addrs: [], firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_000_000 }
+/** A known peer; a contact unless said otherwise */
+export function peerView (peerId: string, name?: string, online = false, relation: PeerRelation = 'contact'): PeerView {
+  return { peerId, name, relation, verified: false, online, addrs: [], firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_000_000 }
 }
 
 export interface StubNodeInit {
@@ -24,6 +30,10 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
   knownPeers: PeerView[]
   knownRelays: RelayView[] = []
   readonly sent: ChatMessage[] = []
+  /** incoming messages that are history (from contacts, or accepted) */
+  readonly received: ChatMessage[] = []
+  /** incoming messages held as requests, by sender */
+  readonly held = new Map<string, ChatMessage[]>()
   readonly calls: string[] = []
   stopped = false
   /** replace to make a method fail or hang */
@@ -83,6 +93,16 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
       throw new EmptyMessageError()
     }
 
+    if (this.known(peer).relation === 'blocked') {
+      throw new BlockedPeerError()
+    }
+
+    // writing to a peer makes it a contact (its held requests become history)
+    if (this.known(peer).relation !== 'contact') {
+      this.takeHeld(peer)
+      this.change(peer, p => { p.relation = 'contact' })
+    }
+
     const message: ChatMessage = {
       id: randomBytes(16).toString('hex'),
       peer,
@@ -106,7 +126,127 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
 
   async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
     await this.enter(`history ${peer} ${options.limit}`, options)
-    return this.sent.filter(m => m.peer === peer).slice(-(options.limit ?? 50))
+    return [...this.received, ...this.sent].filter(m => m.peer === peer).sort((a, b) => a.ts - b.ts).slice(-(options.limit ?? 50))
+  }
+
+  /**
+   * A message arrives from `from`, as the node would take it: dropped from a
+   * blocked peer, history from a contact, held as a request (and marked so)
+   * from anyone else. Fires the `message` event; returns what was stored.
+   */
+  receive (from: string, name: string, text: string, ts = Date.now()): ChatMessage | undefined {
+    const peer = this.known(from, name)
+
+    if (peer.relation === 'blocked') {
+      return undefined
+    }
+
+    peer.name = name
+    const message: ChatMessage = { id: randomBytes(16).toString('hex'), peer: from, direction: 'in', from, name, text, ts }
+    const request = peer.relation !== 'contact'
+
+    if (request) {
+      this.held.set(from, [...(this.held.get(from) ?? []), message])
+      peer.relation = 'request'
+    } else {
+      this.received.push(message)
+    }
+
+    this.safeDispatchEvent('message', { detail: { id: message.id, from, name, text, ts, ...(request ? { request: true as const } : {}) } })
+    return message
+  }
+
+  async requests (options: AbortOptions = {}): Promise<RequestView[]> {
+    await this.enter('requests', options)
+    return [...this.held].map(([peerId, messages]) => {
+      const view: RequestView = { peerId, messages: messages.length, bytes: messages.reduce((n, m) => n + Buffer.byteLength(m.text), 0) }
+      const name = this.knownPeers.find(p => p.peerId === peerId)?.name
+      if (name != null) view.name = name
+      return view
+    })
+  }
+
+  async accept (peer: string, options: AbortOptions = {}): Promise<number> {
+    await this.enter(`accept ${peer}`, options)
+    const messages = this.takeHeld(peer)
+    this.change(peer, p => { p.relation = 'contact' })
+    return messages
+  }
+
+  async decline (peer: string, options: AbortOptions = {}): Promise<number> {
+    await this.enter(`decline ${peer}`, options)
+    const messages = this.held.get(peer)?.length ?? 0
+    this.held.delete(peer)
+    // as the real node: no contact event, the peer just has no requests any more
+    const known = this.known(peer)
+    if (known.relation === 'request') known.relation = 'stranger'
+    return messages
+  }
+
+  async block (peer: string, options: AbortOptions = {}): Promise<ContactView> {
+    await this.enter(`block ${peer}`, options)
+    this.held.delete(peer)
+    return this.change(peer, p => { p.relation = 'blocked' })
+  }
+
+  async unblock (peer: string, options: AbortOptions = {}): Promise<ContactView> {
+    await this.enter(`unblock ${peer}`, options)
+    // as the real node: a peer that is not blocked is left alone, with no event
+    return this.known(peer).relation === 'blocked' ? this.change(peer, p => { p.relation = 'stranger' }) : this.view(peer)
+  }
+
+  async setPetname (peer: string, petname: string | null, options: AbortOptions = {}): Promise<ContactView> {
+    await this.enter(`name ${peer} ${petname}`, options)
+    return this.change(peer, p => { if (petname == null) delete p.petname; else p.petname = petname })
+  }
+
+  async verify (peer: string, options: AbortOptions = {}): Promise<ContactView> {
+    await this.enter(`verify ${peer}`, options)
+    this.takeHeld(peer)
+    return this.change(peer, p => { p.verified = true; p.relation = 'contact' })
+  }
+
+  /** Not the real algorithm: 60 digits that depend on both peer ids only, in either order */
+  async safety (peer: string, options: AbortOptions = {}): Promise<SafetyView> {
+    await this.enter(`safety ${peer}`, options)
+    const digest = createHash('sha512').update([this.peerId, peer].sort().join(' ')).digest()
+    const number = [...digest.subarray(0, 60)].map(b => String(b % 10)).join('')
+    return { peerId: peer, number, verified: this.known(peer).verified }
+  }
+
+  /** The peer's entry, added as a stranger when it is not known yet */
+  private known (peerId: string, name?: string): PeerView {
+    let peer = this.knownPeers.find(p => p.peerId === peerId)
+
+    if (peer == null) {
+      peer = peerView(peerId, name, false, 'stranger')
+      this.knownPeers.push(peer)
+    }
+
+    return peer
+  }
+
+  /** Held requests become history; how many */
+  private takeHeld (peer: string): number {
+    const messages = this.held.get(peer) ?? []
+    this.held.delete(peer)
+    this.received.push(...messages)
+    return messages.length
+  }
+
+  /** Changes a peer's entry and fires `contact`, as the real node does before the command resolves */
+  private change (peerId: string, update: (peer: PeerView) => void): ContactView {
+    update(this.known(peerId))
+    const view = this.view(peerId)
+    this.safeDispatchEvent('contact', { detail: { ...view } })
+    return view
+  }
+
+  private view (peerId: string): ContactView {
+    const peer = this.known(peerId)
+    const view: ContactView = { peerId, relation: peer.relation, verified: peer.verified }
+    if (peer.petname != null) view.petname = peer.petname
+    return view
   }
 
   async peers (options: AbortOptions = {}): Promise<PeerView[]> {

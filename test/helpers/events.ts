@@ -6,11 +6,12 @@
 
 export type PeerStatus = 'discovered' | 'connected' | 'disconnected'
 export type ConnectionKind = 'direct' | 'relayed'
+export type PeerRelation = 'contact' | 'request' | 'stranger' | 'blocked'
 
 export interface ReadyEvent { type: 'ready', peerId: string, name: string, addrs: string[] }
 export interface PeerEvent { type: 'peer', peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }
-export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number }
-export interface PendingEvent { type: 'pending', id: string, to: string, text: string, ts: number }
+export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number, request?: true }
+export interface PendingEvent { type: 'pending', id: string, to: string, text: string, ts: number, stranger?: true }
 export interface DeliveredEvent { type: 'delivered', id: string, to: string }
 export interface SentEvent { type: 'sent', id: string, to: string }
 
@@ -35,6 +36,9 @@ export interface PeerInfo {
   addrs: string[]
   firstSeen: number
   lastSeen: number
+  relation?: PeerRelation
+  petname?: string
+  verified?: boolean
 }
 
 export interface PeersEvent { type: 'peers', peers: PeerInfo[] }
@@ -43,6 +47,12 @@ export interface WhoamiEvent { type: 'whoami', peerId: string, name: string, add
 export interface ErrorEvent { type: 'error', code: string, message: string, id?: string, peer?: string }
 export interface RelayEvent { type: 'relay', peerId: string, addr: string, status: 'reserved' | 'lost' }
 export interface ConnectedEvent { type: 'connected', peerId: string }
+export interface ReadEvent { type: 'read', id: string, by: string }
+export interface RequestsEvent { type: 'requests', requests: Array<{ peerId: string, name?: string, messages: number, bytes: number }> }
+export interface AcceptedEvent { type: 'accepted', peerId: string, messages: number }
+export interface DeclinedEvent { type: 'declined', peerId: string, messages: number }
+export interface ContactEvent { type: 'contact', peerId: string, relation: PeerRelation, petname?: string, verified: boolean }
+export interface SafetyEvent { type: 'safety', peer: string, number: string, verified: boolean }
 
 /** `securechat relay --json` prints `ready` (without a name), then these */
 export interface ReservationEvent { type: 'reservation', peerId: string, expiry: number }
@@ -51,6 +61,7 @@ export interface StoppedEvent { type: 'stopped' }
 export type ChatEvent =
   | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | DeliveredEvent | SentEvent
   | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent | ConnectedEvent
+  | ReadEvent | RequestsEvent | AcceptedEvent | DeclinedEvent | ContactEvent | SafetyEvent
   | ReservationEvent | StoppedEvent
 
 export type ChatEventType = ChatEvent['type']

@@ -41,6 +41,7 @@ import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createStore } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
+import type { ReadEvent } from '../helpers/events.ts'
 import { is, where } from '../helpers/events.ts'
 import type { ChatEvent, ChatEventType, EventOf, HistoryEvent, Matcher, ReadyEvent } from '../helpers/events.ts'
 import { spawnChat } from '../helpers/process.ts'
@@ -75,10 +76,8 @@ const HISTORY_MAX = 1000
 const DELIVERED = new Set(['delivered', 'read'])
 
 /** `read {id, by}`: a read receipt arrived (not in helpers/events.ts yet) */
-interface ReadEvent { type: 'read', id: string, by: string }
-
 function readEvents (proc: ChatProcess): ReadEvent[] {
-  return proc.events.filter(e => (e.type as string) === 'read') as unknown as ReadEvent[]
+  return proc.all(is('read'))
 }
 
 function seconds (ms: number): string {
@@ -126,6 +125,9 @@ class Scenario {
     const b = await scenario.add(lan, 'bob')
     await Promise.all([a.start(), b.start()])
     await a.waitFor(is('peer', { peerId: b.peerId, status: 'connected' }), { timeout: CONNECT })
+    // contacts of each other: thousands of messages are no message requests (those stop at the quarantine's bound)
+    await a.proc.request(`/accept ${b.peerId}`, is('accepted', { peerId: b.peerId }))
+    await b.proc.request(`/accept ${a.peerId}`, is('accepted', { peerId: a.peerId }))
     return { a, b, scenario }
   }
 

@@ -170,14 +170,26 @@ describe('two nodes on loopback', () => {
     await alice.connect(bob.addrs()[0] ?? '')
     await alice.connect(carol.addrs()[0] ?? '')
 
+    // a stranger's message is a request and gets no receipt
+    const request = next(bob, 'message')
+    const first = await alice.send(bob.peerId, 'hello, stranger')
+    assert.equal((await request).request, true)
+    bob.markRead(alice.peerId, [first.id])
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.equal((await alice.history(bob.peerId))[0]?.status, 'delivered', 'no read receipt for a stranger')
+
+    // once bob accepts, alice is a contact: her messages are no requests and get receipts
+    assert.equal(await bob.accept(alice.peerId), 1)
+    await carol.accept(alice.peerId)
     const got = next(bob, 'message')
     const m = await alice.send(bob.peerId, 'did you read this?')
+    assert.equal((await got).request, undefined)
     await next(alice, 'delivered', d => d.id === m.id)
     assert.equal((await alice.history(bob.peerId))[0]?.status, 'delivered')
     const read = next(alice, 'read', d => d.id === m.id)
     bob.markRead(alice.peerId, [(await got).id])
     assert.deepEqual(await read, { id: m.id, by: bob.peerId })
-    assert.equal((await alice.history(bob.peerId))[0]?.status, 'read')
+    assert.equal((await alice.history(bob.peerId))[1]?.status, 'read')
 
     // a receipt for an id bob never received from alice is not sent; one alice never sent is ignored
     bob.markRead(alice.peerId, ['0'.repeat(32)])
@@ -194,6 +206,7 @@ describe('two nodes on loopback', () => {
     const alice = await start({ name: 'alice' })
     const bob = await start({ name: 'bob' })
     await alice.connect(bob.addrs()[0] ?? '')
+    await bob.accept(alice.peerId)
     // bob shows every message at once, as the CLI does
     bob.addEventListener('message', (evt) => { bob.markRead(evt.detail.from, [evt.detail.id]) })
     const delivered = new Map<string, number>()

@@ -1,10 +1,11 @@
 /**
  * The presence service against stubs of exactly its components (events,
- * connection manager, peer store, chat, relay keeper, LAN discovery,
- * logger) and a real LevelDB store: LAN announcements (once per peer,
- * bounded, dialled when not connected, never self or a relay), the peer
- * book fed by handshakes and identify, one 'peer' event per change of
- * state, the merged peer list, and connect()'s typed errors.
+ * connection manager, peer store, chat, profile, relay keeper, LAN
+ * discovery, logger) and a real LevelDB store: LAN announcements (once per
+ * peer, bounded, dialled when not connected, never self or a relay), the
+ * peer book fed by handshakes, profiles and identify, one 'peer' event per
+ * change of state (a connected peer's new name included), the merged peer
+ * list, and connect()'s typed errors.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -17,6 +18,7 @@ import { until } from '../helpers/node-events.ts'
 import { newPeer } from '../helpers/peers.ts'
 import { fixture } from '../store/helpers.ts'
 import type { Presence, PresenceEvents, PresenceInit } from '../../src/presence/index.ts'
+import type { Profile, ProfileEvents, RemoteProfile } from '../../src/profile/index.ts'
 import type { SecureChat, SecureChatEvents } from '../../src/protocol/index.ts'
 import type { RelayKeeper, RelayKeeperEvents } from '../../src/relay/keeper/index.ts'
 import type { Store } from '../../src/store/index.ts'
@@ -40,6 +42,11 @@ class StubChat extends TypedEventEmitter<SecureChatEvents> implements SecureChat
   async sendReceipts (): Promise<void> { throw new Error('not used by presence') }
 }
 
+class StubProfile extends TypedEventEmitter<ProfileEvents> implements Profile {
+  readonly protocol = '/securechat/profile/test'
+  async fetch (): Promise<RemoteProfile> { throw new Error('not used by presence') }
+}
+
 class StubRelayKeeper extends TypedEventEmitter<RelayKeeperEvents> implements RelayKeeper {
   readonly relays: PeerId[] = []
   status (): [] { return [] }
@@ -57,6 +64,7 @@ interface Setup {
   store: Store
   events: TypedEventEmitter<Libp2pEvents>
   chat: StubChat
+  profile: StubProfile
   lan: TypedEventEmitter<PeerDiscoveryEvents>
   keeper: StubRelayKeeper
   connections: FakeConnection[]
@@ -89,6 +97,7 @@ async function setup (t: TestContext, init: PresenceInit = {}, before?: (store: 
 
   const events = new TypedEventEmitter<Libp2pEvents>()
   const chat = new StubChat()
+  const profile = new StubProfile()
   const lan = new TypedEventEmitter<PeerDiscoveryEvents>()
   const keeper = new StubRelayKeeper()
   const connections: FakeConnection[] = []
@@ -114,7 +123,7 @@ async function setup (t: TestContext, init: PresenceInit = {}, before?: (store: 
   } as unknown as PeerStore
 
   service = presence({ maxDiscovered: 8, maxAddrs: 3, dialTimeout: 1_000, ...init })({
-    peerId: self, events, connectionManager, peerStore, logger: defaultLogger(), store, chat, relayKeeper: keeper, lan
+    peerId: self, events, connectionManager, peerStore, logger: defaultLogger(), store, chat, profile, relayKeeper: keeper, lan, contacts: { relation: () => 'stranger' }
   }) as Presence & Startable
   const peerEvents: PeerEvent[] = []
   ;(service as unknown as TypedEventEmitter<PresenceEvents>).addEventListener('peer', evt => { peerEvents.push(evt.detail) })
@@ -138,7 +147,7 @@ async function setup (t: TestContext, init: PresenceInit = {}, before?: (store: 
     lan.safeDispatchEvent('peer', { detail: { id: peer, multiaddrs: addrs.map(a => multiaddr(a)) } })
   }
 
-  return { service, self, store, events, chat, lan, keeper, connections, dials, dialer, known, merged, peerEvents, open, close, announce }
+  return { service, self, store, events, chat, profile, lan, keeper, connections, dials, dialer, known, merged, peerEvents, open, close, announce }
 }
 
 function identify (s: Setup, peer: PeerId, addrs: string[]): void {
@@ -148,6 +157,10 @@ function identify (s: Setup, peer: PeerId, addrs: string[]): void {
 
 function handshake (s: Setup, peer: PeerId, nickname: string): void {
   s.chat.safeDispatchEvent('handshake', { detail: { peer, nickname, connection: s.connections[0] as unknown as Connection } })
+}
+
+function profileOf (s: Setup, peer: PeerId, nickname: string): void {
+  s.profile.safeDispatchEvent('profile', { detail: { peer, nickname } })
 }
 
 async function inBook (s: Setup, peer: PeerId): Promise<void> {
@@ -353,6 +366,51 @@ void describe('presence', () => {
       assert.equal(await s.store.getPeer(stranger.toString()), undefined)
     })
 
+    void it('a profile names a connected peer in another \'connected\' event, only when the name is new', async t => {
+      const s = await setup(t)
+      const bob = await newPeerId()
+      const relay = await newPeerId()
+      s.known.set(bob.toString(), [multiaddr('/ip4/10.0.0.2/tcp/1')])
+      s.open(bob, direct(bob))
+      await until('connected', () => s.peerEvents.length === 1, 2_000)
+      assert.deepEqual(s.peerEvents[0], { peerId: bob.toString(), name: undefined, status: 'connected', connection: 'direct' })
+
+      profileOf(s, bob, 'bob')
+      await until('named', () => s.peerEvents.length === 2, 2_000)
+      assert.deepEqual(s.peerEvents[1], { peerId: bob.toString(), name: 'bob', status: 'connected', connection: 'direct' })
+      // into the book exactly as a handshake's nickname goes, with what identify learned
+      const p = await s.store.getPeer(bob.toString())
+      assert.equal(p?.name, 'bob')
+      assert.deepEqual(p.addrs, ['/ip4/10.0.0.2/tcp/1'])
+
+      // the same name again (an identify push, the first handshake): nothing new to tell
+      profileOf(s, bob, 'bob')
+      await sleep(30)
+      handshake(s, bob, 'bob')
+      await sleep(50)
+      assert.equal(s.peerEvents.length, 2)
+
+      // a new name, and a later change of kind carries it too
+      profileOf(s, bob, 'bobby')
+      await until('renamed', () => s.peerEvents.length === 3, 2_000)
+      assert.deepEqual(s.peerEvents[2], { peerId: bob.toString(), name: 'bobby', status: 'connected', connection: 'direct' })
+      s.open(bob, relayed(relay, bob))
+      s.close(s.connections[0] as FakeConnection)
+      await until('relayed', () => s.peerEvents.length === 4, 2_000)
+      assert.deepEqual(s.peerEvents[3], { peerId: bob.toString(), name: 'bobby', status: 'connected', connection: 'relayed' })
+    })
+
+    void it('a profile of a peer no longer connected goes into the book, with no event', async t => {
+      const s = await setup(t)
+      const bob = await newPeerId()
+      s.close(s.open(bob, direct(bob)))
+      await until('disconnected', () => s.peerEvents.length === 2, 2_000)
+      profileOf(s, bob, 'bob')
+      await until('bob in the book', async () => (await s.store.getPeer(bob.toString()))?.name === 'bob', 2_000)
+      await sleep(30)
+      assert.equal(s.peerEvents.length, 2)
+    })
+
     void it('emits nothing after stop()', async t => {
       const s = await setup(t)
       const peer = await newPeerId()
@@ -360,6 +418,7 @@ void describe('presence', () => {
       s.announce(peer, ['/ip4/10.0.0.2/tcp/1'])
       s.close(s.open(peer, direct(peer)))
       handshake(s, peer, 'late')
+      profileOf(s, peer, 'late')
       await sleep(30)
       assert.deepEqual(s.peerEvents, [])
       assert.deepEqual(s.dials, [])

@@ -59,12 +59,15 @@ interface Setup {
   service: Receipts & Startable
   store: Store
   chat: StubChat
+  /** peers the stub contacts service says are not contacts */
+  strangers: Set<string>
   fired: Fired[]
   /** the receipt batches sent that were not empty */
   sentIds: () => string[][]
 }
 
 async function setup (t: TestContext, init: ReceiptsInit = {}, run = true): Promise<Setup> {
+  const strangers = new Set<string>()
   // after hooks run in the order they were added: stop the service before the store is closed
   let service: (Receipts & Startable) | undefined
   t.after(async () => { if (service != null) await stop(service) })
@@ -72,13 +75,13 @@ async function setup (t: TestContext, init: ReceiptsInit = {}, run = true): Prom
   const store = fx.track(createStore({ dataDir: fx.dataDir }))
   await store.open()
   const chat = new StubChat()
-  service = receipts(init)({ logger: defaultLogger(), store, chat }) as Receipts & Startable
+  service = receipts(init)({ logger: defaultLogger(), store, chat, contacts: { isContact: (peer) => !strangers.has(peer) } }) as Receipts & Startable
   const fired: Fired[] = []
   const events = service as unknown as TypedEventEmitter<ReceiptsEvents>
   events.addEventListener('read', evt => { fired.push({ type: 'read', ...evt.detail }) })
   events.addEventListener('delivered', evt => { fired.push({ type: 'delivered', ...evt.detail }) })
   if (run) await start(service)
-  return { service, store, chat, fired, sentIds: () => chat.sent.map(s => s.ids).filter(ids => ids.length > 0) }
+  return { service, store, chat, strangers, fired, sentIds: () => chat.sent.map(s => s.ids).filter(ids => ids.length > 0) }
 }
 
 async function stored (store: Store, peer: PeerId, overrides: Partial<ChatMessage> = {}): Promise<ChatMessage> {
@@ -105,6 +108,16 @@ void describe('read receipts', () => {
       await until('a receipt sent', () => s.sentIds().length > 0, 2_000)
       await sleep(20)
       assert.deepEqual(s.chat.sent.filter(b => b.ids.length > 0), [{ peer: alice.toString(), ids: [fromAlice.id] }])
+    })
+
+    void it('a stranger gets no receipt', async t => {
+      const s = await setup(t)
+      const mallory = await newPeerId()
+      const m = await stored(s.store, mallory)
+      s.strangers.add(mallory.toString())
+      s.service.markRead(mallory.toString(), [m.id])
+      await sleep(50)
+      assert.deepEqual(s.chat.sent, [])
     })
 
     void it('nothing is sent when disabled', async t => {

@@ -2,9 +2,9 @@
  * The REPL's input language: one line in, one ReplCommand out. Pure: no I/O,
  * no node, no state; peer arguments stay as typed (the application API
  * resolves them). Message text is checked by the application's one rule,
- * validateText.
+ * validateText; a petname by the nickname rule, nicknameProblem.
  */
-import { validateText } from '../../app/index.ts'
+import { nicknameProblem, validateText } from '../../app/index.ts'
 import { UsageError } from '../errors.ts'
 import { UnknownCommandError } from './errors.ts'
 
@@ -22,12 +22,25 @@ export type ReplCommand =
   | { type: 'history', peer: string, limit: number }
   | { type: 'connect', multiaddr: string }
   | { type: 'whoami' }
+  /** the peers whose messages are held as requests */
+  | { type: 'requests' }
+  | { type: 'accept', peer: string }
+  | { type: 'decline', peer: string }
+  | { type: 'block', peer: string }
+  | { type: 'unblock', peer: string }
+  /** set the user's own name for a peer, or remove it (null) */
+  | { type: 'name', peer: string, petname: string | null }
+  | { type: 'safety', peer: string }
+  | { type: 'verify', peer: string }
   | { type: 'help' }
   | { type: 'quit' }
   /** plain text, for the peer of chat mode */
   | { type: 'say', text: string }
 
-export type CommandName = 'peers' | 'msg' | 'chat' | 'history' | 'connect' | 'whoami' | 'help' | 'quit'
+export type CommandName =
+  | 'peers' | 'msg' | 'chat' | 'history' | 'connect' | 'whoami'
+  | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify'
+  | 'help' | 'quit'
 
 export interface CommandSpec {
   /** primary name, without the slash */
@@ -47,12 +60,24 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'history', aliases: [], usage: `/history <peer> [n]`, description: `show the last n messages with a peer (default ${DEFAULT_HISTORY_LIMIT}, max ${MAX_HISTORY_LIMIT})`, takesPeer: true },
   { name: 'connect', aliases: [], usage: '/connect <multiaddr>', description: 'dial a peer by address (must end in /p2p/<peer id>)', takesPeer: false },
   { name: 'whoami', aliases: [], usage: '/whoami', description: 'show your nickname, peer id and addresses', takesPeer: false },
+  { name: 'requests', aliases: [], usage: '/requests', description: 'list message requests: messages held from peers who are not contacts', takesPeer: false },
+  { name: 'accept', aliases: [], usage: '/accept <peer>', description: 'accept a message request: the peer becomes a contact, its messages history', takesPeer: true },
+  { name: 'decline', aliases: [], usage: '/decline <peer>', description: 'drop the messages a peer sent as a request', takesPeer: true },
+  { name: 'block', aliases: [], usage: '/block <peer>', description: 'refuse a peer\'s connections and store nothing it sends', takesPeer: true },
+  { name: 'unblock', aliases: [], usage: '/unblock <peer>', description: 'undo /block', takesPeer: true },
+  { name: 'name', aliases: [], usage: '/name <peer> [<petname>]', description: 'give a peer your own name for it (it wins over its nickname); no petname removes it', takesPeer: true },
+  { name: 'safety', aliases: [], usage: '/safety <peer>', description: 'show the safety number (and its QR code) to compare with the peer', takesPeer: true },
+  { name: 'verify', aliases: [], usage: '/verify <peer>', description: 'mark a peer verified once your safety numbers matched', takesPeer: true },
   { name: 'help', aliases: [], usage: '/help', description: 'show these commands', takesPeer: false },
   { name: 'quit', aliases: ['exit'], usage: '/quit', description: 'stop the node and exit (also /exit, Ctrl+D)', takesPeer: false }
 ]
 
-/** `<peer>` may be a nickname, a peer id or a unique peer id prefix */
-export const PEER_ARGUMENT_HELP = '<peer> is a nickname, a full peer id or a unique peer id prefix'
+/** What `<peer>` may be, in the order the application API tries (src/app/resolve.ts); one line each */
+export const PEER_ARGUMENT_HELP: readonly string[] = [
+  '<peer> is the first that matches: a full peer id; your petname for a peer;',
+  'a unique start or end of a known peer id (the …short id shown); a contact\'s',
+  'nickname; a stranger\'s nickname (never a blocked peer\'s).'
+]
 
 const WHITESPACE = /\s+/
 
@@ -128,7 +153,42 @@ export function parseLine (line: string): ReplCommand {
 
       return { type: 'connect', multiaddr: args[0] }
     }
+    case 'accept':
+    case 'decline':
+    case 'block':
+    case 'unblock':
+    case 'safety':
+    case 'verify': {
+      if (args.length !== 1 || args[0] == null) {
+        throw usage()
+      }
+
+      return { type: spec.name, peer: args[0] }
+    }
+    case 'name': {
+      // the petname is the rest of the line, inner white space kept, as a nickname may have it
+      const m = /^(\S+)(?:\s+(.*))?$/s.exec(rest)
+
+      if (m?.[1] == null) {
+        throw usage()
+      }
+
+      const petname = m[2] ?? ''
+
+      if (petname === '') {
+        return { type: 'name', peer: m[1], petname: null }
+      }
+
+      const problem = nicknameProblem(petname)
+
+      if (problem != null) {
+        throw new UsageError(`usage: ${spec.usage}: the petname ${problem}`)
+      }
+
+      return { type: 'name', peer: m[1], petname }
+    }
     case 'peers':
+    case 'requests':
     case 'whoami':
     case 'help':
     case 'quit': {

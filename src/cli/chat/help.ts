@@ -14,8 +14,8 @@ export function replHelp (): string {
     row('<text>', 'in chat mode, send <text> to the chat peer'),
     row('//<text>', 'send text that starts with a slash: //shrug sends /shrug'),
     '',
-    `  ${PEER_ARGUMENT_HELP}.`,
-    '  Tab completes command names and peers.'
+    ...PEER_ARGUMENT_HELP.map(line => `  ${line}`),
+    '  Tab completes command names, petnames, nicknames and peer ids.'
   ].join('\n')
 }
 
@@ -59,11 +59,15 @@ Examples:
     /chat bob
     bob> how are you?
     /history bob 50
+    /requests
+    /safety bob        (compare the digits with bob, then:)
+    /verify bob
 
 Without a TTY on stdin, commands are read one per line with no prompt, and
 end of input stops the node. --json prints one JSON object per line, each
 with a "type" field (ready, peer, message, pending, sent, delivered, read,
-relay, history, peers, whoami, connected, chat, help, error).
+relay, contact, history, peers, whoami, connected, chat, requests, accepted,
+declined, safety, help, error).
 
 Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
 cannot start; 2 on a usage error; 130 when interrupted again while stopping.

@@ -23,7 +23,7 @@ export async function chat (options: ChatOptions, io: MainIo): Promise<number> {
   const noColor = io.env.NO_COLOR != null && io.env.NO_COLOR !== ''
   const output: Output = options.json
     ? new JsonOutput(terminal)
-    : new TextOutput(terminal, { color: io.stdout.isTTY === true && !noColor, names: id => directory.name(id) })
+    : new TextOutput(terminal, { color: io.stdout.isTTY === true && !noColor, qr: io.stdout.isTTY === true, peers: id => directory.get(id) })
 
   const app = await start(options, io, output)
 

@@ -5,11 +5,11 @@
  */
 import { JsonLines } from '../json-lines.ts'
 import { COMMANDS } from './commands.ts'
-import type { ChatMessage, PeerView, RelayView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
 import type {
-  DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, ReadEventDetail, RelayEventDetail, SelfInfo, SentEventDetail
+  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, SelfInfo, SentEventDetail
 } from './output.ts'
 
 export class JsonOutput implements Output {
@@ -28,11 +28,11 @@ export class JsonOutput implements Output {
   }
 
   message (event: MessageEventDetail): void {
-    this.lines.write('message', { id: event.id, from: event.from, name: event.name, text: event.text, ts: event.ts })
+    this.lines.write('message', { id: event.id, from: event.from, name: event.name, text: event.text, ts: event.ts, request: event.request === true ? true : undefined })
   }
 
-  pending (message: ChatMessage): void {
-    this.lines.write('pending', { id: message.id, to: message.peer, text: message.text, ts: message.ts })
+  pending (message: PendingMessage): void {
+    this.lines.write('pending', { id: message.id, to: message.peer, text: message.text, ts: message.ts, stranger: message.stranger === true ? true : undefined })
   }
 
   sent (event: SentEventDetail): void {
@@ -63,6 +63,28 @@ export class JsonOutput implements Output {
     this.lines.write('whoami', { peerId: self.peerId, name: self.name, addrs: [...self.addrs], relays: self.relays.map(relayView) })
   }
 
+  requests (requests: RequestView[]): void {
+    this.lines.write('requests', { requests: requests.map(r => ({ peerId: r.peerId, name: r.name, messages: r.messages, bytes: r.bytes })) })
+  }
+
+  accepted (outcome: RequestOutcome): void {
+    this.lines.write('accepted', { peerId: outcome.peerId, messages: outcome.messages })
+  }
+
+  declined (outcome: RequestOutcome): void {
+    this.lines.write('declined', { peerId: outcome.peerId, messages: outcome.messages })
+  }
+
+  /** the same line for an event and for a command's result: the peer as it is now */
+  contact (view: ContactView, _origin: ContactOrigin): void {
+    this.lines.write('contact', { peerId: view.peerId, relation: view.relation, petname: view.petname, verified: view.verified })
+  }
+
+  /** the digits only: a QR code is for a terminal */
+  async safety (view: SafetyView): Promise<void> {
+    this.lines.write('safety', { peer: view.peerId, number: view.number, verified: view.verified })
+  }
+
   connected (peerId: string): void {
     this.lines.write('connected', { peerId })
   }
@@ -90,5 +112,17 @@ function relayView (r: RelayView): RelayView {
 }
 
 function peerView (p: PeerView): PeerView {
-  return { peerId: p.peerId, name: p.name, online: p.online, connection: p.connection, addrs: [...p.addrs], rtt: p.rtt, firstSeen: p.firstSeen, lastSeen: p.lastSeen }
+  return {
+    peerId: p.peerId,
+    name: p.name,
+    petname: p.petname,
+    relation: p.relation,
+    verified: p.verified,
+    online: p.online,
+    connection: p.connection,
+    addrs: [...p.addrs],
+    rtt: p.rtt,
+    firstSeen: p.firstSeen,
+    lastSeen: p.lastSeen
+  }
 }

@@ -6,7 +6,7 @@
  * one JSON object per line (the `--json` schema, documented in the README).
  * Neither ever prints key material.
  */
-import type { ChatEvents, ChatMessage, PeerView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 
 export type SelfInfo = Pick<WhoamiInfo, 'peerId' | 'name' | 'addrs'>
@@ -16,6 +16,17 @@ export type DeliveredEventDetail = ChatEvents['delivered']['detail']
 export type SentEventDetail = ChatEvents['sent']['detail']
 export type ReadEventDetail = ChatEvents['read']['detail']
 export type RelayEventDetail = ChatEvents['relay']['detail']
+/** An outgoing message just stored; `stranger`: its peer was found by a stranger's nickname */
+export type PendingMessage = CommandResults['send']
+/** How many held messages /accept or /decline moved or dropped */
+export type RequestOutcome = CommandResults['accept']
+
+/**
+ * Where a contact line comes from: a `contact` event (the node changed a
+ * relation, petname or mark), or the result of /block, /unblock, /name or
+ * /verify (which usually follows the event it caused)
+ */
+export type ContactOrigin = 'event' | 'command'
 
 export interface Output {
   /** the node is up */
@@ -24,7 +35,7 @@ export interface Output {
   /** an incoming message */
   message(event: MessageEventDetail): void
   /** an outgoing message was stored and queued */
-  pending(message: ChatMessage): void
+  pending(message: PendingMessage): void
   sent(event: SentEventDetail): void
   read(event: ReadEventDetail): void
   delivered(event: DeliveredEventDetail): void
@@ -33,10 +44,23 @@ export interface Output {
   history(peer: string, messages: ChatMessage[]): void
   peers(peers: PeerView[]): void
   whoami(self: WhoamiInfo): void
+  /** the held message requests (/requests) */
+  requests(requests: RequestView[]): void
+  /** /accept: the peer is a contact, its held messages history */
+  accepted(outcome: RequestOutcome): void
+  /** /decline: the peer's held messages are gone */
+  declined(outcome: RequestOutcome): void
+  /** a peer's relation, petname or verified mark, as it is now */
+  contact(view: ContactView, origin: ContactOrigin): void
+  /** /safety: the safety number to compare (a renderer may draw it, hence async) */
+  safety(view: SafetyView): Promise<void>
   /** /connect succeeded */
   connected(peerId: string): void
-  /** chat mode entered with `peer`, or left when undefined */
-  chat(peer: string | undefined): void
+  /**
+   * chat mode entered with `peer`, or left when undefined; `stranger`: the
+   * peer was found by the nickname of someone who is not a contact
+   */
+  chat(peer: string | undefined, stranger?: boolean): void
   help(): void
   error(error: ErrorInfo): void
 }

@@ -11,11 +11,11 @@ import { toErrorInfo } from '../errors.ts'
 import { COMMANDS, parseLine } from './commands.ts'
 import { NoActiveChatError } from './errors.ts'
 import { sanitize } from './output.ts'
-import type { ChatApi, ChatMessage, PeerView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatApi, ChatMessage, ContactView, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { Terminal } from '../terminal.ts'
 import type { ReplCommand } from './commands.ts'
 import type { PeerDirectory } from './directory.ts'
-import type { Output } from './output.ts'
+import type { Output, PendingMessage, RequestOutcome } from './output.ts'
 
 export interface ReplInit {
   app: ChatApi
@@ -48,12 +48,18 @@ type Result =
   | { type: 'quit' }
   | { type: 'help' }
   | { type: 'peers', peers: PeerView[] }
-  | { type: 'pending', message: ChatMessage }
-  /** enter chat mode with `peer`, or leave it */
-  | { type: 'chat', peer?: string }
+  | { type: 'pending', message: PendingMessage }
+  /** enter chat mode with `peer` (found by a stranger's nickname: `stranger`), or leave it */
+  | { type: 'chat', peer?: string, stranger?: boolean }
   | { type: 'history', peer: string, messages: ChatMessage[] }
   | { type: 'connected', peerId: string }
   | { type: 'whoami', self: WhoamiInfo }
+  | { type: 'requests', requests: RequestView[] }
+  | { type: 'accepted', outcome: RequestOutcome }
+  | { type: 'declined', outcome: RequestOutcome }
+  /** /block, /unblock, /name, /verify: the peer as it is now */
+  | { type: 'contact', contact: ContactView }
+  | { type: 'safety', safety: SafetyView }
 
 const PROMPT = '> '
 const COMMAND_WORDS = COMMANDS.flatMap(c => [c.name, ...c.aliases]).map(n => `/${n}`)
@@ -123,7 +129,7 @@ export async function runRepl (init: ReplInit, options: ReplOptions = {}): Promi
       const result = await run(line)
 
       if (result != null) {
-        render(result, ctx, output, directory)
+        await render(result, ctx, output, directory)
 
         if (result.type === 'quit') {
           return 'quit'
@@ -185,8 +191,8 @@ async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, opti
         return { type: 'chat' }
       }
 
-      const { peerId } = await app.execute({ type: 'resolve', peer: command.peer }, options)
-      return { type: 'chat', peer: peerId }
+      const { peerId, by } = await app.execute({ type: 'resolve', peer: command.peer }, options)
+      return by === 'stranger' ? { type: 'chat', peer: peerId, stranger: true } : { type: 'chat', peer: peerId }
     }
     case 'history': {
       const { peer, messages } = await app.execute({ type: 'history', peer: command.peer, limit: command.limit }, options)
@@ -196,11 +202,25 @@ async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, opti
       const { peerId } = await app.execute({ type: 'connect', multiaddr: command.multiaddr }, options)
       return { type: 'connected', peerId }
     }
+    case 'requests':
+      return { type: 'requests', requests: await app.execute({ type: 'requests' }, options) }
+    case 'accept':
+      return { type: 'accepted', outcome: await app.execute({ type: 'accept', peer: command.peer }, options) }
+    case 'decline':
+      return { type: 'declined', outcome: await app.execute({ type: 'decline', peer: command.peer }, options) }
+    case 'block':
+    case 'unblock':
+    case 'verify':
+      return { type: 'contact', contact: await app.execute({ type: command.type, peer: command.peer }, options) }
+    case 'name':
+      return { type: 'contact', contact: await app.execute({ type: 'name', peer: command.peer, petname: command.petname }, options) }
+    case 'safety':
+      return { type: 'safety', safety: await app.execute({ type: 'safety', peer: command.peer }, options) }
   }
 }
 
 /** Shows a result, and applies what it changes in the REPL's state */
-function render (result: Result, ctx: ReplState, output: Output, directory: PeerDirectory): void {
+async function render (result: Result, ctx: ReplState, output: Output, directory: PeerDirectory): Promise<void> {
   switch (result.type) {
     case 'none':
     case 'quit':
@@ -217,7 +237,7 @@ function render (result: Result, ctx: ReplState, output: Output, directory: Peer
       return
     case 'chat':
       ctx.chatPeer = result.peer
-      output.chat(result.peer)
+      output.chat(result.peer, result.stranger === true)
       return
     case 'history':
       output.history(result.peer, result.messages)
@@ -228,6 +248,27 @@ function render (result: Result, ctx: ReplState, output: Output, directory: Peer
       return
     case 'whoami':
       output.whoami(result.self)
+      return
+    case 'requests':
+      for (const r of result.requests) {
+        directory.see(r.peerId, r.name)
+      }
+      output.requests(result.requests)
+      return
+    case 'accepted':
+      directory.relate(result.outcome.peerId, 'contact')
+      output.accepted(result.outcome)
+      return
+    case 'declined':
+      directory.relate(result.outcome.peerId, 'stranger')
+      output.declined(result.outcome)
+      return
+    case 'contact':
+      directory.onContact(result.contact)
+      output.contact(result.contact, 'command')
+      return
+    case 'safety':
+      await output.safety(result.safety)
   }
 }
 
@@ -236,9 +277,10 @@ function promptLabel (peerId: string, directory: PeerDirectory): string {
 }
 
 /**
- * Tab completion: command names after a leading slash; nicknames (those
- * without white space, which could not be typed as one argument) and peer
- * ids after a command that takes a peer.
+ * Tab completion: command names after a leading slash; petnames, nicknames
+ * (those without white space, which could not be typed as one argument; not
+ * a blocked peer's, which resolution ignores) and peer ids after a command
+ * that takes a peer.
  */
 export function complete (line: string, directory: PeerDirectory): [string[], string] {
   if (/^\/\S*$/.test(line)) {
@@ -252,8 +294,14 @@ export function complete (line: string, directory: PeerDirectory): [string[], st
     const partial = m[2]
     const words = new Set<string>()
 
+    const typable = (name: string | undefined): name is string => name != null && name !== '' && !/[\s\p{Cc}]/u.test(name)
+
     for (const p of directory.list()) {
-      if (p.name != null && p.name !== '' && !/[\s\p{Cc}]/u.test(p.name)) {
+      if (typable(p.petname)) {
+        words.add(p.petname)
+      }
+
+      if (typable(p.name) && p.relation !== 'blocked') {
         words.add(p.name)
       }
 

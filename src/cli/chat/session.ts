@@ -51,13 +51,17 @@ export async function runSession (init: SessionInit): Promise<number> {
       message: evt => {
         directory.onMessage(evt.detail)
         output.message(evt.detail)
-        // shown to the user: tell the sender (if read receipts are on; best effort)
-        app.execute({ type: 'markRead', peer: evt.detail.from, ids: [evt.detail.id] }, { signal }).catch(report)
+        // shown to the user: tell the sender (if read receipts are on; best
+        // effort), unless it is a stranger's request: strangers get no receipts
+        if (evt.detail.request !== true) {
+          app.execute({ type: 'markRead', peer: evt.detail.from, ids: [evt.detail.id] }, { signal }).catch(report)
+        }
       },
       read: evt => { output.read(evt.detail) },
       sent: evt => { output.sent(evt.detail) },
       delivered: evt => { output.delivered(evt.detail) },
       relay: evt => { output.relay(evt.detail) },
+      contact: evt => { directory.onContact(evt.detail); output.contact(evt.detail, 'event') },
       error: evt => { output.error(evt.detail) }
     })
 

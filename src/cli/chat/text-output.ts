@@ -1,24 +1,30 @@
 /**
- * The renderer for people: nicknames with (short) peer ids, times, ticks for
- * delivered and read, a table of peers, optional colour. Every piece of
- * remote-controlled text goes through sanitize.
+ * The renderer for people: names with short peer ids, relations and the
+ * verified mark, times, ticks for delivered and read, a table of peers,
+ * safety numbers with a QR code, optional colour. Every piece of
+ * remote-controlled text goes through sanitize (petnames too: they are the
+ * user's, but they are printed the same way).
  */
-import { styleText } from 'node:util'
-import { shortId } from '../../app/index.ts'
+import { stripVTControlCharacters, styleText } from 'node:util'
+import { toString as qrText } from 'qrcode'
+import { formatSafetyNumber, scannableSafetyPayload, shortId } from '../../app/index.ts'
 import { replHelp } from './help.ts'
 import { sanitize } from './output.ts'
-import type { ChatMessage, PeerView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, PeerRelation, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
+import type { KnownPeer } from './directory.ts'
 import type {
-  DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, ReadEventDetail, RelayEventDetail, SelfInfo, SentEventDetail
+  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, SelfInfo, SentEventDetail
 } from './output.ts'
 
 export interface TextOutputInit {
   /** colour with util.styleText (decide from isTTY and NO_COLOR) */
   color?: boolean
-  /** the nickname of a peer id, if known, for display */
-  names?: (peerId: string) => string | undefined
+  /** what the REPL knows of a peer id (petname, nickname, relation, verified), for display */
+  peers?: (peerId: string) => KnownPeer | undefined
+  /** draw safety numbers as QR codes too: only on a terminal */
+  qr?: boolean
   /** clock, for "today or not" in timestamps; tests pin it */
   now?: () => number
 }
@@ -29,43 +35,70 @@ type Style = Parameters<typeof styleText>[0]
 const MAX_REMEMBERED = 1000
 const PREVIEW_CHARS = 40
 
+const RELATION_TEXT: Record<PeerRelation, string> = {
+  contact: 'a contact',
+  request: 'a stranger whose messages are held as a request (/accept or /decline)',
+  stranger: 'a stranger',
+  blocked: 'blocked: it cannot connect and nothing it sends is stored'
+}
+
 export class TextOutput implements Output {
   private readonly sink: Sink
   private readonly color: boolean
-  private readonly names: (peerId: string) => string | undefined
+  private readonly known: (peerId: string) => KnownPeer | undefined
+  private readonly qr: boolean
   private readonly now: () => number
   private readonly previews = new Map<string, string>()
+  /** the contact event line printed last, if nothing was printed since: the command that caused it need not repeat it */
+  private lastContactEvent?: string
 
   constructor (sink: Sink, init: TextOutputInit = {}) {
     this.sink = sink
     this.color = init.color ?? false
-    this.names = init.names ?? (() => undefined)
+    this.known = init.peers ?? (() => undefined)
+    this.qr = init.qr ?? false
     this.now = init.now ?? Date.now
+  }
+
+  private out (line: string): void {
+    this.lastContactEvent = undefined
+    this.sink.out(line)
   }
 
   private style (format: Style, text: string): string {
     return this.color ? styleText(format, text, { validateStream: false }) : text
   }
 
-  /** `bob`, or the short id of a peer with no known nickname; always safe to print */
+  /**
+   * `bob`: the user's petname for the peer, else the nickname given (what a
+   * message or handshake announced), else the last one known, else the
+   * short id; always safe to print
+   */
   private label (peerId: string, name?: string): string {
-    return this.style('bold', sanitize(name ?? this.names(peerId) ?? shortId(peerId)))
+    const known = this.known(peerId)
+    return this.style('bold', sanitize(known?.petname ?? name ?? known?.name ?? shortId(peerId)))
   }
 
-  /** `bob (12D3KooW…a1b2c3)`, or just the short id when no nickname is known */
-  private labelWithId (peerId: string, name?: string): string {
-    const known = name ?? this.names(peerId)
-    return known == null
-      ? this.style('bold', shortId(peerId))
-      : `${this.label(peerId, known)} ${this.style('dim', `(${shortId(peerId)})`)}`
+  /** `bob (…a1b2c3d4e5f6)`, or just the short id when no name is known */
+  private labelWithId (peerId: string, name?: string, notes: string[] = []): string {
+    const known = this.known(peerId)
+    const id = [shortId(peerId), ...notes].join(', ')
+    return known?.petname == null && name == null && known?.name == null
+      ? this.style('bold', id)
+      : `${this.label(peerId, name)} ${this.style('dim', `(${id})`)}`
   }
 
   /**
-   * The sender of an incoming message: nickname plus the end of its peer id,
-   * so a stranger announcing someone else's nickname never looks like them
+   * The sender of an incoming message: petname or nickname plus the end of
+   * its peer id, so a stranger announcing someone else's nickname never
+   * looks like them; `[request]` before a stranger's held message, ✓ after
+   * the id of a verified peer. The marks are outside the name, which the
+   * peer chooses, and the id comes last: a nickname cannot fake them.
    */
-  private sender (peerId: string, name?: string): string {
-    return `${this.style('cyan', this.label(peerId, name))} ${this.style('dim', `(…${peerId.slice(-6)})`)}`
+  private sender (peerId: string, name?: string, request = false): string {
+    const verified = this.known(peerId)?.verified === true ? ` ${this.style('green', '✓')}` : ''
+    const mark = request ? `${this.style('yellow', '[request]')} ` : ''
+    return `${mark}${this.style('cyan', this.label(peerId, name))} ${this.style('dim', `(${shortId(peerId)}`)}${verified}${this.style('dim', ')')}`
   }
 
   private time (ts: number, withDate = false): string {
@@ -73,21 +106,21 @@ export class TextOutput implements Output {
   }
 
   ready (self: SelfInfo): void {
-    this.sink.out(`you are ${this.labelWithId(self.peerId, self.name)}`)
+    this.out(`you are ${this.labelWithId(self.peerId, self.name)}`)
     this.addresses(self.addrs)
-    this.sink.out(this.style('dim', 'type /help for commands'))
+    this.out(this.style('dim', 'type /help for commands'))
   }
 
   private addresses (addrs: string[]): void {
     if (addrs.length === 0) {
-      this.sink.out('not listening on any address')
+      this.out('not listening on any address')
       return
     }
 
-    this.sink.out('listening on:')
+    this.out('listening on:')
 
     for (const addr of addrs) {
-      this.sink.out(`  ${sanitize(addr)}`)
+      this.out(`  ${sanitize(addr)}`)
     }
   }
 
@@ -99,16 +132,18 @@ export class TextOutput implements Output {
         ? `${who} went offline`
         : `discovered ${who}`
 
-    this.sink.out(this.style('dim', '* ') + text)
+    this.out(this.style('dim', '* ') + text)
   }
 
   message (event: MessageEventDetail): void {
-    this.sink.out(`${this.time(event.ts)} ${this.sender(event.from, event.name)}: ${formatText(event.text)}`)
+    this.out(`${this.time(event.ts)} ${this.sender(event.from, event.name, event.request === true)}: ${formatText(event.text)}`)
   }
 
-  pending (message: ChatMessage): void {
+  pending (message: PendingMessage): void {
     this.remember(message.id, message.text)
-    this.sink.out(`${this.time(message.ts)} ${this.label(message.from, message.name)} → ${this.label(message.peer)}: ${formatText(message.text)} ${this.style('dim', '…')}`)
+    // found by a stranger's nickname: say so, with the id, so the user can tell whether it is who they meant
+    const to = message.stranger === true ? this.labelWithId(message.peer, undefined, ['stranger']) : this.label(message.peer)
+    this.out(`${this.time(message.ts)} ${this.label(message.from, message.name)} → ${to}: ${formatText(message.text)} ${this.style('dim', '…')}`)
   }
 
   sent (_event: SentEventDetail): void {
@@ -116,13 +151,13 @@ export class TextOutput implements Output {
   }
 
   read (event: ReadEventDetail): void {
-    this.sink.out(this.style('dim', `✓✓ ${this.label(event.by)} read message ${event.id.slice(0, 8)}`))
+    this.out(this.style('dim', `✓✓ ${this.label(event.by)} read message ${event.id.slice(0, 8)}`))
   }
 
   delivered (event: DeliveredEventDetail): void {
     const preview = this.previews.get(event.id)
     this.previews.delete(event.id)
-    this.sink.out(`${this.style('green', '✓')} ${this.label(event.to)} received ${preview != null ? `"${sanitize(preview)}"` : `message ${event.id.slice(0, 8)}`}`)
+    this.out(`${this.style('green', '✓')} ${this.label(event.to)} received ${preview != null ? `"${sanitize(preview)}"` : `message ${event.id.slice(0, 8)}`}`)
   }
 
   relay (event: RelayEventDetail): void {
@@ -130,84 +165,165 @@ export class TextOutput implements Output {
       ? `reachable through relay ${shortId(event.peerId)}`
       : `lost the reservation on relay ${shortId(event.peerId)}, retrying`
 
-    this.sink.out(this.style('dim', '* ') + text)
+    this.out(this.style('dim', '* ') + text)
   }
 
   history (peer: string, messages: ChatMessage[]): void {
     if (messages.length === 0) {
-      this.sink.out(`no messages with ${this.labelWithId(peer)}`)
+      this.out(`no messages with ${this.labelWithId(peer)}`)
       return
     }
 
-    this.sink.out(`last ${messages.length} message${messages.length === 1 ? '' : 's'} with ${this.labelWithId(peer)}:`)
+    this.out(`last ${messages.length} message${messages.length === 1 ? '' : 's'} with ${this.labelWithId(peer)}:`)
+
+    // a peer whose messages are held: every incoming message shown is a request
+    const request = this.known(peer)?.relation === 'request'
 
     for (const m of messages) {
       const mark = m.direction === 'out'
         ? ` ${m.status === 'read' ? this.style('green', '✓✓') : m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
         : ''
-      const who = m.direction === 'in' ? this.sender(m.from, m.name) : this.label(m.from, m.name)
-      this.sink.out(`${this.time(m.ts, true)} ${who}: ${formatText(m.text)}${mark}`)
+      const who = m.direction === 'in' ? this.sender(m.from, m.name, request) : this.label(m.from, m.name)
+      this.out(`${this.time(m.ts, true)} ${who}: ${formatText(m.text)}${mark}`)
     }
   }
 
   peers (peers: PeerView[]): void {
     if (peers.length === 0) {
-      this.sink.out('no known peers yet (peers on the LAN appear by themselves; or /connect <multiaddr>)')
+      this.out('no known peers yet (peers on the LAN appear by themselves; or /connect <multiaddr>)')
       return
     }
 
     const rows = peers.map(p => [
-      sanitize(p.name ?? '?'),
+      sanitize(p.petname ?? p.name ?? '?'),
       shortId(p.peerId),
+      `${p.relation}${p.verified ? ' ✓ verified' : ''}`,
       p.online ? `online${p.connection != null ? `, ${p.connection}` : ''}` : 'offline',
       p.rtt != null ? `${p.rtt} ms` : '-',
       p.online ? 'now' : formatTime(p.lastSeen, !sameDay(p.lastSeen, this.now())),
       p.addrs.length === 0 ? '-' : `${sanitize(p.addrs[0] ?? '')}${p.addrs.length > 1 ? ` (+${p.addrs.length - 1})` : ''}`
     ])
-    const header = ['NAME', 'PEER', 'STATUS', 'RTT', 'LAST SEEN', 'ADDRESS']
+    const header = ['NAME', 'PEER', 'RELATION', 'STATUS', 'RTT', 'LAST SEEN', 'ADDRESS']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => [...(r[i] ?? '')].length)))
     const format = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - [...c].length)).join('  ')
 
-    this.sink.out(this.style('bold', format(header)))
+    this.out(this.style('bold', format(header)))
 
     for (const r of rows) {
-      this.sink.out(format(r))
+      this.out(format(r))
     }
   }
 
   whoami (self: WhoamiInfo): void {
-    this.sink.out(`${this.label(self.peerId, self.name)}`)
-    this.sink.out(`peer id: ${self.peerId}`)
+    this.out(`${this.label(self.peerId, self.name)}`)
+    this.out(`peer id: ${self.peerId}`)
     this.addresses(self.addrs)
 
     if (self.relays.length > 0) {
-      this.sink.out('relays:')
+      this.out('relays:')
 
       for (const r of self.relays) {
         const state = r.reserved ? 'reserved' : r.connected ? 'connected, no reservation' : 'not connected'
-        this.sink.out(`  ${sanitize(r.addr)} (${state})`)
+        this.out(`  ${sanitize(r.addr)} (${state})`)
       }
     }
   }
 
-  connected (peerId: string): void {
-    this.sink.out(`connected to ${this.labelWithId(peerId)}`)
+  requests (requests: RequestView[]): void {
+    if (requests.length === 0) {
+      this.out('no message requests')
+      return
+    }
+
+    this.out(`message request${requests.length === 1 ? '' : 's'}, held until you /accept or /decline:`)
+
+    for (const r of requests) {
+      this.out(`  ${this.labelWithId(r.peerId, r.name)}: ${plural(r.messages, 'message')}, ${formatBytes(r.bytes)}`)
+    }
   }
 
-  chat (peer: string | undefined): void {
-    this.sink.out(peer == null
+  accepted (outcome: RequestOutcome): void {
+    this.out(`accepted ${this.labelWithId(outcome.peerId)}: a contact now, ${plural(outcome.messages, 'held message')} moved to the history`)
+  }
+
+  declined (outcome: RequestOutcome): void {
+    this.out(`declined ${this.labelWithId(outcome.peerId)}: ${plural(outcome.messages, 'held message')} dropped`)
+  }
+
+  /**
+   * `* bob (…a1b2c3d4e5f6) is a contact, ✓ verified`. A command's result
+   * right after the event it caused would say the same again: it is left out.
+   */
+  contact (view: ContactView, origin: ContactOrigin): void {
+    const who = view.petname != null
+      ? `${this.style('bold', sanitize(view.petname))} ${this.style('dim', `(${shortId(view.peerId)})`)}`
+      : this.labelWithId(view.peerId)
+    const verified = view.verified ? `, ${this.style('green', '✓')} verified` : ''
+    const line = `${this.style('dim', '* ')}${who} is ${RELATION_TEXT[view.relation]}${verified}`
+
+    if (origin === 'command' && line === this.lastContactEvent) {
+      this.lastContactEvent = undefined
+      return
+    }
+
+    this.out(line)
+
+    if (origin === 'event') {
+      this.lastContactEvent = line
+    }
+  }
+
+  async safety (view: SafetyView): Promise<void> {
+    // drawn before anything is printed, so the lines stay together
+    const code = this.qr ? await this.qrCode(scannableSafetyPayload(view.number)) : []
+    const who = this.labelWithId(view.peerId)
+    this.out(`safety number with ${who}${view.verified ? ` (${this.style('green', '✓')} verified)` : ''}:`)
+
+    for (const line of formatSafetyNumber(view.number).split('\n')) {
+      this.out(`  ${this.style('bold', line)}`)
+    }
+
+    for (const line of code) {
+      this.out(line)
+    }
+
+    if (view.verified) {
+      this.out(this.style('dim', 'you compared it before; if it no longer matches theirs, the key changed: compare again'))
+      return
+    }
+
+    this.out(this.style('dim', 'compare it with theirs, read out or scanned (in person, or on a call you trust);'))
+    this.out(this.style('dim', `if they match: /verify ${shortId(view.peerId)}`))
+  }
+
+  /** The rows of a compact QR code: black on white with colour, else plain block characters */
+  private async qrCode (payload: string): Promise<string[]> {
+    const text = this.color
+      ? await qrText(payload, { type: 'terminal', small: true })
+      : await qrText(payload, { type: 'utf8', margin: 2 })
+    // the terminal renderer ends with a row of colour codes only
+    return text.split('\n').filter(row => stripVTControlCharacters(row) !== '')
+  }
+
+  connected (peerId: string): void {
+    this.out(`connected to ${this.labelWithId(peerId)}`)
+  }
+
+  chat (peer: string | undefined, stranger = false): void {
+    this.out(peer == null
       ? 'left chat mode'
-      : `chatting with ${this.labelWithId(peer)}: plain lines go to them, /chat alone leaves`)
+      : `chatting with ${this.labelWithId(peer, undefined, stranger ? ['stranger'] : [])}: plain lines go to them, /chat alone leaves`)
   }
 
   help (): void {
     for (const line of replHelp().split('\n')) {
-      this.sink.out(line)
+      this.out(line)
     }
   }
 
   error (error: ErrorInfo): void {
     const about = error.peer != null ? ` (${this.label(error.peer)})` : ''
+    this.lastContactEvent = undefined
     this.sink.err(`${this.style('red', 'error:')} ${sanitize(error.message)}${about}`)
   }
 
@@ -227,6 +343,14 @@ export class TextOutput implements Output {
 /** Message text: like sanitize, but line breaks continue on an indented line */
 function formatText (text: string): string {
   return text.split(/\r\n|[\n\r\u2028\u2029]/).map(sanitize).join('\n    ')
+}
+
+function plural (n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
+function formatBytes (bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
 function pad (n: number, width = 2): string {

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { MAX_TEXT_BYTES, validateText } from '../../../src/app/index.ts'
+import { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES, nicknameProblem, validateText } from '../../../src/app/index.ts'
 import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, parseLine } from '../../../src/cli/chat/commands.ts'
 import * as replCommands from '../../../src/cli/chat/commands.ts'
 import { UnknownCommandError } from '../../../src/cli/chat/errors.ts'
 import { UsageError } from '../../../src/cli/errors.ts'
 import { EmptyMessageError, MessageTooLargeError } from '../../../src/errors.ts'
 import { textProblem, validateText as protocolRule } from '../../../src/protocol/text.ts'
+
+function escapeRegExp (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
 
 function throwsNamed (line: string, name: string, pattern?: RegExp): void {
   assert.throws(() => parseLine(line), (err: Error) => {
@@ -29,6 +33,15 @@ void describe('parseLine', () => {
     assert.deepEqual(parseLine('/history bob 007'), { type: 'history', peer: 'bob', limit: 7 })
     assert.deepEqual(parseLine('/connect /ip4/1.2.3.4/tcp/1/p2p/12D3KooWx'), { type: 'connect', multiaddr: '/ip4/1.2.3.4/tcp/1/p2p/12D3KooWx' })
     assert.deepEqual(parseLine('/whoami'), { type: 'whoami' })
+    assert.deepEqual(parseLine('/requests'), { type: 'requests' })
+    assert.deepEqual(parseLine('/accept mallory'), { type: 'accept', peer: 'mallory' })
+    assert.deepEqual(parseLine('/decline …a1b2c3d4e5f6'), { type: 'decline', peer: '…a1b2c3d4e5f6' })
+    assert.deepEqual(parseLine('/block mallory'), { type: 'block', peer: 'mallory' })
+    assert.deepEqual(parseLine('/unblock 12D3KooWx'), { type: 'unblock', peer: '12D3KooWx' })
+    assert.deepEqual(parseLine('/name bob Bobby'), { type: 'name', peer: 'bob', petname: 'Bobby' })
+    assert.deepEqual(parseLine('/name bob'), { type: 'name', peer: 'bob', petname: null })
+    assert.deepEqual(parseLine('/safety bob'), { type: 'safety', peer: 'bob' })
+    assert.deepEqual(parseLine('/verify bob'), { type: 'verify', peer: 'bob' })
     assert.deepEqual(parseLine('/help'), { type: 'help' })
     assert.deepEqual(parseLine('/quit'), { type: 'quit' })
     assert.deepEqual(parseLine('/exit'), { type: 'quit' })
@@ -41,6 +54,53 @@ void describe('parseLine', () => {
     assert.deepEqual(parseLine('  /peers  '), { type: 'peers' })
     assert.deepEqual(parseLine('\t/history   bob \t 3  '), { type: 'history', peer: 'bob', limit: 3 })
     assert.deepEqual(parseLine('  hi  '), { type: 'say', text: 'hi' })
+  })
+
+  void it('a petname is the rest of the line, its inner white space kept', () => {
+    assert.deepEqual(parseLine('/name bob   Bob  the builder  '), { type: 'name', peer: 'bob', petname: 'Bob  the builder' })
+    assert.deepEqual(parseLine('/name  bob \t '), { type: 'name', peer: 'bob', petname: null })
+    assert.deepEqual(parseLine('/NAME …a1b2c3d4e5f6 🦊 fox'), { type: 'name', peer: '…a1b2c3d4e5f6', petname: '🦊 fox' })
+  })
+
+  void it('a petname follows the nickname rule (nicknameProblem): a usage error with the reason', () => {
+    for (const [petname, reason] of [
+      ['x'.repeat(MAX_NICKNAME_BYTES + 1), nicknameProblem('x'.repeat(MAX_NICKNAME_BYTES + 1))],
+      ['a\u200bb', nicknameProblem('a\u200bb')],
+      ['evil\u202egnp', nicknameProblem('evil\u202egnp')],
+      ['12D3KooWFyTWGpgEFNWfKG3NTbuEnWadx4Gm9c4ubGYxFrWHxgB2', nicknameProblem('12D3KooWFyTWGpgEFNWfKG3NTbuEnWadx4Gm9c4ubGYxFrWHxgB2')],
+      ['12D3K', nicknameProblem('12D3K')]
+    ] as const) {
+      assert.ok(reason != null, petname)
+      throwsNamed(`/name bob ${petname}`, UsageError.name, new RegExp(`^usage: /name <peer> \\[<petname>\\]: the petname ${escapeRegExp(reason)}$`))
+    }
+    assert.deepEqual(parseLine(`/name bob ${'é'.repeat(MAX_NICKNAME_BYTES / 2)}`), { type: 'name', peer: 'bob', petname: 'é'.repeat(MAX_NICKNAME_BYTES / 2) })
+  })
+
+  void it('the REPL refuses exactly the petnames the nickname rule refuses', () => {
+    const petname = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.array(fc.constantFrom('\u200b', '\u200d', '\u202e', '\ufeff', '\u0007', ' ', '\t', 'a', 'é', '🦊', '12D3KooW', 'Qm', '1'), { maxLength: 8 }).map(a => a.join('')),
+      fc.constantFrom('x'.repeat(MAX_NICKNAME_BYTES), 'x'.repeat(MAX_NICKNAME_BYTES + 1))
+    ).map(s => s.replace(/[\n\r\u2028\u2029]/g, ' ').trim())
+
+    fc.assert(fc.property(petname, t => {
+      const problem = t === '' ? undefined : nicknameProblem(t)
+      let parsed: unknown
+      let error: Error | undefined
+
+      try {
+        parsed = parseLine(`/name bob ${t}`)
+      } catch (err) {
+        error = err as Error
+      }
+
+      if (problem == null) {
+        assert.deepEqual(parsed, { type: 'name', peer: 'bob', petname: t === '' ? null : t }, JSON.stringify(t))
+      } else {
+        assert.equal(error?.name, UsageError.name, JSON.stringify(t))
+        assert.ok(error?.message.endsWith(problem) === true, error?.message)
+      }
+    }), { numRuns: 1000 })
   })
 
   void it('command names are case-insensitive', () => {
@@ -80,6 +140,13 @@ void describe('parseLine', () => {
     throwsNamed('/whoami now', UsageError.name, /usage: \/whoami/)
     throwsNamed('/help me', UsageError.name, /usage: \/help/)
     throwsNamed('/quit now', UsageError.name, /usage: \/quit/)
+    throwsNamed('/requests bob', UsageError.name, /usage: \/requests$/)
+    throwsNamed('/name', UsageError.name, /usage: \/name <peer> \[<petname>\]$/)
+
+    for (const command of ['accept', 'decline', 'block', 'unblock', 'safety', 'verify']) {
+      throwsNamed(`/${command}`, UsageError.name, new RegExp(`^usage: /${command} <peer>$`))
+      throwsNamed(`/${command} bob alice`, UsageError.name, new RegExp(`^usage: /${command} <peer>$`))
+    }
 
     for (const n of ['0', '-1', '1001', '1.5', 'ten', '1e2', '99999999999999999999']) {
       throwsNamed(`/history bob ${n}`, UsageError.name, /n must be an integer from 1 to 1000/)
@@ -107,7 +174,9 @@ void describe('parseLine', () => {
     const line = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 60 }),
       fc.string({ unit: 'binary', maxLength: 60 }),
-      fc.tuple(fc.constantFrom('/msg', '/chat', '/history', '/connect', '/peers', '/quit', '/exit', '/', '//', ''), fc.array(fc.constantFrom(' ', '\t', 'bob', '0', '5', '1001', '-', '\u200b', 'é'), { maxLength: 6 }))
+      fc.tuple(
+        fc.constantFrom('/msg', '/chat', '/history', '/connect', '/peers', '/quit', '/exit', '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify', '/', '//', ''),
+        fc.array(fc.constantFrom(' ', '\t', 'bob', '0', '5', '1001', '-', '\u200b', 'é', '12D3KooW', '\u202e'), { maxLength: 6 }))
         .map(([c, parts]) => c + parts.join(''))
     )
 

@@ -8,11 +8,13 @@ import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, before, beforeEach, describe, it } from 'node:test'
-import { MAX_TEXT_BYTES, chatApp } from '../../../src/app/index.ts'
+import { MAX_TEXT_BYTES, chatApp, formatSafetyNumber, shortId } from '../../../src/app/index.ts'
+import { COMMANDS } from '../../../src/cli/chat/commands.ts'
 import { PeerDirectory } from '../../../src/cli/chat/directory.ts'
 import { JsonOutput } from '../../../src/cli/chat/json-output.ts'
 import { complete } from '../../../src/cli/chat/repl.ts'
 import { runSession } from '../../../src/cli/chat/session.ts'
+import { TextOutput } from '../../../src/cli/chat/text-output.ts'
 import { Terminal } from '../../../src/cli/terminal.ts'
 import { UnreachablePeerError } from '../../../src/errors.ts'
 import { newPeerId } from '../../helpers/peers.ts'
@@ -91,6 +93,31 @@ function harness (node: StubNode): Harness {
   }
 }
 
+/** The same session with the text output (no TTY): send `lines`, end stdin; every stdout and stderr line */
+async function textScript (node: StubNode, lines: string[]): Promise<{ out: string[], err: string[] }> {
+  const input = new PassThrough()
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const directory = new PeerDirectory()
+  const done = runSession({
+    app: chatApp(node),
+    output: new TextOutput(new Terminal(stdout, stderr), { peers: id => directory.get(id) }),
+    directory,
+    input,
+    signals: new EventEmitter(),
+    exit: () => { assert.fail('no forced exit') }
+  })
+  input.end(lines.map(l => `${l}\n`).join(''))
+  assert.equal(await done, 0)
+  await new Promise(resolve => setImmediate(resolve))
+  const split = (text: string): string[] => text === '' ? [] : text.replace(/\n$/, '').split('\n')
+  return { out: split(out), err: split(err) }
+}
+
 /** Send `lines`, end stdin, wait for the session to end; returns the events after `ready` */
 async function script (node: StubNode, lines: string[]): Promise<{ events: Json[], code: number, h: Harness }> {
   const h = harness(node)
@@ -156,7 +183,12 @@ void describe('REPL (line mode, --json)', () => {
     assert.deepEqual(history, { type: 'history', peer: carol, messages: [node.sent[2]] })
     assert.deepEqual(connected, { type: 'connected', peerId: stranger })
     assert.equal(help?.type, 'help')
-    assert.ok(Array.isArray(help?.commands) && help.commands.length === 8)
+    assert.ok(Array.isArray(help?.commands) && help.commands.length === COMMANDS.length)
+    assert.deepEqual((help?.commands as Array<{ usage: string }>).map(c => c.usage.split(' ')[0]), [
+      '/peers', '/msg', '/chat', '/history', '/connect', '/whoami',
+      '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify',
+      '/help', '/quit'
+    ])
     assert.ok(node.calls.includes(`history ${carol} 1`))
   })
 
@@ -328,6 +360,199 @@ void describe('REPL (line mode, --json)', () => {
     assert.equal(code, 1)
     assert.deepEqual(events, [{ type: 'error', code: 'Error', message: 'store close failed' }])
   })
+
+  void describe('contacts', () => {
+    let mallory: string, dave: string
+
+    before(async () => {
+      [mallory, dave] = await Promise.all([newPeerId(), newPeerId()])
+    })
+
+    /** the fields of every line of these types are exactly the documented ones */
+    const FIELDS: Record<string, string[]> = {
+      requests: ['type', 'requests'],
+      accepted: ['type', 'peerId', 'messages'],
+      declined: ['type', 'peerId', 'messages'],
+      contact: ['type', 'peerId', 'relation', 'petname', 'verified'],
+      safety: ['type', 'peer', 'number', 'verified']
+    }
+
+    function checkFields (events: Json[]): void {
+      for (const e of events) {
+        const allowed = FIELDS[e.type]
+        if (allowed == null) continue
+        assert.deepEqual(Object.keys(e).filter(k => !allowed.includes(k)), [], `${e.type}: ${JSON.stringify(e)}`)
+        for (const k of allowed.filter(k => k !== 'petname')) assert.ok(k in e, `${e.type} has ${k}: ${JSON.stringify(e)}`)
+      }
+    }
+
+    void it('each contact command runs through the app and prints its JSON line', async () => {
+      node.knownPeers.push(peerView(mallory, 'mallory', false, 'stranger'))
+      node.receive(mallory, 'mallory', 'hi alice', 1_700_000_000_001)
+      node.receive(mallory, 'mallory', 'are you there?', 1_700_000_000_002)
+      node.knownPeers.push(peerView(dave, 'dave', false, 'stranger'))
+      node.receive(dave, 'dave', 'spam', 1_700_000_000_003)
+      const safety = { ...await node.safety(mallory), verified: true }
+
+      const { events, code } = await script(node, [
+        '/requests',
+        '/accept mallory',
+        '/name mallory Mal',
+        '/verify Mal',
+        '/safety Mal',
+        '/name Mal',
+        '/block mallory',
+        `/unblock ${shortId(mallory)}`,
+        '/decline dave',
+        '/requests',
+        '/history mallory'
+      ])
+      assert.equal(code, 0)
+      const [m1, m2] = node.received
+
+      assert.deepEqual(events, [
+        { type: 'requests', requests: [{ peerId: mallory, name: 'mallory', messages: 2, bytes: 22 }, { peerId: dave, name: 'dave', messages: 1, bytes: 4 }] },
+        // the node's event, then the command's result: the same line
+        { type: 'contact', peerId: mallory, relation: 'contact', verified: false },
+        { type: 'accepted', peerId: mallory, messages: 2 },
+        { type: 'contact', peerId: mallory, relation: 'contact', petname: 'Mal', verified: false },
+        { type: 'contact', peerId: mallory, relation: 'contact', petname: 'Mal', verified: false },
+        { type: 'contact', peerId: mallory, relation: 'contact', petname: 'Mal', verified: true },
+        { type: 'contact', peerId: mallory, relation: 'contact', petname: 'Mal', verified: true },
+        { type: 'safety', peer: mallory, number: safety.number, verified: true },
+        { type: 'contact', peerId: mallory, relation: 'contact', verified: true },
+        { type: 'contact', peerId: mallory, relation: 'contact', verified: true },
+        { type: 'contact', peerId: mallory, relation: 'blocked', verified: true },
+        { type: 'contact', peerId: mallory, relation: 'blocked', verified: true },
+        { type: 'contact', peerId: mallory, relation: 'stranger', verified: true },
+        { type: 'contact', peerId: mallory, relation: 'stranger', verified: true },
+        { type: 'declined', peerId: dave, messages: 1 },
+        { type: 'requests', requests: [] },
+        { type: 'history', peer: mallory, messages: [m1, m2] }
+      ])
+      checkFields(events)
+      assert.match(safety.number, /^\d{60}$/)
+      assert.deepEqual(node.calls.filter(c => !['peers', 'requests', 'stop'].includes(c) && !c.startsWith('history') && !c.startsWith('safety')), [
+        `accept ${mallory}`, `name ${mallory} Mal`, `verify ${mallory}`, `name ${mallory} null`, `block ${mallory}`, `unblock ${mallory}`, `decline ${dave}`
+      ])
+    })
+
+    void it('usage errors and the app\'s errors, one line each', async () => {
+      node.knownPeers.push(peerView(mallory, 'mallory', false, 'blocked'), peerView(dave, 'mallory', false, 'stranger'))
+      const { events } = await script(node, [
+        '/accept',
+        '/block bob carol',
+        '/name bob 12D3KooWFyTWGpgEFNWfKG3NTbuEnWadx4Gm9c4ubGYxFrWHxgB2',
+        '/name bob a\u200bb',
+        '/verify nobody',
+        // a blocked peer is not found by its nickname: the stranger with the same one is
+        '/safety mallory',
+        `/msg ${mallory} hi`,
+        '/peers'
+      ])
+      assert.deepEqual(events.map(e => e.type === 'error' ? e.code : e.type), [
+        'UsageError', 'UsageError', 'UsageError', 'UsageError', 'UnknownPeerError', 'safety', 'BlockedPeerError', 'peers'
+      ])
+      assert.match(String(events[2]?.message), /^usage: \/name <peer> \[<petname>\]: the petname must not be or look like a peer id$/)
+      assert.match(String(events[3]?.message), /the petname must have no control, line-separator, text-direction or invisible characters/)
+      assert.equal(events[5]?.peer, dave)
+      assert.ok(!node.calls.some(c => c.startsWith('name ') || c.startsWith('verify ')))
+      // the peers line carries the relation, petname and mark
+      const peers = events.at(-1)?.peers as Array<Record<string, unknown>>
+      assert.deepEqual(peers.map(p => [p.peerId, p.relation, p.verified]), [[bob, 'contact', false], [carol, 'contact', false], [mallory, 'blocked', false], [dave, 'stranger', false]])
+    })
+
+    void it('/msg to a peer found by a stranger\'s nickname: the pending line says stranger, once', async () => {
+      node.knownPeers.push(peerView(dave, 'dave', false, 'stranger'))
+      const { events } = await script(node, ['/msg dave hi', '/msg dave again', `/msg ${dave} by id`, '/chat dave'])
+      assert.deepEqual(events.map(e => ({ ...e, id: 0, ts: 0 })), [
+        // writing to it made it a contact
+        { type: 'contact', id: 0, ts: 0, peerId: dave, relation: 'contact', verified: false },
+        { type: 'pending', id: 0, ts: 0, to: dave, text: 'hi', stranger: true },
+        { type: 'pending', id: 0, ts: 0, to: dave, text: 'again' },
+        { type: 'pending', id: 0, ts: 0, to: dave, text: 'by id' },
+        { type: 'chat', id: 0, ts: 0, peer: dave }
+      ])
+    })
+
+    void it('a contact and a stranger with one nickname: the contact; two strangers: an error listing both', async () => {
+      node.knownPeers.push(peerView(dave, 'bob', false, 'stranger'), peerView(mallory, 'eve', false, 'request'), peerView(stranger, 'eve', false, 'stranger'))
+      const { events } = await script(node, ['/msg bob hi', '/msg eve hi'])
+      assert.deepEqual({ ...events[0], id: 0, ts: 0 }, { type: 'pending', id: 0, ts: 0, to: bob, text: 'hi' })
+      assert.equal(events[1]?.code, 'AmbiguousPeerError')
+      assert.ok(String(events[1]?.message).includes(`eve (${shortId(mallory)}, request)`), String(events[1]?.message))
+      assert.ok(String(events[1]?.message).includes(`eve (${shortId(stranger)}, stranger)`), String(events[1]?.message))
+      assert.equal(node.sent.length, 1)
+    })
+
+    void it('an incoming request: a message line with request, held until /accept', async () => {
+      node.knownPeers.push(peerView(mallory, 'mallory', false, 'stranger'))
+      const h = harness(node)
+      await h.waitForEvents(1)
+      const held = node.receive(mallory, 'mallory', 'hello?', 1_700_000_000_000)
+      node.receive(bob, 'bob', 'hi', 1_700_000_000_001)
+      h.send('/history mallory', '/accept mallory', '/history mallory')
+      h.input.end()
+      assert.equal(await h.done, 0)
+      assert.deepEqual(h.events.slice(1), [
+        { type: 'message', id: held?.id, from: mallory, name: 'mallory', text: 'hello?', ts: 1_700_000_000_000, request: true },
+        { type: 'message', id: node.received[0]?.id, from: bob, name: 'bob', text: 'hi', ts: 1_700_000_000_001 },
+        { type: 'history', peer: mallory, messages: [] },
+        { type: 'contact', peerId: mallory, relation: 'contact', verified: false },
+        { type: 'accepted', peerId: mallory, messages: 1 },
+        { type: 'history', peer: mallory, messages: [held] }
+      ])
+      // a read receipt for the contact's message only: strangers get none
+      assert.deepEqual(node.marked, [`${bob} ${node.received[0]?.id}`])
+    })
+  })
+
+  void it('text output: every contact command renders for people', async () => {
+    const mallory = await newPeerId()
+    node.knownPeers.push(peerView(mallory, 'mallory', false, 'stranger'))
+    node.receive(mallory, 'mallory', 'hi alice', Date.now())
+    const safety = await node.safety(mallory)
+    const { out, err } = await textScript(node, [
+      '/requests',
+      '/accept mallory',
+      '/name mallory Mal',
+      '/verify Mal',
+      '/safety Mal',
+      '/history Mal',
+      '/peers',
+      '/block Mal',
+      '/unblock Mal',
+      '/decline Mal',
+      '/requests',
+      '/name Mal',
+      '/name mallory 12D3KooW'
+    ])
+    const m = shortId(mallory)
+    const time = (l: string): string => l.replace(/\[\d\d:\d\d\]/g, '[hh:mm]').replace(/\d\d:\d\d {2}/g, 'hh:mm  ')
+
+    assert.deepEqual(out.slice(out.indexOf('type /help for commands') + 1).map(time), [
+      'message request, held until you /accept or /decline:',
+      `  mallory (${m}): 1 message, 8 B`,
+      `* mallory (${m}) is a contact`,
+      `accepted mallory (${m}): a contact now, 1 held message moved to the history`,
+      `* Mal (${m}) is a contact`,
+      `* Mal (${m}) is a contact, ✓ verified`,
+      `safety number with Mal (${m}) (✓ verified):`,
+      ...formatSafetyNumber(safety.number).split('\n').map(l => `  ${l}`),
+      'you compared it before; if it no longer matches theirs, the key changed: compare again',
+      `last 1 message with Mal (${m}):`,
+      `[hh:mm] Mal (${m} ✓): hi alice`,
+      'NAME   PEER           RELATION            STATUS   RTT  LAST SEEN         ADDRESS',
+      ...out.filter(l => l.startsWith('bob ') || l.startsWith('carol ') || l.startsWith('Mal ')).map(time),
+      `* Mal (${m}) is blocked: it cannot connect and nothing it sends is stored, ✓ verified`,
+      `* Mal (${m}) is a stranger, ✓ verified`,
+      `declined Mal (${m}): 0 held messages dropped`,
+      'no message requests',
+      `* mallory (${m}) is a stranger, ✓ verified`
+    ])
+    assert.ok(out.some(l => /^Mal {4}…\S{12} {2}contact ✓ verified {2}offline/.test(l)), out.join('\n'))
+    assert.deepEqual(err, ['error: usage: /name <peer> [<petname>]: the petname must not be or look like a peer id'])
+  })
 })
 
 void describe('tab completion', () => {
@@ -338,7 +563,9 @@ void describe('tab completion', () => {
     assert.deepEqual(complete('/p', directory), [['/peers '], '/p'])
     assert.deepEqual(complete('/h', directory), [['/history', '/help'], '/h'])
     assert.deepEqual(complete('/e', directory), [['/exit '], '/e'])
-    assert.equal(complete('/', directory)[0].length, 9)
+    assert.equal(complete('/', directory)[0].length, COMMANDS.length + 1, 'every command, and /exit')
+    assert.deepEqual(complete('/bl', directory), [['/block '], '/bl'])
+    assert.deepEqual(complete('/re', directory), [['/requests '], '/re'])
   })
 
   void it('completes peers after commands that take one', () => {
@@ -357,5 +584,25 @@ void describe('tab completion', () => {
   void it('follows peer events', () => {
     directory.onPeer({ peerId: '12D3KooWDDDD', name: 'dave', status: 'discovered' })
     assert.deepEqual(complete('/msg da', directory), [['dave '], 'da'])
+  })
+
+  void it('completes petnames, after every command that takes a peer', () => {
+    directory.onContact({ peerId: '12D3KooWCCCC', relation: 'contact', petname: 'Chris', verified: false })
+    for (const command of ['/msg', '/chat', '/history', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify']) {
+      assert.deepEqual(complete(`${command} Ch`, directory), [['Chris '], 'Ch'], command)
+    }
+    // the nickname stays completable too
+    assert.deepEqual(complete('/msg bobb', directory), [['bobby '], 'bobb'])
+    directory.onContact({ peerId: '12D3KooWCCCC', relation: 'contact', verified: false })
+    assert.deepEqual(complete('/msg Ch', directory), [[], 'Ch'])
+  })
+
+  void it('leaves out the nicknames of blocked peers (resolution ignores them), not their petnames or ids', () => {
+    const d = new PeerDirectory()
+    d.replace([peerView('12D3KooWEEEE', 'eve', false, 'blocked'), peerView('12D3KooWFFFF', 'evan')])
+    assert.deepEqual(complete('/msg ev', d), [['evan '], 'ev'])
+    d.onContact({ peerId: '12D3KooWEEEE', relation: 'blocked', petname: 'evil', verified: false })
+    assert.deepEqual(complete('/unblock ev', d), [['evan', 'evil'], 'ev'])
+    assert.deepEqual(complete('/unblock 12D3KooWE', d), [['12D3KooWEEEE '], '12D3KooWE'])
   })
 })

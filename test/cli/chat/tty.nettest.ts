@@ -4,8 +4,10 @@
  * send-keys) and the screen (tmux capture-pane): the prompt, tab completion
  * of commands, nicknames and peer ids, incoming messages printed above a
  * half-typed line (also one wrapped over two rows, with the cursor inside
- * it) without garbling it, chat mode with its `bob> ` prompt and the delivery
- * mark, and `/quit` exiting 0 with the history on disk.
+ * it) without garbling it, marked as a request while bob is no contact,
+ * chat mode with its `bob> ` prompt and the delivery mark, the safety number
+ * with its QR code (the same digits bob gets) and /verify, and `/quit`
+ * exiting 0 with the history on disk.
  */
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
@@ -245,7 +247,8 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
   const bobAddr = bobReady.addrs.find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
   assert.ok(bobAddr != null, `bob listens on loopback: ${bobReady.addrs.join(' ')}`)
   const bobAddrFull = bobAddr.includes('/p2p/') ? bobAddr : `${bobAddr}/p2p/${bobReady.peerId}`
-  const bobShort = `${bobReady.peerId.slice(0, 8)}…${bobReady.peerId.slice(-6)}`
+  // the short id: … and the last 12 characters (every Ed25519 peer id starts with 12D3KooW)
+  const bobShort = `…${bobReady.peerId.slice(-12)}`
   let alicePeerId = ''
 
   // each step builds on the previous one: after a failure, skip the rest
@@ -260,7 +263,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     const screen = await term.waitFor('the prompt "> " on the last row, the cursor after it',
       s => lastLine(s) === '>' && s.x === 2 && s.y === s.lines.length - 1 ? s : undefined, START)
     st.diagnostic(`prompt ${Date.now() - started} ms after the pane was created`)
-    assert.ok(screen.lines.some(l => /^you are alice \(12D3KooW…\w{6}\)$/.test(l)), `"you are alice" line\n${term.dump()}`)
+    assert.ok(screen.lines.some(l => /^you are alice \(…\w{12}\)$/.test(l)), `"you are alice" line\n${term.dump()}`)
     const listen = screen.lines.map(l => /^ {2}\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/(\w+)$/.exec(l)?.[1]).find(id => id != null)
     assert.ok(listen != null, `alice lists a loopback address with her peer id\n${term.dump()}`)
     alicePeerId = listen
@@ -278,7 +281,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
   await step('alice connects to bob', async () => {
     await term.type(`/connect ${bobAddrFull}`)
     await term.keys('Enter')
-    await term.waitFor(`"connected to …${bobShort}"`, s => s.lines.some(l => l.startsWith('connected to ') && l.includes(bobShort)) ? s : undefined, DELIVER)
+    await term.waitFor(`"connected to ${bobShort}"`, s => s.lines.some(l => l.startsWith('connected to ') && l.includes(bobShort)) ? s : undefined, DELIVER)
     await term.waitFor('a peer line: bob is online', s => s.lines.some(l => l.startsWith('* ') && l.includes('is online') && l.includes(bobShort)) ? s : undefined, DELIVER)
     await term.waitFor('the prompt after /connect', s => lastLine(s) === '>' ? s : undefined)
     // both run with --no-mdns (no multicast outside loopback from a root-namespace test): only /connect joins them
@@ -291,7 +294,8 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     await term.waitFor('the half-typed line', s => lastLine(s) === `> ${typed}` ? s : undefined)
 
     const pending = await bob.request(`/msg ${alicePeerId} hello from bob`, is('pending', { to: alicePeerId }))
-    const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] bob \\(…${escapeRegExp(bobReady.peerId.slice(-6))}\\): hello from bob$`)
+    // bob is no contact of alice's yet (she only dialled him): his message is a request
+    const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] \\[request\\] bob \\(${escapeRegExp(bobShort)}\\): hello from bob$`)
     // a broken redraw stays broken: waiting for the right screen is the assertion
     const screen = await term.waitFor(`bob's message above "> ${typed}", the cursor at its end`, s => {
       const last = s.lines.length - 1
@@ -321,7 +325,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     await term.waitFor('the wrapped line, the cursor 10 back', s => rowsOk(s) && cursorOk(s) ? s : undefined)
 
     await bob.request(`/msg ${alicePeerId} again from bob`, is('pending', { to: alicePeerId }))
-    const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] bob \\(…${escapeRegExp(bobReady.peerId.slice(-6))}\\): again from bob$`)
+    const messageLine = new RegExp(`^\\[\\d\\d:\\d\\d\\] \\[request\\] bob \\(${escapeRegExp(bobShort)}\\): again from bob$`)
     await term.waitFor('bob\'s message above the wrapped line, the cursor where it was',
       s => s.lines.at(-3) != null && messageLine.test(s.lines.at(-3) ?? '') && rowsOk(s) && cursorOk(s) ? s : undefined, DELIVER)
 
@@ -360,6 +364,32 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     assert.ok(screen.lines.some(l => /^\[\d\d:\d\d\] alice → bob: hi bob …$/.test(l)), `the pending line\n${term.dump()}`)
     await term.waitFor('the prompt "bob> " after the mark', s => lastLine(s) === 'bob>' ? s : undefined)
     assert.deepEqual(screen.lines.filter(l => l.startsWith('error:')), [], 'no errors on screen')
+  })
+
+  await step('/safety bob: the digits bob sees too, and a QR code; /verify bob marks him', async () => {
+    const bobs = await bob.request(`/safety ${alicePeerId}`, is('safety', { peer: alicePeerId }))
+    assert.match(bobs.number, /^\d{60}$/)
+    const groups = (bobs.number.match(/\d{5}/g) ?? []).map(String)
+    const digitRows = [0, 4, 8].map(i => `  ${groups.slice(i, i + 4).join(' ')}`)
+
+    await term.type('/safety bob')
+    await term.keys('Enter')
+    const screen = await term.waitFor('the safety number, the QR code and the hint to /verify', s => {
+      const at = s.lines.findIndex(l => l === `safety number with bob (${bobShort}):`)
+      const hint = s.lines.findIndex(l => l.startsWith('compare it with theirs'))
+      if (s.lines[hint + 1] !== `if they match: /verify ${bobShort}`) return undefined
+      return at !== -1 && hint > at + 3 && digitRows.every((row, i) => s.lines[at + 1 + i] === row) ? { s, at, hint } : undefined
+    })
+    // NO_COLOR: plain half blocks, two modules a character row, with a quiet zone
+    const code = screen.s.lines.slice(screen.at + 4, screen.hint)
+    assert.ok(code.length >= 13 && code.length <= 21, `a compact QR code: ${code.length} rows\n${term.dump()}`)
+    assert.ok(code.every(row => /^[ █▀▄]*$/.test(row)) && code.some(row => row.includes('█')), `QR rows\n${term.dump()}`)
+
+    await term.type('/verify bob')
+    await term.keys('Enter')
+    await term.waitFor('"bob is a contact, ✓ verified"', s => s.lines.some(l => l === `* bob (${bobShort}) is a contact, ✓ verified`) ? s : undefined)
+    await term.waitFor('the prompt "bob> " after /verify', s => lastLine(s) === 'bob>' ? s : undefined)
+    assert.deepEqual(term.last?.lines.filter(l => l.startsWith('error:')), [], 'no errors on screen')
   })
 
   await step('/quit exits 0 and the history is on disk', async (st) => {

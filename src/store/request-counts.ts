@@ -1,0 +1,91 @@
+/**
+ * The quarantine accounting: how many message requests (incoming messages
+ * from non-contacts) are held, and how many bytes they take, per peer and in
+ * total, kept in memory in step with the requests sublevel (rebuilt from it
+ * on open), and the bounds on them.
+ */
+import { openValue } from './at-rest.ts'
+import { SUBLEVEL_REQUESTS } from './constants.ts'
+import { RequestQuotaError } from './errors.ts'
+import { decodeHistoryKey } from './keys.ts'
+import { decodeText } from './records.ts'
+import type { Handles } from './handles.ts'
+
+export interface RequestLimits {
+  messagesPerPeer: number
+  bytesPerPeer: number
+  bytesTotal: number
+}
+
+/** What the quarantine holds for one peer */
+export interface RequestSummary {
+  peer: string
+  messages: number
+  bytes: number
+}
+
+export class RequestCounts {
+  readonly #limits: RequestLimits
+  readonly #perPeer = new Map<string, { messages: number, bytes: number }>()
+  #total = 0
+
+  constructor (limits: RequestLimits) {
+    this.#limits = limits
+  }
+
+  /** Recounts from the requests sublevel; an entry that cannot be read counts its key's peer with no bytes */
+  async rebuild (handles: Handles): Promise<void> {
+    this.#perPeer.clear()
+    this.#total = 0
+    for await (const [key, sealed] of handles.requests.iterator()) {
+      const decoded = decodeHistoryKey(key)
+      if (decoded === undefined) {
+        continue
+      }
+      let bytes = 0
+      try {
+        bytes = Number(decodeText(openValue(handles.dataKey, SUBLEVEL_REQUESTS, key, sealed)))
+      } catch {
+        // a corrupt entry still holds its peer's place; its bytes are unknown
+      }
+      this.change(decoded.peer, 1, Number.isSafeInteger(bytes) && bytes > 0 ? bytes : 0)
+    }
+  }
+
+  /** Throws RequestQuotaError if `bytes` more for `peer` would exceed a bound */
+  assertRoom (peer: string, bytes: number): void {
+    const held = this.#perPeer.get(peer) ?? { messages: 0, bytes: 0 }
+    if (held.messages >= this.#limits.messagesPerPeer || held.bytes + bytes > this.#limits.bytesPerPeer) {
+      throw new RequestQuotaError(`message requests from this peer are at their limit (${this.#limits.messagesPerPeer} messages or ${this.#limits.bytesPerPeer} bytes): not acknowledged, the sender keeps them`)
+    }
+    if (this.#total + bytes > this.#limits.bytesTotal) {
+      throw new RequestQuotaError(`message requests are at their limit (${this.#limits.bytesTotal} bytes in total): not acknowledged, the senders keep them`)
+    }
+  }
+
+  change (peer: string, messages: 1 | -1, bytes: number): void {
+    const held = this.#perPeer.get(peer) ?? { messages: 0, bytes: 0 }
+    held.messages += messages
+    held.bytes += messages * bytes
+    this.#total += messages * bytes
+    if (held.messages <= 0) {
+      this.#perPeer.delete(peer)
+    } else {
+      this.#perPeer.set(peer, held)
+    }
+  }
+
+  /** Forgets everything held for `peer` (accepted or declined) */
+  clear (peer: string): void {
+    this.#total -= this.#perPeer.get(peer)?.bytes ?? 0
+    this.#perPeer.delete(peer)
+  }
+
+  has (peer: string): boolean {
+    return this.#perPeer.has(peer)
+  }
+
+  summary (): RequestSummary[] {
+    return [...this.#perPeer].map(([peer, held]) => ({ peer, ...held }))
+  }
+}
