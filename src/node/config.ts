@@ -14,7 +14,7 @@ import { contacts } from '../contacts/index.ts'
 import { delivery } from '../delivery/index.ts'
 import { lanDiscovery } from '../discovery/lan.ts'
 import { liveness } from '../liveness/index.ts'
-import { LIBP2P_CONNECTIONS_HEADROOM } from '../net/constants.ts'
+import { LIBP2P_CONNECTIONS_HEADROOM, MAX_PENDING_INBOUND_UPGRADES } from '../net/constants.ts'
 import { fairnessGater, fairnessLimits } from '../net/gater.ts'
 import { tcpListenAddr } from '../net/multiaddr.ts'
 import { presence } from '../presence/index.ts'
@@ -82,7 +82,8 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       // rate counts a relay's address for everyone behind the relay; the
       // gater has its own, for direct connections only.
       maxConnections: limits.maxConnections + LIBP2P_CONNECTIONS_HEADROOM,
-      inboundConnectionThreshold: Number.POSITIVE_INFINITY
+      inboundConnectionThreshold: Number.POSITIVE_INFINITY,
+      maxIncomingPendingConnections: MAX_PENDING_INBOUND_UPGRADES
     },
     connectionGater: fairnessGater({ ...init.connections, peers: () => fairnessPeers(node()) }),
     connectionEncrypters: [noise()],

@@ -10,28 +10,17 @@ import { createHash } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { createChatNode } from '../../src/node/index.ts'
 import { nextEvent, until } from '../helpers/node-events.ts'
-import { createTempDir } from '../helpers/tmp.ts'
+import { LoopbackNodes } from '../helpers/nodes.ts'
 import type { ChatNodeInit } from '../../src/node/index.ts'
 import type { ChatNode } from '../../src/types.ts'
-import type { TempDir } from '../helpers/tmp.ts'
 
-const dirs: TempDir[] = []
-const nodes: ChatNode[] = []
-
-after(async () => {
-  await Promise.allSettled(nodes.map(async n => n.stop()))
-  await Promise.all(dirs.map(async d => d.remove()))
-})
+const loopback = new LoopbackNodes('securechat-contacts-')
+after(async () => { await loopback.cleanup() })
 
 async function start (init: Partial<ChatNodeInit> & { name: string }): Promise<ChatNode> {
-  const dir = await createTempDir('securechat-contacts-')
-  dirs.push(dir)
   // fast retries, so that the sender's backoff does not dominate the test
-  const node = await createChatNode({ dataDir: dir.path, host: '127.0.0.1', mdns: false, delivery: { retryBase: 100, retryCap: 500 }, ...init })
-  nodes.push(node)
-  return node
+  return loopback.start({ delivery: { retryBase: 100, retryCap: 500 }, ...init })
 }
 
 /** Safety number computed here, independently: per side SHA-512 over version, key, id, key, then 5199 more rounds */

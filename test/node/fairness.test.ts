@@ -21,12 +21,10 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { MAX_CONNECTIONS_PER_PEER, MAX_STRANGER_CONNECTIONS } from '../../src/net/constants.ts'
-import { createChatNode } from '../../src/node/index.ts'
 import { nextEvent, until } from '../helpers/node-events.ts'
-import { createTempDir } from '../helpers/tmp.ts'
+import { LoopbackNodes } from '../helpers/nodes.ts'
 import type { ChatNodeInit } from '../../src/node/index.ts'
 import type { ChatNode } from '../../src/types.ts'
-import type { TempDir } from '../helpers/tmp.ts'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -40,28 +38,18 @@ const GREEDY_WANTS = 10
  */
 const SETTLED_MS = 1_000
 
-const dirs: TempDir[] = []
-const nodes: ChatNode[] = []
+const loopback = new LoopbackNodes('securechat-fairness-')
 const flooders: Libp2p[] = []
 /** when each flooder connection (by id) opened on the flooder's side */
 const openedAt = new Map<string, number>()
 
 after(async () => {
-  await Promise.allSettled([...nodes.map(async n => n.stop()), ...flooders.map(async f => f.stop())])
-  await Promise.all(dirs.map(async d => d.remove()))
+  await Promise.allSettled(flooders.map(async f => f.stop()))
+  await loopback.cleanup()
 })
 
-async function newDataDir (): Promise<string> {
-  const dir = await createTempDir('securechat-fairness-')
-  dirs.push(dir)
-  return dir.path
-}
-
-async function start (init: Partial<ChatNodeInit> & { name: string }): Promise<ChatNode> {
-  const node = await createChatNode({ dataDir: await newDataDir(), host: '127.0.0.1', mdns: false, ...init })
-  nodes.push(node)
-  return node
-}
+const newDataDir = async (): Promise<string> => loopback.dataDir()
+const start = async (init: Partial<ChatNodeInit> & { name: string }): Promise<ChatNode> => loopback.start(init)
 
 async function newFlooder (): Promise<Libp2p> {
   const node = await createLibp2p({

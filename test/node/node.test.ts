@@ -4,35 +4,17 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { createChatNode } from '../../src/node/index.ts'
 import type { ChatNodeInit } from '../../src/node/index.ts'
 import { tcpPort } from '../helpers/addrs.ts'
 import { nextEvent as next } from '../helpers/node-events.ts'
-import { createTempDir } from '../helpers/tmp.ts'
-import type { TempDir } from '../helpers/tmp.ts'
+import { LoopbackNodes } from '../helpers/nodes.ts'
 import type { ChatNode } from '../../src/types.ts'
 
-const dirs: TempDir[] = []
-const nodes: ChatNode[] = []
+const loopback = new LoopbackNodes()
+after(async () => { await loopback.cleanup() })
 
-// the nodes first: a data dir goes only once its node has closed its database
-after(async () => {
-  await Promise.allSettled(nodes.map(async n => n.stop()))
-  await Promise.all(dirs.map(async d => d.remove()))
-})
-
-async function newDataDir (): Promise<string> {
-  const dir = await createTempDir('securechat-node-')
-  dirs.push(dir)
-  return dir.path
-}
-
-async function start (init: Partial<ChatNodeInit> & { name: string }): Promise<ChatNode> {
-  const node = await createChatNode({ dataDir: await newDataDir(), host: '127.0.0.1', mdns: false, ...init })
-  nodes.push(node)
-  return node
-}
-
+const newDataDir = async (): Promise<string> => loopback.dataDir()
+const start = async (init: Partial<ChatNodeInit> & { name: string }): Promise<ChatNode> => loopback.start(init)
 
 describe('reliable delivery on loopback', () => {
   it('delivers to a peer that comes online later: all, once, in order', async () => {

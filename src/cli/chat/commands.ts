@@ -5,33 +5,25 @@
  * validateText; a petname by the nickname rule, nicknameProblem.
  */
 import { nicknameProblem, validateText } from '../../app/index.ts'
+import type { Command } from '../../app/index.ts'
 import { UsageError } from '../errors.ts'
 import { UnknownCommandError } from './errors.ts'
 
 export const DEFAULT_HISTORY_LIMIT = 20
 export const MAX_HISTORY_LIMIT = 1000
 
-/** A parsed REPL line */
+/** The application's commands a REPL line maps to one to one */
+type AppCommand = Extract<Command, { type: 'peers' | 'connect' | 'whoami' | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify' }>
+
+/** A parsed REPL line: an application command, or one of the REPL's own */
 export type ReplCommand =
+  | AppCommand
   /** a blank line: nothing to do */
   | { type: 'none' }
-  | { type: 'peers' }
   | { type: 'msg', peer: string, text: string }
   /** enter chat mode with `peer`, or leave it when `peer` is undefined */
   | { type: 'chat', peer?: string }
   | { type: 'history', peer: string, limit: number }
-  | { type: 'connect', multiaddr: string }
-  | { type: 'whoami' }
-  /** the peers whose messages are held as requests */
-  | { type: 'requests' }
-  | { type: 'accept', peer: string }
-  | { type: 'decline', peer: string }
-  | { type: 'block', peer: string }
-  | { type: 'unblock', peer: string }
-  /** set the user's own name for a peer, or remove it (null) */
-  | { type: 'name', peer: string, petname: string | null }
-  | { type: 'safety', peer: string }
-  | { type: 'verify', peer: string }
   | { type: 'help' }
   | { type: 'quit' }
   /** plain text, for the peer of chat mode */
