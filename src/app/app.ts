@@ -64,7 +64,7 @@ class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
         validateText(command.text)
         const to = await resolve(command.peer)
         const message = await node.send(to.peerId, command.text, options)
-        return to.by === 'stranger' ? { ...message, stranger: true } : message
+        return to.stranger ? { ...message, stranger: true } : message
       }
       case 'history': {
         const peer = await peerOf(command.peer)

@@ -53,14 +53,14 @@ export interface WhoamiInfo {
 
 /** What each command resolves with, by command type */
 export interface CommandResults {
-  /** `stranger`: the peer was found by the nickname of someone who was not a contact (it is one now) */
+  /** `stranger`: the peer it went to was not a contact (it is one now): the face says so, whatever the user typed */
   send: ChatMessage & { stranger?: true }
   history: { peer: string, messages: ChatMessage[] }
   peers: PeerView[]
   connect: { peerId: string }
   whoami: WhoamiInfo
   markRead: { peer: string, ids: string[] }
-  resolve: { peerId: string, by: ResolvedBy }
+  resolve: { peerId: string, by: ResolvedBy, stranger: boolean }
   requests: RequestView[]
   accept: { peerId: string, messages: number }
   decline: { peerId: string, messages: number }

@@ -33,3 +33,13 @@ export class InvalidCommandError extends Error {
     super(message, options)
   }
 }
+
+/** Registration in a data dir that already holds an account (a key file or a database) */
+export class DataDirNotEmptyError extends Error {
+  static override name = 'DataDirNotEmptyError'
+  override name = 'DataDirNotEmptyError'
+
+  constructor (message = 'data dir already holds an account', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

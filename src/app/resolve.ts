@@ -2,15 +2,20 @@
  * Turns what the user typed as `<peer>` into a full peer id, the same way
  * for every face. Pure: the caller passes the peers it knows.
  *
- * A peer chooses its nickname, so a nickname never outranks anything the
- * user or the network authenticated. In order:
+ * A peer chooses its nickname and, by grinding keys, the first or last few
+ * characters of its peer id, so neither may outrank what the user chose. In
+ * order:
  *   1. a full peer id (known or not): it is who it is;
  *   2. a petname, the user's own name for a peer;
- *   3. a unique prefix or suffix (the short id on screen) of a known peer id;
+ *   3. a unique prefix or suffix (4 or more characters) of a contact's peer id;
  *   4. the nickname of exactly one contact;
- *   5. the nickname of exactly one stranger, and the result says so.
- * Blocked peers are reachable by id, petname and prefix only (to unblock
- * them), never by nickname. Several candidates at one step are an
+ *   5. a unique prefix or suffix of any known peer id, at least as long as
+ *      the short id on screen (SHORT_ID_CHARS): shorter ones can be ground,
+ *      so a stranger whose id ends in "dave" never takes `/msg dave`;
+ *   6. the nickname of exactly one stranger.
+ * Whenever the peer found is not a contact the result says so (`stranger`).
+ * Blocked peers are reachable by id, petname and id fragment only (to
+ * unblock them), never by nickname. Several candidates at one step are an
  * AmbiguousPeerError that lists them with their ids.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -26,6 +31,8 @@ export type ResolvedBy = 'id' | 'petname' | 'id-fragment' | 'contact' | 'strange
 export interface Resolved {
   peerId: string
   by: ResolvedBy
+  /** the peer found is not a contact of ours */
+  stranger: boolean
 }
 
 /**
@@ -72,39 +79,50 @@ function one (arg: string, candidates: readonly PeerLike[]): PeerLike | undefine
 }
 
 export function resolvePeer (arg: string, peers: readonly PeerLike[]): Resolved {
+  const found = (peerId: string, by: ResolvedBy): Resolved => ({ peerId, by, stranger: peers.find(p => p.peerId === peerId)?.relation !== 'contact' })
   const canonical = canonicalPeerId(arg)
 
   if (canonical != null) {
-    return { peerId: canonical, by: 'id' }
+    return found(canonical, 'id')
   }
 
   const petnamed = one(arg, peers.filter(p => p.petname === arg))
 
   if (petnamed != null) {
-    return { peerId: petnamed.peerId, by: 'petname' }
+    return found(petnamed.peerId, 'petname')
   }
 
   const fragment = arg.startsWith('…') ? arg.slice(1) : arg
+  const isFragmentOf = (p: PeerLike): boolean => p.peerId.startsWith(fragment) || p.peerId.endsWith(fragment)
+  const contacts = peers.filter(p => p.relation === 'contact')
 
   if (fragment.length >= MIN_ID_FRAGMENT) {
-    const matched = one(arg, peers.filter(p => p.peerId.startsWith(fragment) || p.peerId.endsWith(fragment)))
+    const matched = one(arg, contacts.filter(isFragmentOf))
 
     if (matched != null) {
-      return { peerId: matched.peerId, by: 'id-fragment' }
+      return found(matched.peerId, 'id-fragment')
     }
   }
 
-  const contact = one(arg, peers.filter(p => p.relation === 'contact' && p.name === arg))
+  const contact = one(arg, contacts.filter(p => p.name === arg))
 
   if (contact != null) {
-    return { peerId: contact.peerId, by: 'contact' }
+    return found(contact.peerId, 'contact')
+  }
+
+  if (fragment.length >= SHORT_ID_CHARS) {
+    const matched = one(arg, peers.filter(isFragmentOf))
+
+    if (matched != null) {
+      return found(matched.peerId, 'id-fragment')
+    }
   }
 
   const stranger = one(arg, peers.filter(p => p.relation !== 'contact' && p.relation !== 'blocked' && p.name === arg))
 
   if (stranger != null) {
-    return { peerId: stranger.peerId, by: 'stranger' }
+    return found(stranger.peerId, 'stranger')
   }
 
-  throw new UnknownPeerError(`unknown peer '${arg}': not a peer id, a petname, part of a known peer id or a known nickname`)
+  throw new UnknownPeerError(`unknown peer '${arg}': not a peer id, a petname, a contact's nickname or id, a known peer's short id or a known nickname`)
 }

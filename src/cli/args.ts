@@ -9,16 +9,22 @@ import { join } from 'node:path'
 import { parseArgs as parseArgv } from 'node:util'
 import { chatCommand } from './chat/options.ts'
 import { UsageError } from './errors.ts'
+import { initCommand } from './init/options.ts'
+import { passwdCommand } from './passwd/options.ts'
 import { relayHealthCommand } from './relay-health/options.ts'
 import { relayCommand } from './relay/options.ts'
 import type { ChatOptions } from './chat/options.ts'
+import type { InitOptions } from './init/options.ts'
 import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from './options.ts'
+import type { PasswdOptions } from './passwd/options.ts'
 import type { RelayHealthOptions } from './relay-health/options.ts'
 import type { RelayOptions } from './relay/options.ts'
 
 /** Each subcommand's options, by name */
 interface SubcommandOptions {
   chat: ChatOptions
+  init: InitOptions
+  passwd: PasswdOptions
   relay: RelayOptions
   'relay-health': RelayHealthOptions
 }
@@ -41,6 +47,8 @@ export interface ArgsContext {
 /** Subcommands by name, in the order --help lists them */
 const SUBCOMMANDS: { [K in SubcommandName]: Subcommand<SubcommandOptions[K]> } = {
   chat: chatCommand,
+  init: initCommand,
+  passwd: passwdCommand,
   relay: relayCommand,
   'relay-health': relayHealthCommand
 }

@@ -14,6 +14,26 @@ export class UsageError extends Error {
   }
 }
 
+/** The user left a prompt with Ctrl+C or Ctrl+D: nothing was written (exit code 130) */
+export class PromptCancelledError extends Error {
+  static override name = 'PromptCancelledError'
+  override name = 'PromptCancelledError'
+
+  constructor (message = 'cancelled, nothing was changed', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** `securechat passwd` on a data dir that holds no account yet */
+export class NoAccountError extends Error {
+  static override name = 'NoAccountError'
+  override name = 'NoAccountError'
+
+  constructor (message = 'no account in this data dir (create one with securechat init)', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
 /** An `error` line: `code` is the error's name (README, "Errors") */
 export interface ErrorInfo {
   code: string

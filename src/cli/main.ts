@@ -1,7 +1,8 @@
 /**
  * `securechat`: parse the command line, then dispatch on the subcommand.
  * Exit codes (signals.ts): 0 clean stop, 1 startup or stop failure, 2 usage
- * error, 130/143 forced by a second SIGINT/SIGTERM.
+ * error, 130/143 forced by a second SIGINT/SIGTERM; 130 also for a prompt
+ * left with Ctrl+C or Ctrl+D.
  */
 import { parseArgs } from './args.ts'
 import { UsageError } from './errors.ts'
@@ -43,6 +44,10 @@ export async function main (argv: string[], io: Partial<MainIo> = {}): Promise<n
     // does not load what another needs, and --help stays fast
     case 'chat':
       return (await import('./chat/index.ts')).chat(invocation.options, full)
+    case 'init':
+      return (await import('./init/index.ts')).init(invocation.options, full)
+    case 'passwd':
+      return (await import('./passwd/index.ts')).passwd(invocation.options, full)
     case 'relay':
       return (await import('./relay/index.ts')).relay(invocation.options, full)
     case 'relay-health':

@@ -1,11 +1,13 @@
 /**
  * What every subcommand's option table is made of: the row type that drives
  * both `util.parseArgs` and `--help`, the options all of them take, and the
- * parsers of values more than one of them reads. Pure.
+ * parsers of values more than one of them reads. Pure, but for reading
+ * --passphrase-file.
  */
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { UsageError } from './errors.ts'
+import { passphraseFromSources } from './passphrase-file.ts'
 
 /** One row of an option table: the parseArgs config plus its help line */
 export interface OptionSpec {
@@ -43,6 +45,15 @@ export interface Subcommand<Options> {
 export const COMMON_OPTIONS: OptionTable = {
   help: { type: 'boolean', short: 'h', description: 'show this help and exit' },
   version: { type: 'boolean', description: 'print the version and exit' }
+}
+
+/** The subcommands that open a data dir take the passphrase from a file too (passphrase-file.ts) */
+export const PASSPHRASE_FILE_OPTION: OptionTable = {
+  'passphrase-file': {
+    type: 'string',
+    arg: 'FILE',
+    description: 'read the passphrase from the first line of FILE (mode 0600 or 0400; not with SECURECHAT_PASSPHRASE)'
+  }
 }
 
 export function parsePositiveInt (flag: string, value: string | undefined, fallback: number): number {
@@ -85,7 +96,11 @@ export function parseDataDir (value: string): string {
   return resolve(value)
 }
 
-/** --host, and the passphrase from SECURECHAT_PASSPHRASE (never a flag), when given */
+/**
+ * --host, and the passphrase, when given: from SECURECHAT_PASSPHRASE or
+ * --passphrase-file (read here: passphrase-file.ts), never from the command
+ * line itself, where `ps` would show it
+ */
 export function addHostAndPassphrase (options: { host?: string, passphrase?: string }, values: ParsedValues, ctx: ResolvedContext): void {
   const host = stringValue(values.host)
 
@@ -93,9 +108,9 @@ export function addHostAndPassphrase (options: { host?: string, passphrase?: str
     options.host = parseHost(host)
   }
 
-  const passphrase = ctx.env.SECURECHAT_PASSPHRASE
+  const passphrase = passphraseFromSources(stringValue(values['passphrase-file']), ctx.env)
 
-  if (passphrase != null && passphrase !== '') {
+  if (passphrase != null) {
     options.passphrase = passphrase
   }
 }

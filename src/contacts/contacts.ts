@@ -119,8 +119,11 @@ export class ContactsService extends TypedEventEmitter<ContactsEvents> implement
     this.checkNotSelf(peer)
     const key = peer.toString()
     const wasRefused = this.refused.delete(key)
-    const held = await this.components.store.acceptRequests(key, options)
+    // a contact first, then the held requests freed: a message that arrives
+    // in between is already no request (the other order could leave it in
+    // the quarantine for good)
     await this.update(peer, { relation: 'contact' }, options)
+    const held = await this.components.store.acceptRequests(key, options)
     this.tasks.run('tag a contact', async (signal) => this.tag(key, true, signal))
 
     if (wasRefused) {

@@ -168,6 +168,11 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
       retryBase: this.init.retryBase,
       retryCap: this.init.retryCap,
       sendBatch: async (peer, messages, options) => {
+        if (this.components.contacts.isBlocked(peer)) {
+          // kept for after an unblock, but never dialled meanwhile
+          throw new BlockedPeerError()
+        }
+
         const peerId = peerIdFromString(peer)
         await relayKeeper.routeThroughRelays(peerId, options)
         await chat.sendBatch(peerId, messages.map(m => ({ id: m.id, timestamp: m.ts, text: m.text })), options)

@@ -29,7 +29,7 @@ export interface LivenessComponents {
   store: Store
   delivery: Delivery
   relayKeeper: RelayKeeper
-  contacts: Pick<Contacts, 'isContact'>
+  contacts: Pick<Contacts, 'isContact' | 'isBlocked'>
 }
 
 export interface LivenessInit {

@@ -5,6 +5,7 @@
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { BlockedPeerError } from '../errors.ts'
 import { BackgroundTasks } from '../util/tasks.ts'
 import { PeerMonitor } from './monitor.ts'
 import type { Liveness, LivenessComponents, LivenessInit, PeerLiveness } from './index.ts'
@@ -37,6 +38,10 @@ export class LivenessService implements Liveness, Startable {
       log: this.log,
       ping: async (peer, signal) => ping.ping(peerIdFromString(peer), { signal }),
       dial: async (peer, signal) => {
+        if (this.components.contacts.isBlocked(peer)) {
+          throw new BlockedPeerError()
+        }
+
         const peerId = peerIdFromString(peer)
         await relayKeeper.routeThroughRelays(peerId, { signal })
         await connectionManager.openConnection(peerId, { signal })

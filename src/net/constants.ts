@@ -47,3 +47,40 @@ export const INBOUND_CONNECTIONS_PER_IP_PER_SECOND = 5
  * costs a Noise handshake at most.
  */
 export const MAX_PENDING_INBOUND_UPGRADES = 64
+
+/**
+ * How long libp2p lets an inbound connection take from accepted to
+ * upgraded (its `inboundUpgradeTimeout`; its default is 10 s). Each one in
+ * its handshake holds one of the MAX_PENDING_INBOUND_UPGRADES slots, for
+ * contacts and strangers alike, so the time an idle socket may hold one is
+ * what an attacker buys per connection: at 10 s, three addresses opening
+ * 3 idle sockets a second each (under the per-IP rate) held all 64 and 9 of
+ * a contact's 10 connects failed. The upgrade itself (multistream-select,
+ * a Noise XX handshake, the muxer) is about four round trips and takes
+ * milliseconds; 3 s leaves room for a relayed peer at 700 ms round trip.
+ */
+export const INBOUND_UPGRADE_TIMEOUT_MS = 3_000
+
+/**
+ * Direct inbound connections one remote IP address may have in their
+ * handshake at once (handshakes.ts). A peer needs one, two in a
+ * simultaneous dial; a household behind one NAT a few. More is one
+ * address holding the pending slots everyone else needs.
+ */
+export const MAX_PENDING_HANDSHAKES_PER_IP = 4
+
+/**
+ * Relayed inbound connections in their handshake at once through one relay
+ * (handshakes.ts). Their address is the relay's, shared by every peer behind
+ * it, contacts included, so the cap is wider than per IP; it keeps one relay
+ * (or those who use it) from holding all MAX_PENDING_INBOUND_UPGRADES slots.
+ */
+export const MAX_PENDING_HANDSHAKES_PER_RELAY = 16
+
+/**
+ * Handshakes the gater tracks at once. libp2p has at most
+ * MAX_PENDING_INBOUND_UPGRADES in progress, each tracked one ends within
+ * INBOUND_UPGRADE_TIMEOUT_MS, so the table stays far below this; the bound is
+ * a backstop: past it the oldest entry is forgotten.
+ */
+export const MAX_TRACKED_HANDSHAKES = 4 * MAX_PENDING_INBOUND_UPGRADES

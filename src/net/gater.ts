@@ -17,14 +17,23 @@
  *   only: a relayed connection's address is the relay's, shared by every
  *   peer behind it, contacts included. It replaces libp2p's
  *   `inboundConnectionThreshold`, which counts relayed ones too.
+ * - the handshakes in progress (handshakes.ts), also before the peer id is
+ *   known: at most a few per remote IP for direct connections
+ *   (denyInboundConnection), more per relay for relayed ones (checked cheaply
+ *   when the relay offers one, denyInboundRelayedConnection, and exactly at
+ *   denyInboundConnection), released at the next gate of that connection
+ *   (denyInbound{Encrypted,Upgraded}Connection) or when it closes. libp2p
+ *   holds a pending slot for each, shared by contacts and strangers alike.
  */
 import { logger } from '@libp2p/logger'
 import { RateLimiter } from '@libp2p/utils'
-import { INBOUND_CONNECTIONS_PER_IP_PER_SECOND, MAX_CONNECTIONS_PER_PEER, MAX_STRANGER_CONNECTIONS } from './constants.ts'
+import { INBOUND_CONNECTIONS_PER_IP_PER_SECOND, MAX_CONNECTIONS_PER_PEER, MAX_PENDING_HANDSHAKES_PER_IP, MAX_PENDING_HANDSHAKES_PER_RELAY, MAX_STRANGER_CONNECTIONS } from './constants.ts'
 import { checkLimits, refusal } from './fairness.ts'
-import { ipOf, isRelayed } from './multiaddr.ts'
+import { PendingHandshakes } from './handshakes.ts'
+import { ipOf, isRelayed, peerIdOf } from './multiaddr.ts'
 import { MAX_CONNECTIONS } from '../protocol/constants.ts'
 import type { ConnectionCounts, FairnessLimits, PeerKind } from './fairness.ts'
+import type { PendingHandshakesInit } from './handshakes.ts'
 import type { Connection, ConnectionGater, Logger, MultiaddrConnection, PeerId } from '@libp2p/interface'
 
 /** What the gater reads of the node: libp2p and its services */
@@ -47,6 +56,12 @@ export interface FairnessInit {
 }
 
 export interface FairnessGaterInit extends FairnessInit {
+  /** direct inbound connections one remote IP address may have in their handshake at once @default 4 */
+  pendingHandshakesPerIp?: number
+  /** relayed inbound connections in their handshake at once through one relay @default 16 */
+  pendingHandshakesPerRelay?: number
+  /** how handshakes in progress are tracked: `timeout` is libp2p's inbound upgrade timeout @default { timeout: 3000 } */
+  handshakes?: PendingHandshakesInit
   /**
    * The node, once it exists: libp2p builds its connection gater before the
    * services the gater consults, so it is read late. Until it returns one,
@@ -77,6 +92,9 @@ class FairnessGater implements ConnectionGater {
   private readonly log: Logger
   private readonly perIp: RateLimiter
   private readonly perIpPerSecond: number
+  private readonly handshakes: PendingHandshakes
+  private readonly handshakesPerIp: number
+  private readonly handshakesPerRelay: number
   /** admitted at the last gate in this turn of the event loop, not yet counted by libp2p */
   private readonly inFlight: Array<{ peer: string, kind: PeerKind }> = []
 
@@ -92,6 +110,14 @@ class FairnessGater implements ConnectionGater {
 
     this.perIpPerSecond = perIp
     this.perIp = new RateLimiter({ points: perIp, duration: 1 })
+    this.handshakesPerIp = init.pendingHandshakesPerIp ?? MAX_PENDING_HANDSHAKES_PER_IP
+    this.handshakesPerRelay = init.pendingHandshakesPerRelay ?? MAX_PENDING_HANDSHAKES_PER_RELAY
+
+    if (![this.handshakesPerIp, this.handshakesPerRelay].every(n => Number.isInteger(n) && n >= 1)) {
+      throw new TypeError('pending handshake limits must be positive integers')
+    }
+
+    this.handshakes = new PendingHandshakes(init.handshakes)
   }
 
   denyDialPeer (peer: PeerId): boolean {
@@ -100,7 +126,9 @@ class FairnessGater implements ConnectionGater {
 
   denyInboundConnection (maConn: MultiaddrConnection): boolean {
     if (isRelayed(maConn.remoteAddr)) {
-      return false
+      // the relay is the last peer id before the circuit
+      const relay = peerIdOf(maConn.remoteAddr.decapsulate('/p2p-circuit'))
+      return relay != null && this.denyHandshake(relayKey(relay), maConn, this.handshakesPerRelay)
     }
 
     const ip = ipOf(maConn.remoteAddr)
@@ -111,22 +139,34 @@ class FairnessGater implements ConnectionGater {
 
     try {
       this.perIp.consume(ip)
-      return false
     } catch {
       this.log('refused connection from %a - more than %d a second from %s', maConn.remoteAddr, this.perIpPerSecond, ip)
       return true
     }
+
+    return this.denyHandshake(`ip/${ip}`, maConn, this.handshakesPerIp)
   }
 
-  denyInboundRelayedConnection (_relay: PeerId, remote: PeerId): boolean {
-    return this.deny(remote, 'relayed connection from')
+  denyInboundRelayedConnection (relay: PeerId, remote: PeerId): boolean {
+    if (this.deny(remote, 'relayed connection from')) {
+      return true
+    }
+
+    // before the relay is told yes; denyInboundConnection counts it exactly
+    if (this.handshakes.count(relayKey(relay.toString())) >= this.handshakesPerRelay) {
+      this.log('refused relayed connection from %p - %d handshakes in progress through %p', remote, this.handshakesPerRelay, relay)
+      return true
+    }
+
+    return false
   }
 
   denyOutboundConnection (peer: PeerId): boolean {
     return this.deny(peer, 'connection to')
   }
 
-  denyInboundEncryptedConnection (peer: PeerId): boolean {
+  denyInboundEncryptedConnection (peer: PeerId, maConn: MultiaddrConnection): boolean {
+    this.handshakes.release(maConn)
     return this.deny(peer, 'connection from')
   }
 
@@ -134,12 +174,24 @@ class FairnessGater implements ConnectionGater {
     return this.deny(peer, 'connection to')
   }
 
-  denyInboundUpgradedConnection (peer: PeerId): boolean {
+  denyInboundUpgradedConnection (peer: PeerId, maConn: MultiaddrConnection): boolean {
+    // released already unless the connection skipped encryption
+    this.handshakes.release(maConn)
     return this.deny(peer, 'connection from', true)
   }
 
   denyOutboundUpgradedConnection (peer: PeerId): boolean {
     return this.deny(peer, 'connection to', true)
+  }
+
+  /** true if `source` has `max` handshakes in progress; otherwise `maConn` counts as one until it ends */
+  private denyHandshake (source: string, maConn: MultiaddrConnection, max: number): boolean {
+    if (this.handshakes.admit(source, maConn, max)) {
+      return false
+    }
+
+    this.log('refused connection from %a - %d handshakes in progress from %s', maConn.remoteAddr, max, source)
+    return true
   }
 
   /** true if `peer` may not have one more connection; with `last`, an admitted one is held in flight */
@@ -202,4 +254,8 @@ class FairnessGater implements ConnectionGater {
 
     this.inFlight.push({ peer, kind })
   }
+}
+
+function relayKey (relay: string): string {
+  return `relay/${relay}`
 }

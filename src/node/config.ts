@@ -14,7 +14,7 @@ import { contacts } from '../contacts/index.ts'
 import { delivery } from '../delivery/index.ts'
 import { lanDiscovery } from '../discovery/lan.ts'
 import { liveness } from '../liveness/index.ts'
-import { LIBP2P_CONNECTIONS_HEADROOM, MAX_PENDING_INBOUND_UPGRADES } from '../net/constants.ts'
+import { INBOUND_UPGRADE_TIMEOUT_MS, LIBP2P_CONNECTIONS_HEADROOM, MAX_PENDING_INBOUND_UPGRADES } from '../net/constants.ts'
 import { fairnessGater, fairnessLimits } from '../net/gater.ts'
 import { tcpListenAddr } from '../net/multiaddr.ts'
 import { presence } from '../presence/index.ts'
@@ -83,9 +83,13 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       // gater has its own, for direct connections only.
       maxConnections: limits.maxConnections + LIBP2P_CONNECTIONS_HEADROOM,
       inboundConnectionThreshold: Number.POSITIVE_INFINITY,
-      maxIncomingPendingConnections: MAX_PENDING_INBOUND_UPGRADES
+      maxIncomingPendingConnections: MAX_PENDING_INBOUND_UPGRADES,
+      // each pending upgrade holds one of those slots until it ends: not
+      // 10 s (libp2p's default) for a socket that never begins Noise. The
+      // gater releases its count of handshakes in progress at the same time.
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS
     },
-    connectionGater: fairnessGater({ ...init.connections, peers: () => fairnessPeers(node()) }),
+    connectionGater: fairnessGater({ ...init.connections, handshakes: { timeout: INBOUND_UPGRADE_TIMEOUT_MS }, peers: () => fairnessPeers(node()) }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: {

@@ -18,3 +18,9 @@ export const DEFAULT_HOST = '0.0.0.0'
 export const SESSION_ERROR_WINDOW_MS = 10_000
 /** peers whose window is open at once; past it the oldest window ends early */
 export const SESSION_ERROR_PEERS = 256
+/**
+ * Lines about rejected sessions per window in all peers together; the rest
+ * of the window comes as one summary line. Per peer alone is not enough: a
+ * fresh peer id costs nothing, and 30 of them made 30 lines.
+ */
+export const SESSION_ERROR_LINES = 5

@@ -13,9 +13,8 @@ import { parsePeerAddr, parsePeerId } from '../net/multiaddr.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
 import { isProtocolViolation } from '../protocol/errors.ts'
 import { createStore } from '../store/index.ts'
-import { Throttle } from '../util/throttle.ts'
 import { libp2pOptions } from './config.ts'
-import { SESSION_ERROR_PEERS, SESSION_ERROR_WINDOW_MS } from './constants.ts'
+import { SessionErrors } from './session-errors.ts'
 import type { ChatServices } from './config.ts'
 import type { ChatNodeInit } from './index.ts'
 import type { Store } from '../store/index.ts'
@@ -29,8 +28,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   private readonly libp2p: Libp2p<ChatServices>
   private readonly store: Store
   private readonly log: Logger
-  /** rejected sessions, reported once per peer per window: a peer can make as many as it likes */
-  private readonly sessionErrors: Throttle<Error>
+  /** rejected sessions, shown once per peer per window and a few per window in all (session-errors.ts) */
+  private readonly sessionErrors: SessionErrors
   private stopping?: Promise<void>
 
   constructor (libp2p: Libp2p<ChatServices>, store: Store, name: string) {
@@ -40,7 +39,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.name = name
     this.peerId = libp2p.peerId.toString()
     this.log = libp2p.logger.forComponent('securechat:node')
-    this.sessionErrors = new Throttle((peer, err, more) => { this.reportSessionError(peer, err, more) }, { window: SESSION_ERROR_WINDOW_MS, maxKeys: SESSION_ERROR_PEERS })
+    this.sessionErrors = new SessionErrors((line) => { this.showSessionError(line) })
     this.forwardEvents()
   }
 
@@ -198,7 +197,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
    * A peer's session failed. A protocol violation (a forged Hello, a
    * tampered frame, an oversized or overrunning sender) is shown to the user;
    * a peer that merely went away (reset, closed, timed out) is only logged.
-   * Shown once per peer per window; the rest of the window as one summary.
+   * Shown once per peer per window, and a few per window in all; the rest
+   * as summaries (session-errors.ts).
    */
   private onSessionError (peer: PeerId, err: Error): void {
     if (this.stopping == null && isProtocolViolation(err)) {
@@ -208,16 +208,10 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     }
   }
 
-  /** `err` is the window's first; `more` the sessions rejected after it in the window */
-  private reportSessionError (peer: string, err: Error, more: number): void {
-    if (this.stopping != null) {
-      return
+  private showSessionError (line: ChatNodeEvents['error']['detail']): void {
+    if (this.stopping == null) {
+      this.emit('error', line)
     }
-
-    const message = more === 0
-      ? `session from ${peer} rejected: ${err.message}`
-      : `… and ${more} more ${more === 1 ? 'session' : 'sessions'} from ${peer} rejected in the last ${this.sessionErrors.window / 1000} s`
-    this.emit('error', { code: err.name, message, peer })
   }
 }
 

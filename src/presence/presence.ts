@@ -213,6 +213,12 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
     }
   }
 
+  /**
+   * The peer's last connection closed: its last seen in the peer book, or,
+   * for a stranger not in the peer book, libp2p's peer store forgets it
+   * (identify wrote it there): it would otherwise keep every peer id that
+   * ever connected.
+   */
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const remote = evt.detail
 
@@ -228,6 +234,8 @@ export class PresenceService extends TypedEventEmitter<PresenceEvents> implement
 
       if (p != null) {
         await this.components.store.putPeer({ peerId: peer, seen: Date.now() }, { signal })
+      } else if (this.components.contacts.relation(peer) !== 'contact' && !this.isConnected(remote)) {
+        await this.components.peerStore.delete(remote, { signal }).catch((err: Error) => { this.log('could not forget %p - %e', remote, err) })
       }
 
       return { peerId: peer, name: p?.name, status: 'disconnected' }

@@ -83,3 +83,5 @@ export const SCRYPT_MAX_P = 16
 export const DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER = 100
 export const DEFAULT_MAX_REQUEST_BYTES_PER_PEER = 1024 * 1024
 export const DEFAULT_MAX_REQUEST_BYTES_TOTAL = 64 * 1024 * 1024
+/** peers with requests held at once, like the strangers kept in the peer book */
+export const DEFAULT_MAX_REQUEST_PEERS = 1000

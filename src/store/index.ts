@@ -12,6 +12,12 @@
  * Without a passphrase the key file holds the raw data key: that protects
  * copies and backups of `db/` alone, not a stolen disk. With a passphrase the
  * data key is wrapped (scrypt + AES-256-GCM) and the disk alone is not enough.
+ * open() reads the key file before anything else: a wrong passphrase or a
+ * damaged key file leaves every file in the data dir as it was. Faces ask
+ * before they start with inspectDataDir() and checkPassphrase()
+ * (data-dir.ts), which only read; changePassphrase() (passwd.ts) re-wraps
+ * the data key atomically. The app re-exports those three from their
+ * modules, so that a face importing them does not load LevelDB.
  *
  * Errors a caller can see, by `err.name`: StoreNotOpenError,
  * CorruptRecordError, CorruptKeyFileError, WrongPassphraseError,
@@ -84,6 +90,8 @@ export interface StoreInit {
   maxRequestMessagesPerPeer?: number
   maxRequestBytesPerPeer?: number
   maxRequestBytesTotal?: number
+  /** peers with requests held at once (default 1,000) */
+  maxRequestPeers?: number
 }
 
 export interface AppendOptions extends AbortOptions {

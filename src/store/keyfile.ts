@@ -10,15 +10,13 @@
  *
  * Decoding is strict: exact fields, canonical base64, exact lengths, bounded
  * scrypt cost. Errors never carry key material or the passphrase. Key
- * buffers are zeroed after use (best effort: JS strings cannot be).
+ * buffers are zeroed after use (best effort: JS strings cannot be). Reading
+ * and writing the file: keyfile-io.ts.
  */
 import { randomBytes, scrypt } from 'node:crypto'
-import { open, rename, unlink } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { open as openSealed, seal } from '../crypto/aead.ts'
 import {
-  DATA_KEY_LENGTH, KEY_FILE_FORMAT, KEY_FILE_MODE, KEY_FILE_VERSION, MAX_KEY_FILE_BYTES, NONCE_LENGTH,
-  SALT_LENGTH, SCRYPT_MAX_MEMORY, SCRYPT_MAX_P, SCRYPT_MIN_N, SCRYPT_N, SCRYPT_P, SCRYPT_R, TAG_LENGTH
+  DATA_KEY_LENGTH, KEY_FILE_FORMAT, KEY_FILE_VERSION, NONCE_LENGTH, SALT_LENGTH, SCRYPT_MAX_MEMORY, SCRYPT_MAX_P, SCRYPT_MIN_N, SCRYPT_N, SCRYPT_P, SCRYPT_R, TAG_LENGTH
 } from './constants.ts'
 import { CorruptKeyFileError, WrongPassphraseError } from './errors.ts'
 
@@ -134,17 +132,17 @@ function hasExactly (value: Record<string, unknown>, fields: readonly string[]):
   return keys.length === fields.length && fields.every(field => Object.hasOwn(value, field))
 }
 
+/** A key file, validated but not unwrapped */
+export type ParsedKeyFile =
+  | { kdf: 'none', key: Uint8Array }
+  | { kdf: 'scrypt', params: ScryptParams, salt: Uint8Array, nonce: Uint8Array, wrapped: Uint8Array }
+
 /**
- * Parses and validates a key file and returns the data key. Throws
- * CorruptKeyFileError if the file is malformed, WrongPassphraseError if the
- * passphrase does not unwrap the key (or is missing, or given for an
- * unprotected file). A wrapped key that was tampered with is
- * indistinguishable from a wrong passphrase.
+ * Parses and validates a key file without unwrapping it (no passphrase, no
+ * scrypt): tells an unprotected file (whose `key` the caller zeroes) from a
+ * protected one. Throws CorruptKeyFileError if the file is malformed.
  */
-export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Promise<Uint8Array> {
-  if (passphrase !== undefined) {
-    assertPassphrase(passphrase)
-  }
+export function parseKeyFile (bytes: Uint8Array): ParsedKeyFile {
   let value: unknown
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
@@ -170,11 +168,7 @@ export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Pr
     if (key === undefined) {
       throw new CorruptKeyFileError('key file has an invalid key field')
     }
-    if (passphrase !== undefined) {
-      key.fill(0)
-      throw new WrongPassphraseError('a passphrase was given but the key file is not protected by one')
-    }
-    return key
+    return { kdf: 'none', key }
   }
 
   if (file.kdf !== 'scrypt') {
@@ -194,14 +188,37 @@ export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Pr
   if (salt === undefined || nonce === undefined || wrapped === undefined) {
     throw new CorruptKeyFileError('key file has an invalid salt, nonce or wrapped key')
   }
+  return { kdf: 'scrypt', params: params as ScryptParams, salt, nonce, wrapped }
+}
+
+/**
+ * Parses and validates a key file and returns the data key. Throws
+ * CorruptKeyFileError if the file is malformed, WrongPassphraseError if the
+ * passphrase does not unwrap the key (or is missing, or given for an
+ * unprotected file). A wrapped key that was tampered with is
+ * indistinguishable from a wrong passphrase.
+ */
+export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Promise<Uint8Array> {
+  if (passphrase !== undefined) {
+    assertPassphrase(passphrase)
+  }
+  const file = parseKeyFile(bytes)
+
+  if (file.kdf === 'none') {
+    if (passphrase !== undefined) {
+      file.key.fill(0)
+      throw new WrongPassphraseError('a passphrase was given but the key file is not protected by one')
+    }
+    return file.key
+  }
   if (passphrase === undefined) {
     throw new WrongPassphraseError('the key file is protected by a passphrase and none was given')
   }
 
-  const wrappingKey = await deriveKey(passphrase, salt, params as ScryptParams)
+  const wrappingKey = await deriveKey(passphrase, file.salt, file.params)
   let key: Uint8Array | undefined
   try {
-    key = openSealed(wrappingKey, nonce, wrapped, wrapAad(params as ScryptParams))
+    key = openSealed(wrappingKey, file.nonce, file.wrapped, wrapAad(file.params))
   } finally {
     wrappingKey.fill(0)
   }
@@ -209,74 +226,4 @@ export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Pr
     throw new WrongPassphraseError('wrong passphrase: the data key could not be unwrapped')
   }
   return key
-}
-
-export interface KeyFileContents {
-  bytes: Uint8Array
-  /** permission bits of the file */
-  mode: number
-}
-
-/** Reads the key file; `undefined` if it does not exist */
-export async function readKeyFile (path: string): Promise<KeyFileContents | undefined> {
-  let handle
-  try {
-    handle = await open(path, 'r')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      return undefined
-    }
-    throw new CorruptKeyFileError('key file cannot be opened', { cause: err })
-  }
-  try {
-    const stat = await handle.stat()
-    if (!stat.isFile()) {
-      throw new CorruptKeyFileError('key file is not a regular file')
-    }
-    if (stat.size > MAX_KEY_FILE_BYTES) {
-      throw new CorruptKeyFileError('key file is too large')
-    }
-    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1)
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
-    if (bytesRead > MAX_KEY_FILE_BYTES) {
-      throw new CorruptKeyFileError('key file is too large')
-    }
-    const bytes = new Uint8Array(buffer.subarray(0, bytesRead))
-    buffer.fill(0)
-    return { bytes, mode: stat.mode & 0o777 }
-  } catch (err) {
-    if (err instanceof CorruptKeyFileError) {
-      throw err
-    }
-    throw new CorruptKeyFileError('key file cannot be read', { cause: err })
-  } finally {
-    await handle.close()
-  }
-}
-
-/**
- * Writes the key file atomically and durably: a new 0600 temp file, fsync,
- * rename over `path`, fsync of the directory.
- */
-export async function writeKeyFile (path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  const handle = await open(temp, 'wx', KEY_FILE_MODE)
-  try {
-    try {
-      await handle.writeFile(bytes)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
-  } catch (err) {
-    await unlink(temp).catch(() => {})
-    throw err
-  }
-  const dir = await open(dirname(path), 'r')
-  try {
-    await dir.sync()
-  } finally {
-    await dir.close()
-  }
 }

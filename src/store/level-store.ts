@@ -10,7 +10,7 @@
  */
 import {
   DEFAULT_HISTORY_LIMIT, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL, DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
-  DEFAULT_MAX_REQUEST_BYTES_TOTAL, DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER
+  DEFAULT_MAX_REQUEST_BYTES_TOTAL, DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER, DEFAULT_MAX_REQUEST_PEERS
 } from './constants.ts'
 import { StoreNotOpenError } from './errors.ts'
 import { appendRecord, loadClock, lookup, scanHistory, scanOutbox, updateStatus } from './history.ts'
@@ -86,7 +86,8 @@ export class LevelStore implements Store {
     this.#requests = new RequestCounts({
       messagesPerPeer: init.maxRequestMessagesPerPeer ?? DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER,
       bytesPerPeer: init.maxRequestBytesPerPeer ?? DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
-      bytesTotal: init.maxRequestBytesTotal ?? DEFAULT_MAX_REQUEST_BYTES_TOTAL
+      bytesTotal: init.maxRequestBytesTotal ?? DEFAULT_MAX_REQUEST_BYTES_TOTAL,
+      peers: init.maxRequestPeers ?? DEFAULT_MAX_REQUEST_PEERS
     })
   }
 

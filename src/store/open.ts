@@ -1,19 +1,23 @@
 /**
- * Opening a store's database: the data dir (mode 0700), LevelDB at
- * `<dataDir>/db`, the data key checked against it, and the sublevels. A held
- * lock becomes DataDirInUseError; on any failure the database is closed
- * again.
+ * Opening a store's database, in this order: the key file (read and
+ * unwrapped, nothing else: a wrong passphrase or a damaged key file throws
+ * here and the data dir is exactly as it was, since opening LevelDB alone
+ * rewrites its log and manifest); the data dir (mode 0700) and, on a new
+ * one, the key file; LevelDB at `<dataDir>/db` (0700); the data key checked
+ * against its keycheck record; the sublevels. A held lock becomes
+ * DataDirInUseError; on any failure the database is closed again.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import {
   DATA_DIR_MODE, DB_DIR_NAME, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX,
   SUBLEVEL_PEERS, SUBLEVEL_REQUESTS
 } from './constants.ts'
-import { loadDataKey } from './data-key.ts'
+import { checkDataKey, createDataKey, keyFilePath, readDataKey } from './data-key.ts'
 import { DataDirInUseError } from './errors.ts'
 import { openSublevel } from './handles.ts'
+import { removeKeyFileTemps } from './keyfile-io.ts'
 import type { DataKeyInit } from './data-key.ts'
 import type { Db, Handles } from './handles.ts'
 import type { AbortOptions } from '@libp2p/interface'
@@ -34,17 +38,42 @@ function translateOpenError (err: unknown): unknown {
   return err
 }
 
+async function exists (path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') {
+      return false
+    }
+    throw err
+  }
+}
+
 /** Opens the database in `init.dataDir`; the caller closes `handles.db` */
 export async function openHandles (init: DataKeyInit, options: AbortOptions = {}): Promise<Handles> {
+  let dataKey = await readDataKey(init)
+  options.signal?.throwIfAborted()
+
   let db: Db | undefined
   try {
     await mkdir(init.dataDir, { recursive: true, mode: DATA_DIR_MODE })
-    db = new Level<string, Uint8Array>(join(init.dataDir, DB_DIR_NAME), { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const dbPath = join(init.dataDir, DB_DIR_NAME)
+    if (dataKey === undefined && !await exists(dbPath)) {
+      // a new data dir: the key file before the database, so that a crash in
+      // between leaves a key file and no database, which opens next time
+      dataKey = await createDataKey(init)
+    }
+    // LevelDB would create it 0755 under the usual umask
+    await mkdir(dbPath, { recursive: true, mode: DATA_DIR_MODE })
+    db = new Level<string, Uint8Array>(dbPath, { keyEncoding: 'utf8', valueEncoding: 'view' })
     await db.open().catch((err: unknown) => { throw translateOpenError(err) })
     options.signal?.throwIfAborted()
 
     const meta = openSublevel(db, SUBLEVEL_META)
-    const dataKey = await loadDataKey(db, meta, init)
+    dataKey = await checkDataKey(db, meta, dataKey, init)
+    // the passphrase is proven: what a killed passwd left behind can go
+    await removeKeyFileTemps(keyFilePath(init.dataDir))
     options.signal?.throwIfAborted()
 
     return {

@@ -15,6 +15,8 @@ export interface RequestLimits {
   messagesPerPeer: number
   bytesPerPeer: number
   bytesTotal: number
+  /** peers with requests held at once: peer ids cost nothing, so their number is bounded too */
+  peers: number
 }
 
 /** What the quarantine holds for one peer */
@@ -57,6 +59,9 @@ export class RequestCounts {
     const held = this.#perPeer.get(peer) ?? { messages: 0, bytes: 0 }
     if (held.messages >= this.#limits.messagesPerPeer || held.bytes + bytes > this.#limits.bytesPerPeer) {
       throw new RequestQuotaError(`message requests from this peer are at their limit (${this.#limits.messagesPerPeer} messages or ${this.#limits.bytesPerPeer} bytes): not acknowledged, the sender keeps them`)
+    }
+    if (!this.#perPeer.has(peer) && this.#perPeer.size >= this.#limits.peers) {
+      throw new RequestQuotaError(`message requests are held from ${this.#limits.peers} peers already: not acknowledged, the sender keeps them`)
     }
     if (this.#total + bytes > this.#limits.bytesTotal) {
       throw new RequestQuotaError(`message requests are at their limit (${this.#limits.bytesTotal} bytes in total): not acknowledged, the senders keep them`)

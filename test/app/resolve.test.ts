@@ -44,7 +44,11 @@ void describe('resolvePeer', () => {
     return id
   }
 
-  const by = (arg: string, list: readonly PeerLike[] = peers): Resolved => resolvePeer(arg, list)
+  /** what resolved, and how (the `stranger` flag is checked on its own below) */
+  const by = (arg: string, list: readonly PeerLike[] = peers): Omit<Resolved, 'stranger'> => {
+    const { peerId, by } = resolvePeer(arg, list)
+    return { peerId, by }
+  }
 
   void describe('1. a full peer id: it is who it is', () => {
     void it('a known peer id', () => {
@@ -111,10 +115,31 @@ void describe('resolvePeer', () => {
     })
 
     void it('an ambiguous fragment lists the candidates, unnamed ones too', () => {
-      // every Ed25519 peer id starts with 12D3KooW
-      throwsListing('12D3KooW', peers, AmbiguousPeerError, peers)
-      assert.match(String(catchError(() => by('12D3KooW'))?.message), /'12D3KooW' matches 6 peers/)
+      // every Ed25519 peer id starts with 12D3KooW: among the contacts first
+      const contacts = peers.filter(p => p.relation === 'contact')
+      throwsListing('12D3KooW', peers, AmbiguousPeerError, contacts)
+      assert.match(String(catchError(() => by('12D3KooW'))?.message), /'12D3KooW' matches 4 peers/)
       assert.ok(String(catchError(() => by('12D3KooW'))?.message).includes(`unnamed (${shortId(carol)})`))
+    })
+
+    void it('a stranger whose peer id ends in a contact\'s nickname does not get it (ids can be ground)', () => {
+      const dave: PeerLike = { peerId: '12D3KooWDaveDaveDaveDaveDaveDaveDaveDaveDaveDaveDaveXyz', name: 'dave', relation: 'contact' }
+      const ground: PeerLike = { peerId: '12D3KooWLFxD6Bz6aP9vY6U4Hx47hdWcV4ArbYhbfUs2nT1Ndave', name: 'x', relation: 'stranger' }
+      assert.deepEqual(by('dave', [ground, dave]), { peerId: dave.peerId, by: 'contact' })
+      // nor by any fragment shorter than the short id on screen
+      assert.throws(() => by('Ndave', [ground]), UnknownPeerError)
+      assert.throws(() => by(ground.peerId.slice(-(SHORT_ID_CHARS - 1)), [ground]), UnknownPeerError)
+      // the whole short id does find it, and says it is a stranger
+      const found = resolvePeer(shortId(ground.peerId), [ground, dave])
+      assert.deepEqual(found, { peerId: ground.peerId, by: 'id-fragment', stranger: true })
+    })
+
+    void it('says stranger whenever the peer found is not a contact, whatever step found it', () => {
+      assert.equal(resolvePeer(alice, peers).stranger, false)
+      assert.equal(resolvePeer(unknown, peers).stranger, true)
+      assert.equal(resolvePeer(mallory, peers).stranger, true)
+      assert.equal(resolvePeer(shortId(mallory), peers).stranger, true)
+      assert.equal(resolvePeer('alice', peers).stranger, false)
     })
 
     void it('fewer than 4 characters are never a fragment', () => {

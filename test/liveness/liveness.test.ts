@@ -107,7 +107,7 @@ async function setup (t: TestContext, init: LivenessInit = {}): Promise<Setup> {
     store,
     delivery,
     relayKeeper: keeper,
-    contacts: { isContact: () => true }
+    contacts: { isContact: () => true, isBlocked: () => false }
   }) as Liveness & Startable
   await start(service)
   return { service, store, events, delivery, keeper, connected, pings, pinger, calls }

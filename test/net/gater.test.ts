@@ -1,8 +1,10 @@
 /**
  * The fairness gater over a stubbed node: which gates refuse whom, that it
  * counts the connections libp2p holds (and those it admitted this turn of
- * the event loop, which libp2p has not counted yet), and the per-IP rate
- * for direct inbound connections, never for relayed ones.
+ * the event loop, which libp2p has not counted yet), the per-IP rate
+ * for direct inbound connections, never for relayed ones, and the
+ * handshakes in progress: per remote IP for direct connections, per relay
+ * for relayed ones, released at the next gate or when the connection closes.
  */
 import assert from 'node:assert/strict'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -13,6 +15,7 @@ import { newPeer } from '../helpers/peers.ts'
 import type { FairnessGaterInit, FairnessPeers } from '../../src/net/gater.ts'
 import type { PeerKind } from '../../src/net/fairness.ts'
 import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** A node whose peers are what `kinds` says (stranger otherwise) and whose connections are `held` */
 class StubNode implements FairnessPeers {
@@ -34,8 +37,24 @@ class StubNode implements FairnessPeers {
   }
 }
 
-function maConn (addr: string): MultiaddrConnection {
-  return { remoteAddr: multiaddr(addr) } as unknown as MultiaddrConnection
+/** A connection in its handshake: its address, its status, its `close` event */
+class FakeMaConn extends EventTarget {
+  readonly remoteAddr: Multiaddr
+  status: MultiaddrConnection['status'] = 'open'
+
+  constructor (addr: string) {
+    super()
+    this.remoteAddr = multiaddr(addr)
+  }
+
+  close (): void {
+    this.status = 'closed'
+    this.dispatchEvent(new Event('close'))
+  }
+}
+
+function maConn (addr: string | FakeMaConn): MultiaddrConnection {
+  return (typeof addr === 'string' ? new FakeMaConn(addr) : addr) as unknown as MultiaddrConnection
 }
 
 /** every gate at which the remote peer id is known, by name */
@@ -158,8 +177,53 @@ void describe('fairnessGater', () => {
     }
   })
 
-  void it('refuses a per-IP rate that is not a positive integer', () => {
+  void it('caps the direct connections of one remote IP in their handshake at once, until one completes or closes', () => {
+    const { gater } = setup({ pendingHandshakesPerIp: 2, inboundConnectionsPerIp: 100 })
+    const [a, b, c] = [1, 2, 3].map(port => new FakeMaConn(`/ip4/192.0.2.1/tcp/${port}`))
+    assert.ok(a != null && b != null && c != null)
+    assert.deepEqual([a, b, c].map(conn => gater.denyInboundConnection?.(maConn(conn))), [false, false, true])
+    assert.equal(gater.denyInboundConnection?.(maConn('/ip4/192.0.2.2/tcp/1')), false, 'another address is not affected')
+
+    // a's handshake completed: its place is free
+    assert.equal(gater.denyInboundEncryptedConnection?.(peer(0), maConn(a)), false)
+    const d = new FakeMaConn('/ip4/192.0.2.1/tcp/4')
+    assert.equal(gater.denyInboundConnection?.(maConn(d)), false)
+    assert.equal(gater.denyInboundConnection?.(maConn('/ip4/192.0.2.1/tcp/5')), true)
+
+    // b closed before completing it: its place is free too
+    b.close()
+    assert.equal(gater.denyInboundConnection?.(maConn('/ip4/192.0.2.1/tcp/6')), false)
+    // a refused connection took no place: closing it frees nothing
+    c.close()
+    assert.equal(gater.denyInboundConnection?.(maConn('/ip4/192.0.2.1/tcp/7')), true)
+    // the last gate releases too (a connection that skipped encryption)
+    assert.equal(gater.denyInboundUpgradedConnection?.(peer(1), maConn(d)), false)
+    assert.equal(gater.denyInboundConnection?.(maConn('/ip4/192.0.2.1/tcp/8')), false)
+  })
+
+  void it('caps relayed connections in their handshake per relay: offers refused early, connections exactly', () => {
+    const { gater } = setup({ pendingHandshakesPerRelay: 2, pendingHandshakesPerIp: 1 })
+    const circuit = (relay: PeerId, remote: PeerId): FakeMaConn => new FakeMaConn(`/ip4/192.0.2.1/tcp/4001/p2p/${relay.toString()}/p2p-circuit/p2p/${remote.toString()}`)
+    const [r1, r2] = [peer(10), peer(11)]
+    const first = circuit(r1, peer(0))
+
+    assert.equal(gater.denyInboundRelayedConnection?.(r1, peer(0)), false)
+    assert.equal(gater.denyInboundConnection?.(maConn(first)), false)
+    assert.equal(gater.denyInboundConnection?.(maConn(circuit(r1, peer(1)))), false, 'more than the per-IP cap: the address is the relay\'s')
+    // two in progress through r1: the next offer is refused before the relay hears yes
+    assert.equal(gater.denyInboundRelayedConnection?.(r1, peer(2)), true)
+    assert.equal(gater.denyInboundConnection?.(maConn(circuit(r1, peer(2)))), true, 'and exactly, should one get past the offer')
+    assert.equal(gater.denyInboundRelayedConnection?.(r2, peer(2)), false, 'another relay is not affected')
+    assert.equal(gater.denyInboundConnection?.(maConn('/ip4/192.0.2.1/tcp/1')), false, 'nor direct connections from the relay\'s address')
+
+    assert.equal(gater.denyInboundEncryptedConnection?.(peer(0), maConn(first)), false)
+    assert.equal(gater.denyInboundRelayedConnection?.(r1, peer(2)), false, 'released once its handshake completed')
+  })
+
+  void it('refuses a per-IP rate or handshake cap that is not a positive integer', () => {
     assert.throws(() => fairnessGater({ peers: () => undefined, inboundConnectionsPerIp: 0 }), TypeError)
     assert.throws(() => fairnessGater({ peers: () => undefined, maxStrangerConnections: 200 }), TypeError)
+    assert.throws(() => fairnessGater({ peers: () => undefined, pendingHandshakesPerIp: 0 }), TypeError)
+    assert.throws(() => fairnessGater({ peers: () => undefined, pendingHandshakesPerRelay: 1.5 }), TypeError)
   })
 })

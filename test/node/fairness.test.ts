@@ -6,10 +6,11 @@
  * per-peer cap per identity, and its contact C still connects and gets a
  * message through during the flood.
  *
- * Everyone here comes from 127.0.0.1, so A's per-IP rate for direct
- * connections (which would refuse C along with the flood, as designed: it
- * cannot tell them apart) is raised out of the way; test/net/gater.test.ts
- * covers it.
+ * Everyone here comes from 127.0.0.1, so A's per-IP limits for direct
+ * connections (the rate, and the handshakes in flight, which would refuse C
+ * along with the flood, as designed: they cannot tell them apart) are
+ * raised out of the way; test/net/gater.test.ts and handshakes.test.ts
+ * cover them, and test/net/flood.nettest.ts the real thing from many IPs.
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
@@ -90,7 +91,7 @@ function held (peer: PeerId, settled = SETTLED_MS): number[] {
 void describe('connection fairness on loopback', () => {
   it('keeps strangers to their share and to the per-peer cap, and lets a contact in during the flood', async () => {
     const began = Date.now()
-    const alice = await start({ name: 'alice', connections: { inboundConnectionsPerIp: 1_000_000 } })
+    const alice = await start({ name: 'alice', connections: { inboundConnectionsPerIp: 1_000_000, pendingHandshakesPerIp: 1_000_000 } })
     const alicePeer = peerIdFromString(alice.peerId)
     const target = multiaddr(alice.addrs()[0] ?? '')
     const carolDir = await newDataDir()

@@ -4,8 +4,9 @@
  * discovery, logger) and a real LevelDB store: LAN announcements (once per
  * peer, bounded, dialled when not connected, never self or a relay), the
  * peer book fed by handshakes, profiles and identify, one 'peer' event per
- * change of state (a connected peer's new name included), the merged peer
- * list, and connect()'s typed errors.
+ * change of state (a connected peer's new name included), libp2p's peer
+ * store forgetting a stranger not in the book when it disconnects, the
+ * merged peer list, and connect()'s typed errors.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -17,6 +18,7 @@ import { createStore } from '../../src/store/index.ts'
 import { until } from '../helpers/node-events.ts'
 import { newPeer } from '../helpers/peers.ts'
 import { fixture } from '../store/helpers.ts'
+import type { PeerRelation } from '../../src/contacts/index.ts'
 import type { Presence, PresenceEvents, PresenceInit } from '../../src/presence/index.ts'
 import type { Profile, ProfileEvents, RemoteProfile } from '../../src/profile/index.ts'
 import type { SecureChat, SecureChatEvents } from '../../src/protocol/index.ts'
@@ -74,6 +76,10 @@ interface Setup {
   /** what the libp2p peer store knows of each peer's addresses */
   known: Map<string, Multiaddr[]>
   merged: Array<{ peer: string, data: PeerData }>
+  /** the peers deleted from the libp2p peer store */
+  deleted: string[]
+  /** what each peer is to us (contacts.relation); a stranger if not here */
+  relations: Map<string, PeerRelation>
   peerEvents: PeerEvent[]
   /** opens a connection and says so, as libp2p does */
   open: (peer: PeerId, addr: string) => FakeConnection
@@ -105,6 +111,8 @@ async function setup (t: TestContext, init: PresenceInit = {}, before?: (store: 
   const dialer: Setup['dialer'] = { dial: async () => { throw new Error('connection refused') } }
   const known = new Map<string, Multiaddr[]>()
   const merged: Setup['merged'] = []
+  const deleted: string[] = []
+  const relations = new Map<string, PeerRelation>()
 
   const connectionManager = {
     getConnections: (peer?: PeerId) => connections.filter(c => peer == null || c.remotePeer.equals(peer)) as unknown as Connection[],
@@ -115,6 +123,7 @@ async function setup (t: TestContext, init: PresenceInit = {}, before?: (store: 
   } as unknown as ConnectionManager
   const peerStore = {
     merge: async (peer: PeerId, data: PeerData) => { merged.push({ peer: peer.toString(), data }) },
+    delete: async (peer: PeerId) => { deleted.push(peer.toString()) },
     get: async (peer: PeerId) => {
       const addrs = known.get(peer.toString())
       if (addrs == null) throw new NotFoundError('unknown peer')
@@ -123,7 +132,7 @@ async function setup (t: TestContext, init: PresenceInit = {}, before?: (store: 
   } as unknown as PeerStore
 
   service = presence({ maxDiscovered: 8, maxAddrs: 3, dialTimeout: 1_000, ...init })({
-    peerId: self, events, connectionManager, peerStore, logger: defaultLogger(), store, chat, profile, relayKeeper: keeper, lan, contacts: { relation: () => 'stranger' }
+    peerId: self, events, connectionManager, peerStore, logger: defaultLogger(), store, chat, profile, relayKeeper: keeper, lan, contacts: { relation: (peer: string) => relations.get(peer) ?? 'stranger' }
   }) as Presence & Startable
   const peerEvents: PeerEvent[] = []
   ;(service as unknown as TypedEventEmitter<PresenceEvents>).addEventListener('peer', evt => { peerEvents.push(evt.detail) })
@@ -147,7 +156,7 @@ async function setup (t: TestContext, init: PresenceInit = {}, before?: (store: 
     lan.safeDispatchEvent('peer', { detail: { id: peer, multiaddrs: addrs.map(a => multiaddr(a)) } })
   }
 
-  return { service, self, store, events, chat, profile, lan, keeper, connections, dials, dialer, known, merged, peerEvents, open, close, announce }
+  return { service, self, store, events, chat, profile, lan, keeper, connections, dials, dialer, known, merged, deleted, relations, peerEvents, open, close, announce }
 }
 
 function identify (s: Setup, peer: PeerId, addrs: string[]): void {
@@ -364,6 +373,32 @@ void describe('presence', () => {
         { peerId: stranger.toString(), name: undefined, status: 'disconnected' }
       ])
       assert.equal(await s.store.getPeer(stranger.toString()), undefined)
+    })
+
+    void it('forgets in libp2p\'s peer store a disconnected stranger not in the book, never a contact, a peer in the book, a relay or a peer connected again', async t => {
+      const s = await setup(t)
+      const stranger = await newPeerId()
+      const request = await newPeerId()
+      const contact = await newPeerId()
+      const known = await newPeerId()
+      const relay = await newPeerId()
+      const back = await newPeerId()
+      s.relations.set(request.toString(), 'request')
+      s.relations.set(contact.toString(), 'contact')
+      s.keeper.relays.push(relay)
+      await s.store.putPeer({ peerId: known.toString(), name: 'known' })
+
+      for (const peer of [stranger, request, contact, known, relay]) {
+        s.close(s.open(peer, direct(peer)))
+      }
+
+      // 'back' disconnects and is connected again before its disconnection is handled
+      s.close(s.open(back, direct(back)))
+      s.open(back, direct(back, '10.0.0.3'))
+      await until('five disconnections', () => s.peerEvents.filter(e => e.status === 'disconnected').length === 5, 2_000)
+      await sleep(20)
+      assert.deepEqual(s.deleted.sort(), [stranger.toString(), request.toString()].sort())
+      assert.equal((await s.store.getPeer(known.toString()))?.name, 'known', 'a peer in the book stays in the book')
     })
 
     void it('a profile names a connected peer in another \'connected\' event, only when the name is new', async t => {

@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import { createDecipheriv, randomBytes, scryptSync } from 'node:crypto'
-import { stat, writeFile } from 'node:fs/promises'
+import { readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { CorruptKeyFileError, WrongPassphraseError } from '../../src/store/errors.ts'
-import { decodeKeyFile, encodeKeyFile, readKeyFile, writeKeyFile } from '../../src/store/keyfile.ts'
+import { decodeKeyFile, encodeKeyFile } from '../../src/store/keyfile.ts'
+import { createKeyFile, readKeyFile, removeKeyFileTemps, replaceKeyFile } from '../../src/store/keyfile-io.ts'
 import { fixture } from './helpers.ts'
 
 /** The cheapest cost the decoder accepts, to keep the tests fast */
@@ -127,16 +128,34 @@ void describe('key file codec', () => {
 })
 
 void describe('key file on disk', () => {
-  void it('writes atomically with mode 0600 and reads back', async t => {
+  void it('creates only where there is none, replaces atomically, mode 0600, and reads back', async t => {
     const fx = await fixture(t)
     const path = join(fx.root, 'securechat.key')
     assert.equal(await readKeyFile(path), undefined)
-    await writeKeyFile(path, encoder.encode('one'))
-    await writeKeyFile(path, encoder.encode('two'))
+    await createKeyFile(path, encoder.encode('one'))
+    await assert.rejects(createKeyFile(path, encoder.encode('other')), { code: 'EEXIST' })
+    assert.equal(new TextDecoder().decode((await readKeyFile(path))?.bytes), 'one')
+    const steps: string[] = []
+    await replaceKeyFile(path, encoder.encode('two'), step => steps.push(step))
+    assert.deepEqual(steps, ['temp-written', 'temp-synced', 'renamed', 'dir-synced'])
     const read = await readKeyFile(path)
     assert.equal(new TextDecoder().decode(read?.bytes), 'two')
     assert.equal(read?.mode, 0o600)
     assert.equal((await stat(path)).mode & 0o777, 0o600)
+    // no temp file left behind, also by the refused create
+    assert.deepEqual(await readdir(fx.root), ['securechat.key'])
+  })
+
+  void it('removes only its own temp files', async t => {
+    const fx = await fixture(t)
+    const path = join(fx.root, 'securechat.key')
+    await createKeyFile(path, encoder.encode('key'))
+    const names = ['securechat.key.0123456789ab.tmp', 'securechat.key.tmp', 'securechat.key.0123456789AB.tmp', 'other.0123456789ab.tmp', 'securechat.key.0123456789abc.tmp']
+    for (const name of names) {
+      await writeFile(join(fx.root, name), 'x')
+    }
+    await removeKeyFileTemps(path)
+    assert.deepEqual((await readdir(fx.root)).sort(), ['securechat.key', ...names.slice(1)].sort())
   })
 
   void it('refuses an oversized file or a directory', async t => {

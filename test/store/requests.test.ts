@@ -49,6 +49,16 @@ void describe('message requests', () => {
     assert.ok(total <= 30_000 && total > 3 * 8_000, `total ${total}`)
   })
 
+  void it('holds requests from a bounded number of peers: a new peer past it is refused', async t => {
+    const { store } = await open(t, { maxRequestPeers: 1 })
+    assert.equal(await store.append(message(PEER_A), { request: true }), true)
+    await assert.rejects(store.append(message(PEER_B), { request: true }), { name: 'RequestQuotaError' })
+    // the peer already held may add more
+    assert.equal(await store.append(message(PEER_A), { request: true }), true)
+    await store.acceptRequests(PEER_A)
+    assert.equal(await store.append(message(PEER_B), { request: true }), true)
+  })
+
   void it('ordinary messages and outgoing ones are not requests and are not bounded by the quarantine', async t => {
     const { store } = await open(t, { maxRequestMessagesPerPeer: 1 })
     for (let i = 0; i < 3; i++) {

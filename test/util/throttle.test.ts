@@ -2,54 +2,14 @@
  * The per-key throttle on a fake clock: the first item of a window at once,
  * the rest as one summary when it ends, keys independent, a bounded table
  * (the oldest window ends early), one timer, and stop() reports nothing more.
+ * The cap across keys likewise: the first few of a window, whatever their
+ * key, then one summary of what was held back (how many, from how many keys).
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Throttle } from '../../src/util/throttle.ts'
-import type { Clock } from '../../src/util/throttle.ts'
-
-/** A clock that moves only when told, running due timers in order */
-class FakeClock implements Clock {
-  time = 1_000_000
-  private readonly timers = new Map<number, { at: number, fn: () => void }>()
-  private nextId = 1
-
-  now (): number {
-    return this.time
-  }
-
-  setTimeout (fn: () => void, ms: number): unknown {
-    const id = this.nextId++
-    this.timers.set(id, { at: this.time + ms, fn })
-    return id
-  }
-
-  clearTimeout (timer: unknown): void {
-    this.timers.delete(timer as number)
-  }
-
-  get pending (): number {
-    return this.timers.size
-  }
-
-  advance (ms: number): void {
-    const end = this.time + ms
-
-    for (;;) {
-      const due = [...this.timers].filter(([, t]) => t.at <= end).sort(([, a], [, b]) => a.at - b.at)[0]
-
-      if (due == null) {
-        break
-      }
-
-      this.timers.delete(due[0])
-      this.time = due[1].at
-      due[1].fn()
-    }
-
-    this.time = end
-  }
-}
+import { Cap, Throttle } from '../../src/util/throttle.ts'
+import { FakeClock } from '../helpers/clock.ts'
+import type { Held } from '../../src/util/throttle.ts'
 
 interface Reported { key: string, item: string, more: number, at: number }
 
@@ -170,5 +130,85 @@ void describe('Throttle', () => {
     await new Promise(resolve => setTimeout(resolve, 60))
     assert.deepEqual(reported, [0, 1])
     throttle.stop()
+  })
+})
+
+function setupCap (init: { limit?: number, maxKeys?: number } = {}): { clock: FakeClock, cap: Cap<string>, passed: string[], held: Array<Held<string> & { at: number }> } {
+  const clock = new FakeClock()
+  const passed: string[] = []
+  const held: Array<Held<string> & { at: number }> = []
+  const cap = new Cap<string>((key, item) => { passed.push(`${key}:${item}`) }, (h) => { held.push({ ...h, at: clock.now() }) }, { window: 10_000, limit: 3, ...init, clock })
+  return { clock, cap, passed, held }
+}
+
+void describe('Cap', () => {
+  void it('passes the first `limit` items of a window, whatever their key, and sums up the rest when it ends', () => {
+    const { clock, cap, passed, held } = setupCap()
+    const start = clock.now()
+
+    for (let i = 1; i <= 30; i++) {
+      cap.push(`p${i}`, `e${i}`)
+      clock.advance(100)
+    }
+
+    assert.deepEqual(passed, ['p1:e1', 'p2:e2', 'p3:e3'])
+    assert.equal(held.length, 0, 'nothing more during the window')
+    clock.advance(10_000 - 3_000 - 1)
+    assert.equal(held.length, 0, 'not a millisecond early')
+    clock.advance(1)
+    assert.deepEqual(held, [{ last: 'e30', items: 27, keys: 27, at: start + 10_000 }])
+    assert.equal(clock.pending, 0, 'no timer once the window is closed')
+  })
+
+  void it('counts items by weight and keys once each', () => {
+    const { clock, cap, held } = setupCap({ limit: 1 })
+    cap.push('a', 'a1')
+    cap.push('b', 'b1')
+    cap.push('b', 'b2', 7)
+    cap.push('c', 'c1', 2)
+    clock.advance(10_000)
+    assert.deepEqual(held.map(h => [h.last, h.items, h.keys]), [['c1', 10, 2]])
+  })
+
+  void it('sends no summary for a window that held nothing back, and a new window passes items again', () => {
+    const { clock, cap, passed, held } = setupCap({ limit: 2 })
+    cap.push('a', 'a1')
+    cap.push('b', 'b1')
+    clock.advance(10_000)
+    assert.equal(held.length, 0)
+    cap.push('c', 'c1')
+    cap.push('d', 'd1')
+    cap.push('e', 'e1')
+    assert.deepEqual(passed, ['a:a1', 'b:b1', 'c:c1', 'd:d1'])
+    clock.time += 10_000 // the timer has not run yet: the next push ends the window first
+    cap.push('f', 'f1')
+    assert.deepEqual(held.map(h => [h.last, h.items]), [['e1', 1]])
+    assert.deepEqual(passed.at(-1), 'f:f1')
+    clock.advance(10_000)
+    assert.equal(held.length, 1, 'the late timer sums up nothing twice')
+  })
+
+  void it('counts keys in a bounded set: past maxKeys each further item is a new key', () => {
+    const { clock, cap, held } = setupCap({ limit: 1, maxKeys: 2 })
+    cap.push('x', 'x')
+    for (const key of ['a', 'b', 'a', 'c', 'c']) cap.push(key, key)
+    clock.advance(10_000)
+    assert.deepEqual(held.map(h => [h.items, h.keys]), [[5, 4]])
+  })
+
+  void it('reports nothing more after stop(), and leaves no timer', () => {
+    const { clock, cap, held } = setupCap({ limit: 1 })
+    cap.push('a', 'a1')
+    cap.push('b', 'b1')
+    cap.stop()
+    assert.equal(clock.pending, 0)
+    clock.advance(60_000)
+    assert.equal(held.length, 0)
+  })
+
+  void it('refuses a window, limit or key bound that makes no sense', () => {
+    assert.throws(() => new Cap(() => {}, () => {}, { window: 0 }), TypeError)
+    assert.throws(() => new Cap(() => {}, () => {}, { limit: 0 }), TypeError)
+    assert.throws(() => new Cap(() => {}, () => {}, { maxKeys: 0.5 }), TypeError)
   })
 })

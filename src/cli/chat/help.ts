@@ -42,8 +42,8 @@ Environment:
 ${row('SECURECHAT_DATA_DIR', 'data directory when --data-dir is not given')}
 ${row('SECURECHAT_RELAYS', 'comma-separated relay multiaddrs, used with any --relay')}
 ${row('SECURECHAT_PASSPHRASE', 'passphrase that protects the data directory at rest')}
-${row('', '(an environment variable, never a flag, so that it')}
-${row('', 'does not show in ps)')}
+${row('', '(or --passphrase-file; never a flag of its own, so that')}
+${row('', 'it does not show in ps)')}
 ${row('NO_COLOR', 'set to disable colours (colours are only used on a TTY)')}
 ${row('DEBUG', "debug logs on stderr, e.g. DEBUG='securechat:*'")}
 
@@ -63,6 +63,11 @@ Examples:
     /safety bob        (compare the digits with bob, then:)
     /verify bob
 
+On a terminal (and without --json), an empty data dir is set up first, as
+by \`securechat init\`, and a protected one asks for its passphrase (three
+tries) before the node starts; a passphrase from SECURECHAT_PASSPHRASE or
+--passphrase-file skips the prompt. Nothing is ever asked otherwise.
+
 Without a TTY on stdin, commands are read one per line with no prompt, and
 end of input stops the node. --json prints one JSON object per line, each
 with a "type" field (ready, peer, message, pending, sent, delivered, read,
@@ -70,6 +75,8 @@ relay, contact, history, peers, whoami, connected, chat, requests, accepted,
 declined, safety, help, error).
 
 Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
-cannot start; 2 on a usage error; 130 when interrupted again while stopping.
+cannot start (three wrong passphrases too); 2 on a usage error; 130 when a
+passphrase prompt is left with Ctrl+C or Ctrl+D, or when interrupted again
+while stopping.
 `
 }

@@ -5,7 +5,7 @@
  */
 import { MAX_NICKNAME_BYTES, nicknameProblem, peerAddrProblem } from '../../app/index.ts'
 import { UsageError } from '../errors.ts'
-import { COMMON_OPTIONS, addHostAndPassphrase, parseDataDir, parsePort, splitList, stringList, stringValue } from '../options.ts'
+import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, addHostAndPassphrase, parseDataDir, parsePort, splitList, stringList, stringValue } from '../options.ts'
 import { chatHelp } from './help.ts'
 import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from '../options.ts'
 
@@ -17,7 +17,7 @@ export interface ChatOptions {
   /** listen IP; undefined leaves the node's default (0.0.0.0) */
   host?: string
   relays: string[]
-  /** from SECURECHAT_PASSPHRASE only, never from a flag */
+  /** from SECURECHAT_PASSPHRASE or the first line of --passphrase-file (never both), never from the command line itself */
   passphrase?: string
   json: boolean
   /** tell senders when their messages were displayed */
@@ -35,6 +35,7 @@ const CHAT_OPTIONS: OptionTable = {
   json: { type: 'boolean', description: 'machine-readable output: one JSON object per line on stdout' },
   'no-read-receipts': { type: 'boolean', description: 'do not tell senders when their messages were displayed' },
   'no-mdns': { type: 'boolean', description: 'do not announce or look for peers on the LAN (mDNS)' },
+  ...PASSPHRASE_FILE_OPTION,
   ...COMMON_OPTIONS
 }
 

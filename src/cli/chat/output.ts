@@ -1,10 +1,11 @@
 /**
  * Rendering: one method per thing the chat subcommand can report. The
- * Output interface and the event shapes it takes, and sanitize, which makes
- * remote-controlled text safe to print. The renderers: TextOutput
- * (text-output.ts) is for people, JsonOutput (json-output.ts) prints exactly
- * one JSON object per line (the `--json` schema, documented in the README).
- * Neither ever prints key material.
+ * Output interface and the event shapes it takes, and sanitize (with
+ * sanitizeLines for a message's text), which makes remote-controlled text
+ * safe to print. The renderers: TextOutput (text-output.ts) is for people,
+ * JsonOutput (json-output.ts) prints exactly one JSON object per line (the
+ * `--json` schema, documented in the README). Neither ever prints key
+ * material.
  */
 import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
@@ -65,13 +66,50 @@ export interface Output {
   error(error: ErrorInfo): void
 }
 
+/** Line breaks of every kind: sanitize makes them spaces, sanitizeLines splits at them */
+const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g
+
+/**
+ * White space and characters that print as a blank or as nothing: the
+ * braille blank, the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0, which
+ * terminals draw one or two columns wide) and the other default-ignorable
+ * code points, bar the ones text needs (the joiners of emoji and Persian,
+ * variation selectors, Mongolian ones, the tags of subdivision flags). A run
+ * of them could pad a line to the terminal's width, so that what follows
+ * starts a visual line of its own, with no name or id in front of it.
+ */
+const BLANK_RUN = /(?:\s|\u2800|(?!\u200c|\u200d|[\u180b-\u180f]|[\ufe00-\ufe0f]|[\u{e0020}-\u{e007f}]|[\u{e0100}-\u{e01ef}])\p{Default_Ignorable_Code_Point})+/gu
+
 /**
  * Makes remote-controlled text safe for a terminal: no escape sequences, no
- * carriage returns, no bidi overrides, nothing that could fake a line.
+ * carriage returns, no bidi overrides, nothing that could fake a line; each
+ * run of white space or blank-looking characters becomes one space.
  */
 export function sanitize (text: string): string {
   return text
-    .replace(/\r\n|[\n\r\u2028\u2029]/g, ' ')
+    .replace(LINE_BREAK, ' ')
     .replace(/\t/g, ' ')
     .replace(/[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, '\ufffd')
+    .replace(BLANK_RUN, ' ')
+}
+
+/**
+ * A message's text as lines, each one sanitized: split at its line breaks,
+ * with no blank line first or last and never two in a row (a wall of empty
+ * lines would push everything else off the screen)
+ */
+export function sanitizeLines (text: string): string[] {
+  const lines: string[] = []
+
+  for (const line of text.split(LINE_BREAK).map(l => sanitize(l).trim())) {
+    if (line !== '' || (lines.length > 0 && lines.at(-1) !== '')) {
+      lines.push(line)
+    }
+  }
+
+  if (lines.at(-1) === '') {
+    lines.pop()
+  }
+
+  return lines
 }

@@ -191,8 +191,8 @@ async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, opti
         return { type: 'chat' }
       }
 
-      const { peerId, by } = await app.execute({ type: 'resolve', peer: command.peer }, options)
-      return by === 'stranger' ? { type: 'chat', peer: peerId, stranger: true } : { type: 'chat', peer: peerId }
+      const { peerId, stranger } = await app.execute({ type: 'resolve', peer: command.peer }, options)
+      return stranger ? { type: 'chat', peer: peerId, stranger: true } : { type: 'chat', peer: peerId }
     }
     case 'history': {
       const { peer, messages } = await app.execute({ type: 'history', peer: command.peer, limit: command.limit }, options)

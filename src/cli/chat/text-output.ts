@@ -4,12 +4,19 @@
  * safety numbers with a QR code, optional colour. Every piece of
  * remote-controlled text goes through sanitize (petnames too: they are the
  * user's, but they are printed the same way).
+ *
+ * A message is laid out in rows (wrap.ts): the first starts with the time
+ * and the sender, every other one with a gutter, so each row on screen says
+ * whose message it belongs to. Presence lines of strangers are rationed (a
+ * few every STRANGER_WINDOW_MS, then one line that counts the rest): a peer
+ * that makes up fresh identities would otherwise fill the screen.
  */
 import { stripVTControlCharacters, styleText } from 'node:util'
 import { toString as qrText } from 'qrcode'
 import { formatSafetyNumber, scannableSafetyPayload, shortId } from '../../app/index.ts'
 import { replHelp } from './help.ts'
-import { sanitize } from './output.ts'
+import { sanitize, sanitizeLines } from './output.ts'
+import { layoutRows } from './wrap.ts'
 import type { ChatMessage, ContactView, PeerRelation, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
@@ -25,8 +32,20 @@ export interface TextOutputInit {
   peers?: (peerId: string) => KnownPeer | undefined
   /** draw safety numbers as QR codes too: only on a terminal */
   qr?: boolean
-  /** clock, for "today or not" in timestamps; tests pin it */
+  /** clock, for "today or not" in timestamps and the rationing of strangers' presence lines; tests pin it */
   now?: () => number
+  /**
+   * the terminal's width in columns, asked before each message (it may be
+   * resized); undefined: unknown, long lines are left to the terminal
+   * @default process.stdout.columns when stdout is a terminal (the sink writes there)
+   */
+  columns?: () => number | undefined
+  /**
+   * runs `fn` in `ms` (the count of the strangers' presence lines left out
+   * is printed when their window ends); tests drive it by hand
+   * @default an unref'd setTimeout
+   */
+  schedule?: (fn: () => void, ms: number) => void
 }
 
 type Style = Parameters<typeof styleText>[0]
@@ -34,6 +53,28 @@ type Style = Parameters<typeof styleText>[0]
 /** Outgoing texts remembered (bounded) so `delivered` can say what arrived */
 const MAX_REMEMBERED = 1000
 const PREVIEW_CHARS = 40
+
+/** What starts the second and further rows of a message: no message text can start a row */
+const GUTTER = '  │ '
+
+/**
+ * Presence lines (online, offline, discovered) of peers that are neither
+ * contacts nor named by the user: at most STRANGER_LINES a window of
+ * STRANGER_WINDOW_MS, then one line at its end with how many more there were
+ */
+const STRANGER_LINES = 5
+const STRANGER_WINDOW_MS = 10_000
+/** Peers told apart in the count of one window; beyond, every event counts as a new peer */
+const MAX_COUNTED_STRANGERS = 10_000
+
+interface StrangerWindow {
+  start: number
+  shown: number
+  /** the strangers whose lines were left out */
+  hidden: Set<string>
+  /** left-out lines beyond MAX_COUNTED_STRANGERS */
+  more: number
+}
 
 const RELATION_TEXT: Record<PeerRelation, string> = {
   contact: 'a contact',
@@ -48,6 +89,9 @@ export class TextOutput implements Output {
   private readonly known: (peerId: string) => KnownPeer | undefined
   private readonly qr: boolean
   private readonly now: () => number
+  private readonly columns: () => number | undefined
+  private readonly schedule: (fn: () => void, ms: number) => void
+  private strangers?: StrangerWindow
   private readonly previews = new Map<string, string>()
   /** the contact event line printed last, if nothing was printed since: the command that caused it need not repeat it */
   private lastContactEvent?: string
@@ -58,6 +102,8 @@ export class TextOutput implements Output {
     this.known = init.peers ?? (() => undefined)
     this.qr = init.qr ?? false
     this.now = init.now ?? Date.now
+    this.columns = init.columns ?? (() => process.stdout.isTTY ? process.stdout.columns : undefined)
+    this.schedule = init.schedule ?? ((fn, ms) => { setTimeout(fn, ms).unref() })
   }
 
   private out (line: string): void {
@@ -132,18 +178,85 @@ export class TextOutput implements Output {
         ? `${who} went offline`
         : `discovered ${who}`
 
-    this.out(this.style('dim', '* ') + text)
+    if (this.presenceShown(event.peerId)) {
+      this.out(this.style('dim', '* ') + text)
+    }
+  }
+
+  /**
+   * Whether a presence line of `peerId` is to be printed: always for a
+   * contact or a peer the user named; for a stranger, while its window has
+   * room. The first line left out schedules the count at the window's end.
+   */
+  private presenceShown (peerId: string): boolean {
+    const known = this.known(peerId)
+
+    if (known?.relation === 'contact' || known?.petname != null) {
+      return true
+    }
+
+    const now = this.now()
+
+    if (this.strangers != null && now - this.strangers.start >= STRANGER_WINDOW_MS) {
+      this.countStrangers()
+    }
+
+    const window = this.strangers ?? { start: now, shown: 0, hidden: new Set<string>(), more: 0 }
+    this.strangers = window
+
+    if (window.shown < STRANGER_LINES) {
+      window.shown++
+      return true
+    }
+
+    if (window.hidden.size === 0 && window.more === 0) {
+      this.schedule(() => {
+        if (this.strangers === window) {
+          this.countStrangers()
+        }
+      }, window.start + STRANGER_WINDOW_MS - now)
+    }
+
+    if (window.hidden.size < MAX_COUNTED_STRANGERS || window.hidden.has(peerId)) {
+      window.hidden.add(peerId)
+    } else {
+      window.more++
+    }
+
+    return false
+  }
+
+  /** Ends the strangers' window: how many were left out, if any */
+  private countStrangers (): void {
+    const window = this.strangers
+    this.strangers = undefined
+    const n = (window?.hidden.size ?? 0) + (window?.more ?? 0)
+
+    if (n > 0) {
+      this.out(`${this.style('dim', '* ')}… and ${n} more stranger${n === 1 ? '' : 's'} came and went`)
+    }
   }
 
   message (event: MessageEventDetail): void {
-    this.out(`${this.time(event.ts)} ${this.sender(event.from, event.name, event.request === true)}: ${formatText(event.text)}`)
+    this.out(this.rows(`${this.time(event.ts)} ${this.sender(event.from, event.name, event.request === true)}: `, event.text))
+  }
+
+  /** A message: the head, then its text in rows that each start with the head or the gutter */
+  private rows (head: string, text: string, tail = ''): string {
+    return layoutRows(sanitizeLines(text), { head, gutter: this.style('dim', GUTTER), tail, width: this.width() }).join('\n')
+  }
+
+  /** The columns a row may fill: one short of the terminal's width, so no row ends right at its edge */
+  private width (): number | undefined {
+    const columns = this.columns()
+    return columns != null && Number.isFinite(columns) && columns > 0 ? columns - 1 : undefined
   }
 
   pending (message: PendingMessage): void {
     this.remember(message.id, message.text)
     // found by a stranger's nickname: say so, with the id, so the user can tell whether it is who they meant
     const to = message.stranger === true ? this.labelWithId(message.peer, undefined, ['stranger']) : this.label(message.peer)
-    this.out(`${this.time(message.ts)} ${this.label(message.from, message.name)} → ${to}: ${formatText(message.text)} ${this.style('dim', '…')}`)
+    this.out(this.rows(`${this.time(message.ts)} ${this.label(message.from, message.name)} → ${to}: `, message.text, ` ${this.style('dim', '…')}`))
   }
 
   sent (_event: SentEventDetail): void {
@@ -184,7 +297,7 @@ export class TextOutput implements Output {
         ? ` ${m.status === 'read' ? this.style('green', '✓✓') : m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
         : ''
       const who = m.direction === 'in' ? this.sender(m.from, m.name, request) : this.label(m.from, m.name)
-      this.out(`${this.time(m.ts, true)} ${who}: ${formatText(m.text)}${mark}`)
+      this.out(this.rows(`${this.time(m.ts, true)} ${who}: `, m.text, mark))
     }
   }
 
@@ -338,11 +451,6 @@ export class TextOutput implements Output {
 
     this.previews.set(id, [...text].length > PREVIEW_CHARS ? `${[...text].slice(0, PREVIEW_CHARS - 1).join('')}…` : text)
   }
-}
-
-/** Message text: like sanitize, but line breaks continue on an indented line */
-function formatText (text: string): string {
-  return text.split(/\r\n|[\n\r\u2028\u2029]/).map(sanitize).join('\n    ')
 }
 
 function plural (n: number, noun: string): string {

@@ -5,7 +5,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { UsageError } from '../errors.ts'
 import { optionRows, row } from '../help.ts'
-import { COMMON_OPTIONS, addHostAndPassphrase, parseDataDir, parsePort, parsePositiveInt, stringList, stringValue } from '../options.ts'
+import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, addHostAndPassphrase, parseDataDir, parsePort, parsePositiveInt, stringList, stringValue } from '../options.ts'
 import {
   RELAY_DATA_LIMIT_BYTES, RELAY_DEFAULT_PORT, RELAY_DURATION_LIMIT_MS, RELAY_MAX_CONNECTIONS, RELAY_MAX_CONNECTIONS_PER_IP,
   RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL_MS
@@ -18,6 +18,7 @@ export interface RelayOptions {
   port: number
   host?: string
   announce: string[]
+  /** from SECURECHAT_PASSPHRASE or the first line of --passphrase-file (never both) */
   passphrase?: string
   json: boolean
   maxReservations: number
@@ -42,6 +43,7 @@ const RELAY_OPTIONS: OptionTable = {
   'max-connections': { type: 'string', arg: 'N', description: `connections open at once (default: ${RELAY_MAX_CONNECTIONS})` },
   'max-connections-per-ip': { type: 'string', arg: 'N', description: `connections open at once from one IP address (default: ${RELAY_MAX_CONNECTIONS_PER_IP})` },
   json: { type: 'boolean', description: 'machine-readable output: one JSON object per line on stdout' },
+  ...PASSPHRASE_FILE_OPTION,
   ...COMMON_OPTIONS
 }
 
@@ -103,7 +105,7 @@ On start the relay prints its full multiaddrs; give one to every node with
 Environment:
 ${row('SECURECHAT_DATA_DIR', 'data directory when --data-dir is not given')}
 ${row('SECURECHAT_RELAY_PORT', 'port when --port is not given (relay-health reads it too)')}
-${row('SECURECHAT_PASSPHRASE', 'passphrase that protects the relay key at rest')}
+${row('SECURECHAT_PASSPHRASE', 'passphrase that protects the relay key at rest (or --passphrase-file)')}
 ${row('DEBUG', "debug logs on stderr, e.g. DEBUG='libp2p:circuit-relay*'")}
 
 Examples:

@@ -65,7 +65,7 @@ void describe('chat options', () => {
     assert.deepEqual(chat(['--relay', RELAY], ctx).relays, [RELAY, RELAY2])
   })
 
-  void it('takes the passphrase from SECURECHAT_PASSPHRASE only', () => {
+  void it('takes the passphrase from SECURECHAT_PASSPHRASE, never from a --passphrase flag (passphrase-file.test.ts: the file)', () => {
     assert.equal(chat([], { ...CTX, env: { SECURECHAT_PASSPHRASE: 'open sesame' } }).passphrase, 'open sesame')
     assert.equal(chat([], { ...CTX, env: { SECURECHAT_PASSPHRASE: '' } }).passphrase, undefined)
     usageError(['--passphrase', 'x'], /unknown option '--passphrase'/)

@@ -8,6 +8,7 @@ import { UsageError, toErrorInfo } from '../../../src/cli/errors.ts'
 import { peerView } from '../stub-node.ts'
 import type { ChatMessage } from '../../../src/app/index.ts'
 import type { KnownPeer } from '../../../src/cli/chat/directory.ts'
+import type { Output } from '../../../src/cli/chat/output.ts'
 import type { Sink } from '../../../src/cli/terminal.ts'
 
 const ME = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
@@ -29,19 +30,40 @@ function formatLastSeen (ts: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
 }
 
-function text (color = false, known: KnownPeer[] = [{ peerId: BOB, name: 'bob', relation: 'contact' }], qr = false): { output: TextOutput, sink: ReturnType<typeof capture> } {
+function text (color = false, known: KnownPeer[] = [{ peerId: BOB, name: 'bob', relation: 'contact' }], qr = false, columns?: number): { output: TextOutput, sink: ReturnType<typeof capture> } {
   const sink = capture()
   const peers = new Map(known.map(p => [p.peerId, p]))
-  return { sink, output: new TextOutput(sink, { color, qr, peers: id => peers.get(id), now: () => NOW }) }
+  return { sink, output: new TextOutput(sink, { color, qr, peers: id => peers.get(id), now: () => NOW, columns: () => columns }) }
 }
+
+/**
+ * What a terminal of `columns` shows for printed lines: each split at its
+ * line breaks, then soft-wrapped every `columns` characters (every character
+ * here is one column wide), colour codes left out
+ */
+function screen (lines: string[], columns: number): string[] {
+  return lines.flatMap(l => stripVTControlCharacters(l).split('\n')).flatMap(row => {
+    const chars = [...row]
+    const rows: string[] = []
+
+    for (let i = 0; i < chars.length || i === 0; i += columns) {
+      rows.push(chars.slice(i, i + columns).join(''))
+    }
+
+    return rows
+  })
+}
+
+/** A row that starts like the head of an incoming message: `[hh:mm] name (…` */
+const HEAD = /^\[\d\d:\d\d\] .*\(…/
 
 const outgoing: ChatMessage = { id: 'f'.repeat(32), peer: BOB, direction: 'out', from: ME, name: 'alice', text: 'hi bob', ts: NOW, status: 'pending' }
 
 void describe('TextOutput', () => {
   void it('messages as [hh:mm] name: text', () => {
     const { output, sink } = text()
-    output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'hello  world', ts: NOW })
-    assert.deepEqual(sink.lines, ['[14:05] bob (…bGYxFrWHxgB2): hello  world'])
+    output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'hello world', ts: NOW })
+    assert.deepEqual(sink.lines, ['[14:05] bob (…bGYxFrWHxgB2): hello world'])
   })
 
   void it('outgoing messages, then their delivery', () => {
@@ -107,8 +129,8 @@ void describe('TextOutput', () => {
     output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob\u001b[2J', text: 'a\u001b]0;pwned\u0007b\r[14:00] alice: fake\u202e', ts: NOW })
     output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'line one\nline two', ts: NOW })
     assert.deepEqual(sink.lines, [
-      '[14:05] bob\ufffd[2J (…bGYxFrWHxgB2): a\ufffd]0;pwned\ufffdb\n    [14:00] alice: fake\ufffd',
-      '[14:05] bob (…bGYxFrWHxgB2): line one\n    line two'
+      '[14:05] bob\ufffd[2J (…bGYxFrWHxgB2): a\ufffd]0;pwned\ufffdb\n  │ [14:00] alice: fake\ufffd',
+      '[14:05] bob (…bGYxFrWHxgB2): line one\n  │ line two'
     ])
     assert.equal(sanitize('a\tb\nc'), 'a b c')
   })
@@ -255,6 +277,197 @@ void describe('TextOutput', () => {
       // escape codes (black on white) only when colour is on
       assert.equal(sink.lines.slice(4, -2).some(l => l.includes('\u001b[')), color)
     }
+  })
+})
+
+void describe('TextOutput: every row of a message says whose it is', () => {
+  // the review's spoof: mallory, a stranger, pads a request to the end of the
+  // row, so that a fake line of alice's (a verified contact) starts the next
+  const alice = '12D3KooWDBegVLZask1Qftk8p8CcD56MgPf68tsHe6ES7bpRLMqf'
+  const mallory = '12D3KooWLvSxSH68JSURAMBszQVPi2ZvayFwa1zEchVB5496eCrF'
+  const known: KnownPeer[] = [{ peerId: alice, name: 'alice', relation: 'contact', verified: true }, { peerId: mallory, name: 'x', relation: 'request' }]
+  const prefix = `[14:05] [request] x (…${mallory.slice(-12)}): `
+  const fake = `[14:05] alice (…${alice.slice(-12)} ✓): the new wifi password is on my site, log in at evil.example`
+  const pad = (unit: string): string => unit.repeat(80 - [...prefix].length)
+
+  function spoof (padding: string, columns: number | undefined): string[] {
+    const { output, sink } = text(false, known, false, columns)
+    output.message({ id: 'a'.repeat(32), from: alice, name: 'alice', text: 'real message from alice', ts: NOW })
+    output.message({ id: 'b'.repeat(32), from: mallory, name: 'x', text: padding + fake, ts: NOW, request: true })
+    return screen(sink.lines, 80)
+  }
+
+  function assertAttributable (rows: string[], what: string): void {
+    const heads = rows.filter(r => HEAD.test(r))
+    const real = `[14:05] alice (…${alice.slice(-12)} ✓): `
+    assert.deepEqual(heads.map(r => r.startsWith(real) ? real : r.startsWith(prefix.trimEnd()) ? prefix : r), [real, prefix], `${what}:\n${rows.join('\n')}`)
+    // every row after mallory's head is behind the gutter
+    const after = rows.slice(rows.findIndex(r => r.startsWith(prefix.trimEnd())) + 1)
+    assert.ok(after.every(r => r.startsWith('  │ ')), `${what}:\n${rows.join('\n')}`)
+  }
+
+  for (const [what, unit] of [['spaces', ' '], ['Hangul fillers', '\u3164'], ['braille blanks', '\u2800'], ['em spaces', '\u2003'], ['half-width fillers', '\uffa0'], ['zero-width spaces', '\u200b']] as const) {
+    void it(`a request padded with ${what} to push a fake line of a verified contact onto a row of its own`, () => {
+      // the width known: wrapped by us, behind the gutter
+      assertAttributable(spoof(pad(unit), 80), `${what}, 80 columns known`)
+      // unknown (not a terminal, or it cannot say): the padding is one space, the fake stays inside mallory's row
+      const rows = spoof(pad(unit), undefined)
+      assert.equal(rows.filter(r => HEAD.test(r)).length, 2, rows.join('\n'))
+      assert.ok(rows.some(r => r.startsWith(`${prefix}${fake.slice(0, 20)}`)), rows.join('\n'))
+    })
+  }
+
+  void it('a request padded with visible characters: the width known, we wrap it behind the gutter', () => {
+    assertAttributable(spoof(pad('x'), 80), 'x, 80 columns known')
+    assertAttributable(spoof(pad('xy '), 80), 'xy, 80 columns known')
+  })
+
+  void it('runs of white space and blank-looking characters become one space, in text and names', () => {
+    const { output, sink } = text(false, [])
+    output.message({ id: 'a'.repeat(32), from: MALLORY, name: 'x\u3164\u3164y  z', text: `a${'\u3164'.repeat(30)}b\u2800\u2800c \t d\u115f\u1160\uffa0e\u3000\u3000f\u200b\u2060g`, ts: NOW })
+    assert.deepEqual(sink.lines, [`[14:05] x y z (…${MALLORY.slice(-12)}): a b c d e f g`])
+    assert.equal(sanitize('  a  \u2800 b  '), ' a b ')
+    // what text needs stays: the joiners of emoji and Persian, variation selectors
+    assert.equal(sanitize('👨\u200d👩\u200d👧 می\u200cخواهم ❤\ufe0f'), '👨\u200d👩\u200d👧 می\u200cخواهم ❤\ufe0f')
+  })
+
+  void it('long lines wrap at the width, word by word, every further row behind the gutter', () => {
+    const { output, sink } = text(false, undefined, false, 50)
+    const words = 'the quick brown fox jumps over the lazy dog and keeps running far away'
+    output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: words, ts: NOW })
+    output.message({ id: 'b'.repeat(32), from: BOB, name: 'bob', text: `see ${'w'.repeat(70)} ok`, ts: NOW })
+    output.pending({ ...outgoing, text: 'a reply that is long enough to wrap at forty' })
+    assert.deepEqual(sink.lines.map(l => l.split('\n')), [
+      ['[14:05] bob (…bGYxFrWHxgB2): the quick brown fox', '  │ jumps over the lazy dog and keeps running', '  │ far away'],
+      // a word longer than a row is cut where it stands
+      [`[14:05] bob (…bGYxFrWHxgB2): see ${'w'.repeat(15)}`, `  │ ${'w'.repeat(44)}`, `  │ ${'w'.repeat(11)} ok`],
+      ['[14:05] alice → bob: a reply that is long enough', '  │ to wrap at forty …']
+    ])
+    // no row reaches the edge (the gutter's bar and the ellipsis counted two wide: a terminal may draw them so)
+    assert.ok(screen(sink.lines, 50).every(r => [...r].length < 50))
+  })
+
+  void it('line breaks: rows behind the gutter; no blank row first or last, never two in a row', () => {
+    const { output, sink } = text(false, undefined, false, 80)
+    output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: '\n\nfirst\r\n\n\n\n  second\u2028third\n\n', ts: NOW })
+    assert.deepEqual(sink.lines, ['[14:05] bob (…bGYxFrWHxgB2): first\n  │ \n  │ second\n  │ third'])
+  })
+
+  void it('a status mark that does not fit moves to a row of its own behind the gutter', () => {
+    const { output, sink } = text(false, undefined, false, 40)
+    output.history(BOB, [{ ...outgoing, text: 'exactly enough to fill a row', status: 'read' }])
+    assert.deepEqual(sink.lines.slice(1), ['[14:05] alice: exactly enough to fill a\n  │ row ✓✓'])
+  })
+
+  void it('a terminal too narrow for the head: the text starts on the next row', () => {
+    const { output, sink } = text(false, [{ peerId: MALLORY, name: 'mallory', relation: 'request' }], false, 44)
+    output.message({ id: 'a'.repeat(32), from: MALLORY, name: 'mallory', text: 'buy now', ts: NOW, request: true })
+    assert.deepEqual(sink.lines, [`[14:05] [request] mallory (…${MALLORY.slice(-12)}):\n  │ buy now`])
+  })
+
+  void it('with colour: widths leave the colour codes out, the gutter is dim', () => {
+    const { output, sink } = text(true, undefined, false, 50)
+    output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'the quick brown fox jumps over the lazy dog', ts: NOW })
+    assert.deepEqual(screen(sink.lines, 50), ['[14:05] bob (…bGYxFrWHxgB2): the quick brown fox', '  │ jumps over the lazy dog'])
+    assert.ok(sink.lines[0]?.includes('\u001b[2m  │ \u001b[22m'), JSON.stringify(sink.lines))
+  })
+})
+
+void describe('TextOutput: strangers\' presence lines are rationed', () => {
+  const strangers = Array.from({ length: 40 }, (_, i) => `12D3KooWStranger${String(i).padStart(4, '0')}`)
+
+  /** a text output on a clock the test moves, with timers the test fires */
+  function rationed (known: KnownPeer[] = [{ peerId: BOB, name: 'bob', relation: 'contact' }]): { output: TextOutput, sink: ReturnType<typeof capture>, advance: (ms: number) => void, timers: number } {
+    const sink = capture()
+    const peers = new Map(known.map(p => [p.peerId, p]))
+    let now = NOW
+    let timers: Array<{ at: number, fn: () => void }> = []
+    const output = new TextOutput(sink, { peers: id => peers.get(id), now: () => now, schedule: (fn, ms) => { timers.push({ at: now + ms, fn }) } })
+    return {
+      output,
+      sink,
+      advance: ms => {
+        now += ms
+        const due = timers.filter(t => t.at <= now)
+        timers = timers.filter(t => t.at > now)
+        for (const t of due) t.fn()
+      },
+      get timers () { return timers.length }
+    }
+  }
+
+  const flood = (output: Output): void => {
+    for (const peerId of strangers) {
+      output.peer({ peerId, status: 'connected', connection: 'direct' })
+      output.peer({ peerId, status: 'disconnected' })
+    }
+  }
+
+  void it('40 fresh identities in 10 s: five lines, then one that counts the rest when the window ends; contacts always', () => {
+    const r = rationed()
+    flood(r.output)
+    r.output.peer({ peerId: BOB, status: 'connected', connection: 'relayed' })
+    assert.equal(r.timers, 1, 'one count scheduled')
+    r.advance(9_999)
+    r.output.peer({ peerId: BOB, status: 'disconnected' })
+    r.advance(1)
+    const s = (i: number): string => `…${(strangers[i] ?? '').slice(-12)}`
+    assert.deepEqual(r.sink.lines, [
+      `* ${s(0)} is online (direct)`,
+      `* ${s(0)} went offline`,
+      `* ${s(1)} is online (direct)`,
+      `* ${s(1)} went offline`,
+      `* ${s(2)} is online (direct)`,
+      '* bob (…bGYxFrWHxgB2) is online (relayed)',
+      '* bob (…bGYxFrWHxgB2) went offline',
+      '* … and 38 more strangers came and went'
+    ])
+    // a new window: strangers are shown again
+    r.output.peer({ peerId: strangers[39] ?? '', status: 'discovered' })
+    assert.equal(r.sink.lines.at(-1), `* discovered ${s(39)}`)
+    assert.equal(r.timers, 0)
+  })
+
+  void it('the count: when the window ends, or before the next window\'s first line if that comes sooner; never twice', () => {
+    const r = rationed()
+    for (const peerId of strangers.slice(0, 6)) {
+      r.output.peer({ peerId, status: 'discovered' })
+    }
+    r.output.peer({ peerId: BOB, status: 'connected' })
+    assert.equal(r.sink.lines.length, 6, 'a contact\'s line ends no window')
+    r.advance(10_000)
+    assert.equal(r.sink.lines.at(-1), '* … and 1 more stranger came and went')
+    r.output.peer({ peerId: strangers[7] ?? '', status: 'discovered' })
+    assert.equal(r.sink.lines.length, 8)
+
+    // a stranger's event after the window's end, before its timer fired
+    const sink = capture()
+    let now = NOW
+    const timers: Array<() => void> = []
+    const output = new TextOutput(sink, { now: () => now, schedule: fn => { timers.push(fn) } })
+    for (const peerId of strangers.slice(0, 7)) {
+      output.peer({ peerId, status: 'discovered' })
+    }
+    now += 10_000
+    output.peer({ peerId: strangers[8] ?? '', status: 'discovered' })
+    assert.deepEqual(sink.lines.slice(5), ['* … and 2 more strangers came and went', `* discovered …${(strangers[8] ?? '').slice(-12)}`])
+    // the old window's timer, late: nothing more to say
+    assert.equal(timers.length, 1)
+    timers[0]?.()
+    assert.equal(sink.lines.length, 7)
+  })
+
+  void it('a peer the user named is no stranger', () => {
+    const r = rationed([{ peerId: MALLORY, name: 'mallory', petname: 'Mal', relation: 'stranger' }])
+    flood(r.output)
+    r.output.peer({ peerId: MALLORY, status: 'connected' })
+    assert.equal(r.sink.lines.at(-1), `* Mal (…${MALLORY.slice(-12)}) is online`)
+  })
+
+  void it('--json prints every event: it is for scripts', () => {
+    const sink = capture()
+    flood(new JsonOutput(sink))
+    assert.equal(sink.lines.length, 80)
   })
 })
 

@@ -10,217 +10,22 @@
  * exiting 0 with the history on disk.
  */
 import assert from 'node:assert/strict'
-import { execFile, execFileSync } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { promisify } from 'node:util'
-import { onExit } from '../../helpers/cleanup.ts'
 import { is, where } from '../../helpers/events.ts'
 import { BIN, NODE_BIN, NODE_FLAGS, REPO_ROOT, spawnChat } from '../../helpers/process.ts'
-import { createTempDir, tempDir } from '../../helpers/tmp.ts'
-import type { TempDir } from '../../helpers/tmp.ts'
+import { tempDir } from '../../helpers/tmp.ts'
 import { steps } from '../../helpers/steps.ts'
-
-const exec = promisify(execFile)
+import { Tmux, lastLine, tmuxSkip } from '../../helpers/tmux.ts'
+import type { Screen } from '../../helpers/tmux.ts'
 
 /** Node on two cores, transforming types on the fly: give startup room */
 const START = 60_000
-const SCREEN = 15_000
 const DELIVER = 30_000
-const POLL = 50
 
 const COLS = 120
 const ROWS = 40
 
-// ---- tmux ---------------------------------------------------------------------
-
-async function hasTmux (): Promise<boolean> {
-  try {
-    await exec('tmux', ['-V'])
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** false when tmux is there (installed with apt if it was missing and we may), else why not */
-async function tmuxSkip (): Promise<false | string> {
-  if (await hasTmux()) {
-    return false
-  }
-  if (process.getuid?.() !== 0) {
-    return 'terminal test skipped: tmux is not installed, and only root may install it'
-  }
-  try {
-    await exec('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tmux'], { timeout: 600_000 })
-  } catch (err) {
-    return `terminal test skipped: tmux is not installed and apt cannot install it: ${(err as Error).message.slice(0, 500)}`
-  }
-  return await hasTmux() ? false : 'terminal test skipped: tmux is still missing after apt-get install'
-}
-
-/** One line for `sh -c`, which is how tmux runs a pane's command (default-shell is set to sh) */
-function shellQuote (args: readonly string[]): string {
-  return args.map(a => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
-}
-
-interface Screen {
-  /** the pane's rows, trailing blanks and trailing blank rows dropped */
-  lines: string[]
-  /** the cursor, 0-based */
-  x: number
-  y: number
-}
-
-/**
- * A tmux server of our own (private socket, no user config) with one
- * session of one pane, whose program stays visible after it exits.
- */
-class Tmux {
-  private readonly target = 'tty:0.0'
-  private readonly dir: TempDir
-  /** in `dir`, so it goes with it */
-  private readonly socket: string
-  private readonly env: NodeJS.ProcessEnv
-  private readonly unregister: () => void
-  /** the last capture, for failure messages */
-  last: Screen | undefined
-
-  private constructor (dir: TempDir, env: NodeJS.ProcessEnv) {
-    this.dir = dir
-    this.socket = join(dir.path, 'socket')
-    this.env = env
-    // runs before the dir's own exit hook (registered earlier), which then removes the dir
-    this.unregister = onExit(() => {
-      try {
-        execFileSync('tmux', ['-S', this.socket, 'kill-server'], { stdio: 'ignore', env: this.env })
-      } catch {
-        // not running
-      }
-    })
-  }
-
-  /** Start `argv` in `cwd` in a COLS×ROWS pane, with `env` added to the environment */
-  static async start (cwd: string, argv: readonly string[], env: Record<string, string>): Promise<Tmux> {
-    const dir = await createTempDir('securechat-tmux-')
-    const conf = join(dir.path, 'tmux.conf')
-    await writeFile(conf, ['set -g default-shell /bin/sh', 'set -g remain-on-exit on', 'set -g status off', 'set -g history-limit 2000', ''].join('\n'))
-    const clean: NodeJS.ProcessEnv = { ...process.env, ...env }
-    // not a test runner's child, and not nested in the caller's tmux
-    delete clean.NODE_TEST_CONTEXT
-    delete clean.TMUX
-    delete clean.TMUX_PANE
-    const tmux = new Tmux(dir, clean)
-    await tmux.run('-f', conf, 'new-session', '-d', '-s', 'tty', '-c', cwd, '-x', String(COLS), '-y', String(ROWS),
-      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-      shellQuote(argv))
-    return tmux
-  }
-
-  async run (...args: string[]): Promise<string> {
-    const { stdout } = await exec('tmux', ['-S', this.socket, ...args], { env: this.env, timeout: 10_000 })
-    return stdout
-  }
-
-  /** Literal text, no Enter */
-  async type (text: string): Promise<void> {
-    await this.run('send-keys', '-t', this.target, '-l', '--', text)
-  }
-
-  /** Named keys: `Enter`, `Tab`, `C-u` */
-  async keys (...keys: string[]): Promise<void> {
-    await this.run('send-keys', '-t', this.target, ...keys)
-  }
-
-  /** The screen and the cursor, in one tmux command sequence so no output comes between */
-  async capture (): Promise<Screen> {
-    // rows as on screen (no -J), so that the cursor's row indexes them
-    const text = await this.run('capture-pane', '-p', '-t', this.target, ';',
-      'display-message', '-p', '-t', this.target, '#{cursor_x} #{cursor_y}')
-    const lines = text.split('\n')
-    lines.pop() // after the last newline
-    const [x, y] = (lines.pop() ?? '').split(' ').map(Number)
-    const rows = lines.map(l => l.trimEnd())
-    while (rows.length > 0 && rows.at(-1) === '') {
-      rows.pop()
-    }
-    this.last = { lines: rows, x: x ?? -1, y: y ?? -1 }
-    return this.last
-  }
-
-  /**
-   * Poll the screen until `check` returns something other than undefined;
-   * on timeout throw with `what` and the last screen.
-   */
-  async waitFor<T> (what: string, check: (screen: Screen) => T | undefined, timeout = SCREEN): Promise<T> {
-    const deadline = Date.now() + timeout
-    for (;;) {
-      const found = check(await this.capture())
-      if (found !== undefined) {
-        return found
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`timed out after ${timeout} ms waiting for ${what}\n${this.dump()}`)
-      }
-      await sleep(POLL)
-    }
-  }
-
-  /**
-   * How the pane's program ended, once it has. tmux sees the pty close
-   * before it reaps the process; and Debian's tmux (built with libutempter,
-   * whose SIGCHLD handler is in place while tmux removes the pane's utmp
-   * record) may miss the SIGCHLD altogether and leave the process a zombie
-   * without a status: tmux/tmux#311. The workaround given there is to send
-   * the server another SIGCHLD, so it reaps.
-   */
-  async waitExit (timeout: number): Promise<{ status?: number, signal?: number }> {
-    const deadline = Date.now() + timeout
-    const server = Number((await this.run('display-message', '-p', '#{pid}')).trim())
-    for (;;) {
-      const [dead = '', status = '', signal = ''] = (await this.run('display-message', '-p', '-t', this.target,
-        '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}')).trim().split('|')
-      if (dead === '1' && (status !== '' || signal !== '')) {
-        return status !== '' ? { status: Number(status) } : { signal: Number(signal) }
-      }
-      if (Date.now() > deadline) {
-        await this.capture()
-        throw new Error(`the pane's program did not exit within ${timeout} ms (pane_dead ${dead})\n${this.dump()}`)
-      }
-      if (dead === '1' && Number.isSafeInteger(server) && server > 0) {
-        process.kill(server, 'SIGCHLD')
-      }
-      await sleep(POLL)
-    }
-  }
-
-  /** The last capture, framed, for failure messages */
-  dump (): string {
-    if (this.last == null) {
-      return '  (no capture yet)'
-    }
-    const rows = this.last.lines.map((l, i) => `  ${String(i).padStart(2)}|${l}`)
-    return `  last capture (cursor at ${this.last.x},${this.last.y}):\n${rows.join('\n')}`
-  }
-
-  /** Kill the server (and the pane's program with it), remove the socket */
-  async kill (): Promise<void> {
-    try {
-      await this.run('kill-server')
-    } catch {
-      // already gone
-    }
-    await this.dir.remove()
-    this.unregister()
-  }
-}
-
-/** The last non-blank row: where the prompt is */
-function lastLine (screen: Screen): string {
-  return screen.lines.at(-1) ?? ''
-}
+const ALICE_PASSPHRASE = 'alice tty test passphrase'
 
 function escapeRegExp (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -240,7 +45,8 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
   const bob = spawnChat({ name: 'bob', dataDir: bobDir, host: '127.0.0.1', args: ['--port', '0', '--no-mdns'], t })
   const aliceArgv = [NODE_BIN, ...NODE_FLAGS, BIN, '--name', 'alice', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--data-dir', aliceDir]
   const started = Date.now()
-  const term = await Tmux.start(REPO_ROOT, aliceArgv, { NO_COLOR: '1' })
+  // a passphrase in the environment skips registration on her empty data dir (test/cli/init/tty.nettest.ts drives that)
+  const term = await Tmux.start(REPO_ROOT, aliceArgv, { NO_COLOR: '1', SECURECHAT_PASSPHRASE: ALICE_PASSPHRASE }, { cols: COLS, rows: ROWS })
   tmux = term
 
   const bobReady = await bob.waitFor(is('ready'), { timeout: START })
@@ -361,7 +167,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     assert.equal(message.from, alicePeerId)
     assert.equal(message.name, 'alice')
     const screen = await term.waitFor('the delivery mark ✓ bob received "hi bob"', s => s.lines.includes('✓ bob received "hi bob"') ? s : undefined, DELIVER)
-    assert.ok(screen.lines.some(l => /^\[\d\d:\d\d\] alice → bob: hi bob …$/.test(l)), `the pending line\n${term.dump()}`)
+    assert.ok(screen.lines.some(l => /^\[\d\d:\d\d\] alice → bob \(…[1-9A-HJ-NP-Za-km-z]{12}, stranger\): hi bob …$/.test(l)), `the pending line\n${term.dump()}`)
     await term.waitFor('the prompt "bob> " after the mark', s => lastLine(s) === 'bob>' ? s : undefined)
     assert.deepEqual(screen.lines.filter(l => l.startsWith('error:')), [], 'no errors on screen')
   })
@@ -401,7 +207,7 @@ await test('the REPL on a real terminal (tmux): prompt, completion, output above
     await term.capture()
     assert.deepEqual(exit, { status: 0 }, `how alice exited\n${term.dump()}`)
 
-    const again = spawnChat({ name: 'alice', dataDir: aliceDir, host: '127.0.0.1', args: ['--port', '0', '--no-mdns'], t })
+    const again = spawnChat({ name: 'alice', dataDir: aliceDir, host: '127.0.0.1', args: ['--port', '0', '--no-mdns'], env: { SECURECHAT_PASSPHRASE: ALICE_PASSPHRASE }, t })
     const ready = await again.waitFor(is('ready'), { timeout: START })
     assert.equal(ready.peerId, alicePeerId, 'alice keeps her identity')
     const history = await again.request(`/history ${bobReady.peerId}`, where('history', 'with bob', e => e.peer === bobReady.peerId))
