@@ -53,13 +53,13 @@ export interface FairnessInit {
   maxConnectionsPerPeer?: number
   /** direct inbound connection attempts per remote IP address per second @default 5 */
   inboundConnectionsPerIp?: number
-}
-
-export interface FairnessGaterInit extends FairnessInit {
   /** direct inbound connections one remote IP address may have in their handshake at once @default 4 */
   pendingHandshakesPerIp?: number
   /** relayed inbound connections in their handshake at once through one relay @default 16 */
   pendingHandshakesPerRelay?: number
+}
+
+export interface FairnessGaterInit extends FairnessInit {
   /** how handshakes in progress are tracked: `timeout` is libp2p's inbound upgrade timeout @default { timeout: 3000 } */
   handshakes?: PendingHandshakesInit
   /**
