@@ -4,7 +4,8 @@
  * A sealed value is `version (1) || nonce (12) || ciphertext || tag (16)`.
  * The AAD is `version || sublevel || 0x00 || key`, so a value only opens
  * under the sublevel and key it was written to: a record copied or moved to
- * another key fails authentication. Keys themselves are not encrypted.
+ * another key fails authentication. Keys are not encrypted; keys.ts keeps
+ * peers, message ids and times out of them.
  */
 import { randomBytes } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'

@@ -29,17 +29,21 @@ export const DEFAULT_MAX_OUTBOX_TOTAL = 50_000
 
 /** Keys inside the `identity` and `meta` sublevels */
 export const IDENTITY_KEY = 'self'
-export const META_CLOCK_KEY = 'clock'
 export const META_KEY_CHECK = 'keycheck'
+/** The store format of the database: written on creation, and by a migration as its last step */
+export const META_FORMAT_KEY = 'format'
+
+/** Format 2: keys hold no peer id, message id or time (keys.ts); format 1 (before it) did, see migrate-v1.ts */
+export const STORE_FORMAT = 2
+
+/** HKDF info of the names key, the key of the keyed hashes in keys.ts */
+export const NAMES_KEY_INFO = 'securechat store key names v2'
 
 /** `history()` returns this many messages unless told otherwise */
 export const DEFAULT_HISTORY_LIMIT = 50
 
-/** Digits of the two numeric parts of a history key */
-export const TIME_DIGITS = 16
-export const SEQ_DIGITS = 8
-/** 9007199254740991: 16 digits, and every time stays an exact integer */
-export const MAX_TIME = Number.MAX_SAFE_INTEGER
+/** Digits of the per-conversation sequence number of a history key */
+export const SEQ_DIGITS = 12
 export const MAX_SEQ = 10 ** SEQ_DIGITS - 1
 
 /** Longest peer id or message id accepted as part of a key */

@@ -85,3 +85,23 @@ export class RequestQuotaError extends Error {
     super(message, options)
   }
 }
+
+/** The database is in a store format this version cannot read (written by a newer securechat) */
+export class StoreFormatError extends Error {
+  static override name = 'StoreFormatError'
+  override name = 'StoreFormatError'
+
+  constructor (message = 'data dir is in an unknown store format', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** restore() into a store that already holds an identity, a peer or a message; nothing was written */
+export class StoreNotEmptyError extends Error {
+  static override name = 'StoreNotEmptyError'
+  override name = 'StoreNotEmptyError'
+
+  constructor (message = 'store is not empty', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -2,20 +2,25 @@
  * The handles of an open store and what every module touching them shares.
  * One LevelDB at `<dataDir>/db`, one sublevel per namespace:
  *
- *   identity  'self'                   -> sealed protobuf private key
- *   peers     <peerId>                 -> sealed JSON StoredPeer
- *   history   <peer>!<time>!<seq>!<id> -> sealed JSON ChatMessage
- *   index     <peer>!<id>              -> sealed history key (dedup, lookups)
- *   outbox    <history key>            -> sealed empty value: outgoing, not yet delivered
- *   requests  <history key>            -> sealed byte count: an incoming message request (quarantine)
- *   meta      'clock'                  -> sealed last (time, seq)
- *             'keycheck'               -> sealed constant: proves the key file matches
+ *   identity  'self'                -> sealed protobuf private key
+ *   peers     P<hash(peer)>         -> sealed JSON StoredPeer
+ *   history   C<hash(peer)>!<seq>   -> sealed JSON ChatMessage
+ *   index     M<hash(peer, id)>     -> sealed history key (dedup, lookups)
+ *   outbox    <history key>         -> sealed peer id: outgoing, not yet delivered
+ *   requests  <history key>         -> sealed JSON {peer, bytes}: an incoming message request (quarantine)
+ *   meta      'keycheck'            -> sealed constant: proves the key file matches
+ *             'format'              -> sealed store format (2)
  *
- * Every value is sealed by at-rest.ts under the data key from keyfile.ts.
+ * Every value is sealed by at-rest.ts under the data key from keyfile.ts;
+ * the hashes are keys.ts's KeyNames, under a key derived from it.
  */
 import type { KeyObject } from 'node:crypto'
+import { Level } from 'level'
+import {
+  SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX, SUBLEVEL_PEERS, SUBLEVEL_REQUESTS
+} from './constants.ts'
 import { CorruptRecordError } from './errors.ts'
-import type { Level } from 'level'
+import { deriveNamesKey, KeyNames } from './keys.ts'
 
 export type Db = Level<string, Uint8Array>
 
@@ -36,6 +41,28 @@ export interface Handles {
   outbox: Sublevel
   requests: Sublevel
   dataKey: KeyObject
+  names: KeyNames
+}
+
+/** A LevelDB at `path`, not yet opened: utf8 keys, raw values */
+export function createDb (path: string): Db {
+  return new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+}
+
+/** The handles of the open database `db`, whose data key is `dataKey` */
+export function handlesOf (db: Db, dataKey: KeyObject): Handles {
+  return {
+    db,
+    identity: openSublevel(db, SUBLEVEL_IDENTITY),
+    peers: openSublevel(db, SUBLEVEL_PEERS),
+    history: openSublevel(db, SUBLEVEL_HISTORY),
+    index: openSublevel(db, SUBLEVEL_INDEX),
+    meta: openSublevel(db, SUBLEVEL_META),
+    outbox: openSublevel(db, SUBLEVEL_OUTBOX),
+    requests: openSublevel(db, SUBLEVEL_REQUESTS),
+    dataKey,
+    names: new KeyNames(deriveNamesKey(dataKey))
+  }
 }
 
 /** Where a scan reports a record it skipped */

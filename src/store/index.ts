@@ -3,11 +3,14 @@
  * the message history, every value encrypted at rest (see at-rest.ts and
  * keyfile.ts).
  *
- * Not encrypted, by design: the keys. Anyone with the database files learns
- * which peer ids we talk to, how many messages each conversation has, each
- * message's id and local append time, and (from value sizes) roughly how
- * long each message is. Texts, nicknames, addresses and our private key are
- * only in encrypted values.
+ * Keys name no peer, message or time (store format 2, keys.ts): a peer or
+ * message is a keyed hash under a key derived from the data key, and a
+ * conversation's records are ordered by a per-conversation counter. What
+ * the database files still show: how many conversations and peer-book
+ * entries there are, how many records each conversation has, and (from
+ * value sizes) roughly how long each message is; the file system shows when
+ * files were written. A format-1 database (peer ids, ids and times in clear
+ * keys) is migrated at open (upgrade.ts).
  *
  * Without a passphrase the key file holds the raw data key: that protects
  * copies and backups of `db/` alone, not a stolen disk. With a passphrase the
@@ -21,6 +24,8 @@
  *
  * Errors a caller can see, by `err.name`: StoreNotOpenError,
  * CorruptRecordError, CorruptKeyFileError, WrongPassphraseError,
+ * StoreFormatError (a format newer than this version), StoreNotEmptyError
+ * (restore() into a store holding data),
  * DataDirInUseError (open() while another store, in this process or another,
  * has the data dir open; level's error is its `cause`), OutboxFullError,
  * TypeError (bad arguments), AbortError, and level's own errors from open()
@@ -81,7 +86,7 @@ export interface StoreInit {
   onCorrupt?: (err: CorruptRecordError) => void
   /** component `securechat:store` logs skipped records and open/close; default silent */
   logger?: ComponentLogger
-  /** clock for local append times, default `Date.now` (tests inject one) */
+  /** clock for when a peer was seen, default `Date.now` (tests inject one) */
   now?: () => number
   /** outgoing messages awaiting an ack, per peer (default 10,000) and in total (default 50,000) */
   maxOutboxPerPeer?: number
@@ -111,6 +116,20 @@ export interface StatusChange {
 export interface SetStatusOptions extends AbortOptions {
   /** fsync before resolving; default true. `sent` is advisory and may skip it */
   sync?: boolean
+}
+
+/** One logical record of a store, as records() yields them and restore() takes them */
+export type StoreRecord =
+  | { type: 'identity', key: Uint8Array }
+  | { type: 'peer', peer: StoredPeer }
+  /** `request`: an incoming message held in the quarantine */
+  | { type: 'message', message: ChatMessage, request: boolean }
+
+/** What restore() wrote */
+export interface RestoreSummary {
+  identity: boolean
+  peers: number
+  messages: number
 }
 
 export interface Store {
@@ -168,6 +187,23 @@ export interface Store {
   deletePeer(peerId: string, options?: AbortOptions): Promise<void>
   /** Every known peer, by peer id; corrupt records are skipped and reported */
   peers(options?: AbortOptions): Promise<StoredPeer[]>
+
+  /**
+   * Everything the store holds, for a backup: the identity first (if any),
+   * then every peer-book entry, then each conversation's messages oldest
+   * first (outbox membership follows from an outgoing message's status).
+   * Corrupt records are skipped and reported. Runs inside the write queue's
+   * order: writes queued after it wait until the iteration ends.
+   */
+  records(options?: AbortOptions): AsyncIterable<StoreRecord>
+  /**
+   * Writes `records` (as records() yields them) into this store, which must
+   * hold nothing yet (StoreNotEmptyError otherwise). Records are validated
+   * like append() and putPeer() input (TypeError). Writes are not synced one
+   * by one; the last write is, so a crash leaves a prefix: restore into a
+   * scratch data dir and move it into place when this resolves.
+   */
+  restore(records: AsyncIterable<StoreRecord>, options?: AbortOptions): Promise<RestoreSummary>
 }
 
 export function createStore (init: StoreInit): Store {

@@ -1,126 +1,127 @@
 /**
- * Pure key encoding. Keys are stored in clear: they are metadata (peer ids,
- * local append times, message ids), only values are encrypted.
+ * Key encoding (store format 2). No key names a peer, a message or a time:
+ * a key that stands for a peer or a message is a keyed hash of it
+ * (HMAC-SHA256 under the names key, derived from the data key by HKDF, cut
+ * to 128 bits, base64url), so the database files alone do not tell which
+ * peers we talk to, nor let anyone test a guess without the data key.
  *
- * A history key is `<peer>!<time>!<seq>!<id>` with `time` zero-padded to 16
- * digits and `seq` to 8, so byte order is (peer, time, seq, id) order and an
- * iterator over one peer's range returns that conversation in append order.
- * (time, seq) is a logical clock: strictly increasing per database, even for
- * appends in the same millisecond or when the wall clock steps back.
+ *   peer-book key     P<hash(peer)>
+ *   conversation      C<hash(peer)>   (a different hash: domain-separated)
+ *   history key       <conversation>!<seq>   seq: 12 digits, per conversation
+ *   index key         M<hash(peer, id)>
+ *
+ * `seq` counts the appends to one conversation, so byte order of its history
+ * keys is append order and no clock is needed. What the keys still show is
+ * how many conversations there are and how many records each has.
  */
-import { MAX_KEY_PART_LENGTH, MAX_SEQ, MAX_TIME, SEQ_DIGITS, TIME_DIGITS } from './constants.ts'
+import { createHmac, createSecretKey, hkdfSync } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { MAX_KEY_PART_LENGTH, MAX_SEQ, NAMES_KEY_INFO, SEQ_DIGITS } from './constants.ts'
 
 export const SEPARATOR = '!'
-/** The character right after SEPARATOR: `<peer>"` is the upper bound of `<peer>!…` */
+/** The character right after SEPARATOR: `<c>"` is the upper bound of `<c>!…` */
 const SEPARATOR_NEXT = String.fromCharCode(SEPARATOR.charCodeAt(0) + 1)
 
-/** Printable ASCII without space and without the separator */
+/** Bytes of a keyed hash kept in a key: 128 bits, 22 base64url characters */
+const HASH_BYTES = 16
+
+/** Printable ASCII without space and `!`: what a peer id or message id may be */
 const KEY_PART = new RegExp(`^[\\x22-\\x7e]{1,${MAX_KEY_PART_LENGTH}}$`)
-const TIME_PART = new RegExp(`^[0-9]{${TIME_DIGITS}}$`)
-const SEQ_PART = new RegExp(`^[0-9]{${SEQ_DIGITS}}$`)
+const HASH_PART = /^[A-Za-z0-9_-]{22}$/
+const HISTORY_KEY = new RegExp(`^(C[A-Za-z0-9_-]{22})${SEPARATOR}([0-9]{${SEQ_DIGITS}})$`)
 
-export interface Clock {
-  /** local append time, ms since epoch, never decreasing */
-  time: number
-  /** disambiguates appends within one `time` */
-  seq: number
-}
-
-export interface HistoryKey extends Clock {
-  peer: string
-  id: string
-}
-
-/** The clock of an empty database: every real clock is after it */
-export const ZERO_CLOCK: Readonly<Clock> = Object.freeze({ time: 0, seq: -1 })
+/** Domains of the keyed hashes */
+const DOMAIN_PEER = 'P'
+const DOMAIN_CONVERSATION = 'C'
+const DOMAIN_MESSAGE = 'M'
 
 export function isKeyPart (value: unknown): value is string {
   return typeof value === 'string' && KEY_PART.test(value)
 }
 
-/** Throws TypeError unless `value` may be used as a peer id or message id in a key */
+/** Throws TypeError unless `value` may be used as a peer id or message id */
 export function assertKeyPart (value: unknown, what: string): asserts value is string {
   if (!isKeyPart(value)) {
     throw new TypeError(`${what} must be 1-${MAX_KEY_PART_LENGTH} printable ASCII characters without space or "${SEPARATOR}"`)
   }
 }
 
-function isTime (value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0 && value <= MAX_TIME
+/** Whether `key` is a peer-book key (of any names key) */
+export function isPeerKey (key: string): boolean {
+  return key.startsWith(DOMAIN_PEER) && HASH_PART.test(key.slice(1))
 }
 
-function isSeq (value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0 && value <= MAX_SEQ
+/** The keyed hashes that stand for peers and messages in keys */
+export class KeyNames {
+  readonly #key: KeyObject
+
+  /** `namesKey`: from deriveNamesKey() */
+  constructor (namesKey: KeyObject) {
+    this.#key = namesKey
+  }
+
+  #hash (domain: string, parts: string[]): string {
+    const hmac = createHmac('sha256', this.#key)
+    // every part is printable ASCII, so NUL separates them unambiguously
+    hmac.update(domain + '\0' + parts.join('\0'), 'utf8')
+    return domain + hmac.digest().subarray(0, HASH_BYTES).toString('base64url')
+  }
+
+  /** Key of `peer`'s peer-book entry */
+  peer (peer: string): string {
+    assertKeyPart(peer, 'peer')
+    return this.#hash(DOMAIN_PEER, [peer])
+  }
+
+  /** Prefix of the history keys of the conversation with `peer` */
+  conversation (peer: string): string {
+    assertKeyPart(peer, 'peer')
+    return this.#hash(DOMAIN_CONVERSATION, [peer])
+  }
+
+  /** Key of the (peer, id) -> history key index */
+  message (peer: string, id: string): string {
+    assertKeyPart(peer, 'peer')
+    assertKeyPart(id, 'id')
+    return this.#hash(DOMAIN_MESSAGE, [peer, id])
+  }
 }
 
-export function compareClocks (a: Clock, b: Clock): number {
-  return a.time !== b.time ? a.time - b.time : a.seq - b.seq
+/** The names key: HKDF-SHA256 of the data key, for KeyNames */
+export function deriveNamesKey (dataKey: KeyObject): KeyObject {
+  const raw = new Uint8Array(hkdfSync('sha256', dataKey, new Uint8Array(0), NAMES_KEY_INFO, 32))
+  try {
+    return createSecretKey(raw)
+  } finally {
+    raw.fill(0)
+  }
 }
 
-/**
- * The clock of the next append: strictly after `last`. Follows the wall
- * clock when it moves forward, stays on `last.time` when it does not, and
- * carries into the next millisecond if `seq` would overflow.
- */
-export function nextClock (last: Clock, now: number): Clock {
-  if (!Number.isFinite(now)) {
-    throw new TypeError('now must be a finite number')
-  }
-  const wall = Math.min(Math.max(Math.floor(now), 0), MAX_TIME)
-  if (wall > last.time) {
-    return { time: wall, seq: 0 }
-  }
-  if (last.seq < MAX_SEQ) {
-    return { time: last.time, seq: last.seq + 1 }
-  }
-  if (last.time >= MAX_TIME) {
-    throw new RangeError('history clock exhausted')
-  }
-  return { time: last.time + 1, seq: 0 }
+export interface HistoryKey {
+  conversation: string
+  seq: number
 }
 
 export function encodeHistoryKey (key: HistoryKey): string {
-  assertKeyPart(key.peer, 'peer')
-  assertKeyPart(key.id, 'id')
-  if (!isTime(key.time)) {
-    throw new TypeError(`time must be an integer in [0, ${MAX_TIME}]`)
-  }
-  if (!isSeq(key.seq)) {
+  if (!Number.isSafeInteger(key.seq) || key.seq < 0 || key.seq > MAX_SEQ) {
     throw new TypeError(`seq must be an integer in [0, ${MAX_SEQ}]`)
   }
-  return [
-    key.peer,
-    String(key.time).padStart(TIME_DIGITS, '0'),
-    String(key.seq).padStart(SEQ_DIGITS, '0'),
-    key.id
-  ].join(SEPARATOR)
+  if (!key.conversation.startsWith(DOMAIN_CONVERSATION) || !HASH_PART.test(key.conversation.slice(1))) {
+    throw new TypeError('conversation must come from KeyNames.conversation()')
+  }
+  return key.conversation + SEPARATOR + String(key.seq).padStart(SEQ_DIGITS, '0')
 }
 
 /** Parses a history key; `undefined` if it is not one */
 export function decodeHistoryKey (key: string): HistoryKey | undefined {
-  const parts = key.split(SEPARATOR)
-  if (parts.length !== 4) {
+  const match = HISTORY_KEY.exec(key)
+  if (match === null) {
     return undefined
   }
-  const [peer, time, seq, id] = parts as [string, string, string, string]
-  if (!isKeyPart(peer) || !isKeyPart(id)) {
-    return undefined
-  }
-  if (!TIME_PART.test(time) || !SEQ_PART.test(seq)) {
-    return undefined
-  }
-  return { peer, time: Number(time), seq: Number(seq), id }
+  return { conversation: match[1] as string, seq: Number(match[2]) }
 }
 
-/** Iterator bounds covering exactly one peer's history keys */
-export function historyRange (peer: string): { gt: string, lt: string } {
-  assertKeyPart(peer, 'peer')
-  return { gt: peer + SEPARATOR, lt: peer + SEPARATOR_NEXT }
-}
-
-/** Key of the (peer, id) -> history key index */
-export function encodeIndexKey (peer: string, id: string): string {
-  assertKeyPart(peer, 'peer')
-  assertKeyPart(id, 'id')
-  return peer + SEPARATOR + id
+/** Iterator bounds covering exactly one conversation's history keys */
+export function conversationRange (conversation: string): { gt: string, lt: string } {
+  return { gt: conversation + SEPARATOR, lt: conversation + SEPARATOR_NEXT }
 }

@@ -3,29 +3,31 @@
  * queue. Writes are serialised through one queue so read-modify-write
  * operations (dedup, status, peer upsert) cannot interleave.
  *
- * The on-disk layout is in handles.ts; opening in open.ts (the data key in
- * data-key.ts); one module per namespace: identity.ts, peer-book.ts and
- * history.ts (with the index, outbox and clock), the outbox bounds in
- * outbox-counts.ts.
+ * The on-disk layout is in handles.ts and keys.ts; opening in open.ts (the
+ * data key in data-key.ts, the format in format.ts); one module per
+ * namespace: identity.ts, peer-book.ts and history.ts (with the index and
+ * outbox), requests.ts; the bounds in outbox-counts.ts and
+ * request-counts.ts; backups in backup.ts.
  */
 import {
   DEFAULT_HISTORY_LIMIT, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL, DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
   DEFAULT_MAX_REQUEST_BYTES_TOTAL, DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER, DEFAULT_MAX_REQUEST_PEERS
 } from './constants.ts'
+import { readRecords, restoreRecords } from './backup.ts'
 import { StoreNotOpenError } from './errors.ts'
-import { appendRecord, loadClock, lookup, scanHistory, scanOutbox, updateStatus } from './history.ts'
+import { appendRecord, lookup, scanHistory, scanOutbox, updateStatus } from './history.ts'
 import { readIdentity, writeIdentity } from './identity.ts'
-import { assertKeyPart, encodeIndexKey, historyRange, ZERO_CLOCK } from './keys.ts'
+import { assertKeyPart } from './keys.ts'
 import { openHandles } from './open.ts'
 import { OutboxCounts } from './outbox-counts.ts'
 import { RequestCounts } from './request-counts.ts'
 import { endRequests } from './requests.ts'
 import { readPeer, scanPeers, upsertPeer, deletePeer } from './peer-book.ts'
 import { isMessageStatus, messageProblem, peerUpdateProblem, pickMessage } from './records.ts'
+import { Sequences } from './sequences.ts'
 import type { CorruptRecordError } from './errors.ts'
 import type { Handles } from './handles.ts'
-import type { Clock } from './keys.ts'
-import type { AppendOptions, PeerUpdate, SetStatusOptions, StatusChange, Store, StoreInit, StoreStatus, StoredPeer } from './index.ts'
+import type { AppendOptions, PeerUpdate, RestoreSummary, SetStatusOptions, StatusChange, Store, StoreInit, StoreRecord, StoreStatus, StoredPeer } from './index.ts'
 import type { RequestSummary } from './request-counts.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -57,9 +59,11 @@ export class LevelStore implements Store {
   /** message requests held per peer and in total, kept in step with the requests sublevel */
   readonly #requests: RequestCounts
 
+  /** the last seq of each conversation, for appends */
+  readonly #sequences = new Sequences()
+
   #status: StoreStatus = 'closed'
   #handles: Handles | undefined
-  #clock: Clock = ZERO_CLOCK
   #opening: Promise<void> | undefined
   #closing: Promise<void> | undefined
   /** tail of the write queue; never rejects */
@@ -113,10 +117,9 @@ export class LevelStore implements Store {
     this.#status = 'opening'
     let handles: Handles | undefined
     try {
-      handles = await openHandles({ dataDir: this.#dataDir, passphrase: this.#passphrase, log: this.#log }, options)
-      this.#clock = await loadClock(handles, this.#report)
-      await this.#outbox.rebuild(handles.outbox)
-      await this.#requests.rebuild(handles)
+      handles = await openHandles({ dataDir: this.#dataDir, passphrase: this.#passphrase, log: this.#log }, this.#report, options)
+      await this.#outbox.rebuild(handles, this.#report)
+      await this.#requests.rebuild(handles, this.#report)
       this.#handles = handles
       this.#status = 'open'
       this.#log('opened %s', this.#dataDir)
@@ -179,16 +182,10 @@ export class LevelStore implements Store {
       throw new TypeError(`invalid message: ${problem}`)
     }
     const record = pickMessage(message)
-    const indexKey = encodeIndexKey(record.peer, record.id)
 
     return this.#exclusive(options, async handles => {
       const requests = options.request === true && record.direction === 'in' ? this.#requests : undefined
-      const clock = await appendRecord(handles, record, indexKey, this.#clock, this.#now, this.#outbox, requests)
-      if (clock === undefined) {
-        return false
-      }
-      this.#clock = clock
-      return true
+      return appendRecord(handles, record, { sequences: this.#sequences, outbox: this.#outbox, requests })
     })
   }
 
@@ -215,30 +212,33 @@ export class LevelStore implements Store {
 
   async has (peer: string, id: string, options: AbortOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted()
-    const indexKey = encodeIndexKey(peer, id)
-    return this.#handlesOrThrow().index.has(indexKey)
+    const handles = this.#handlesOrThrow()
+    return handles.index.has(handles.names.message(peer, id))
   }
 
   async get (peer: string, id: string, options: AbortOptions = {}): Promise<ChatMessage | undefined> {
     options.signal?.throwIfAborted()
-    const indexKey = encodeIndexKey(peer, id)
-    const found = await lookup(this.#handlesOrThrow(), peer, id, indexKey)
+    assertKeyPart(peer, 'peer')
+    assertKeyPart(id, 'id')
+    const found = await lookup(this.#handlesOrThrow(), peer, id)
     return found?.message
   }
 
   async setStatus (peer: string, id: string, status: MessageStatus, options: SetStatusOptions = {}): Promise<StatusChange | undefined> {
     options.signal?.throwIfAborted()
-    const indexKey = encodeIndexKey(peer, id)
+    assertKeyPart(peer, 'peer')
+    assertKeyPart(id, 'id')
     if (!isMessageStatus(status)) {
       throw new TypeError('status must be pending, sent, delivered or read')
     }
-    return this.#exclusive(options, async handles => updateStatus(handles, peer, id, indexKey, status, options.sync ?? true, this.#outbox, this.#log))
+    return this.#exclusive(options, async handles => updateStatus(handles, peer, id, status, options.sync ?? true, this.#outbox, this.#log))
   }
 
   async pending (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
     options.signal?.throwIfAborted()
     const limit = checkLimit(options.limit)
     const handles = this.#handlesOrThrow()
+    assertKeyPart(peer, 'peer')
     if (limit === 0) {
       return []
     }
@@ -254,12 +254,12 @@ export class LevelStore implements Store {
   async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
     options.signal?.throwIfAborted()
     const limit = checkLimit(options.limit)
-    const range = historyRange(peer)
+    assertKeyPart(peer, 'peer')
     const handles = this.#handlesOrThrow()
     if (limit === 0) {
       return []
     }
-    return scanHistory(handles, range, { limit, signal: options.signal }, this.#report)
+    return scanHistory(handles, peer, { limit, signal: options.signal }, this.#report)
   }
 
   async getPeer (peerId: string, options: AbortOptions = {}): Promise<StoredPeer | undefined> {
@@ -287,6 +287,17 @@ export class LevelStore implements Store {
   async peers (options: AbortOptions = {}): Promise<StoredPeer[]> {
     options.signal?.throwIfAborted()
     return scanPeers(this.#handlesOrThrow(), options, this.#report)
+  }
+
+  records (options: AbortOptions = {}): AsyncIterable<StoreRecord> {
+    options.signal?.throwIfAborted()
+    return readRecords(this.#handlesOrThrow(), this.#report, options.signal)
+  }
+
+  async restore (records: AsyncIterable<StoreRecord>, options: AbortOptions = {}): Promise<RestoreSummary> {
+    options.signal?.throwIfAborted()
+    const context = { sequences: this.#sequences, outbox: this.#outbox, requests: this.#requests }
+    return this.#exclusive(options, async handles => restoreRecords(handles, records, context, options.signal))
   }
 
   /** The handles of the open database; throws StoreNotOpenError otherwise */

@@ -4,22 +4,20 @@
  * here and the data dir is exactly as it was, since opening LevelDB alone
  * rewrites its log and manifest); the data dir (mode 0700) and, on a new
  * one, the key file; LevelDB at `<dataDir>/db` (0700); the data key checked
- * against its keycheck record; the sublevels. A held lock becomes
+ * against its keycheck record; the store format (a format-1 database is
+ * migrated here, upgrade.ts). A held lock becomes
  * DataDirInUseError; on any failure the database is closed again.
  */
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Level } from 'level'
-import {
-  DATA_DIR_MODE, DB_DIR_NAME, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX,
-  SUBLEVEL_PEERS, SUBLEVEL_REQUESTS
-} from './constants.ts'
+import { DATA_DIR_MODE, DB_DIR_NAME, SUBLEVEL_META } from './constants.ts'
 import { checkDataKey, createDataKey, keyFilePath, readDataKey } from './data-key.ts'
 import { DataDirInUseError } from './errors.ts'
-import { openSublevel } from './handles.ts'
+import { createDb, handlesOf, openSublevel } from './handles.ts'
 import { removeKeyFileTemps } from './keyfile-io.ts'
+import { recoverSwap, upgrade } from './upgrade.ts'
 import type { DataKeyInit } from './data-key.ts'
-import type { Db, Handles } from './handles.ts'
+import type { Db, Handles, ReportCorrupt } from './handles.ts'
 import type { AbortOptions } from '@libp2p/interface'
 
 function errorCode (err: unknown): unknown {
@@ -51,7 +49,7 @@ async function exists (path: string): Promise<boolean> {
 }
 
 /** Opens the database in `init.dataDir`; the caller closes `handles.db` */
-export async function openHandles (init: DataKeyInit, options: AbortOptions = {}): Promise<Handles> {
+export async function openHandles (init: DataKeyInit, report: ReportCorrupt, options: AbortOptions = {}): Promise<Handles> {
   let dataKey = await readDataKey(init)
   options.signal?.throwIfAborted()
 
@@ -59,6 +57,7 @@ export async function openHandles (init: DataKeyInit, options: AbortOptions = {}
   try {
     await mkdir(init.dataDir, { recursive: true, mode: DATA_DIR_MODE })
     const dbPath = join(init.dataDir, DB_DIR_NAME)
+    await recoverSwap(dbPath)
     if (dataKey === undefined && !await exists(dbPath)) {
       // a new data dir: the key file before the database, so that a crash in
       // between leaves a key file and no database, which opens next time
@@ -66,27 +65,20 @@ export async function openHandles (init: DataKeyInit, options: AbortOptions = {}
     }
     // LevelDB would create it 0755 under the usual umask
     await mkdir(dbPath, { recursive: true, mode: DATA_DIR_MODE })
-    db = new Level<string, Uint8Array>(dbPath, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    db = createDb(dbPath)
     await db.open().catch((err: unknown) => { throw translateOpenError(err) })
     options.signal?.throwIfAborted()
 
-    const meta = openSublevel(db, SUBLEVEL_META)
-    dataKey = await checkDataKey(db, meta, dataKey, init)
+    const opened = db
+    dataKey = await checkDataKey(db, openSublevel(db, SUBLEVEL_META), dataKey, init)
     // the passphrase is proven: what a killed passwd left behind can go
     await removeKeyFileTemps(keyFilePath(init.dataDir))
     options.signal?.throwIfAborted()
 
-    return {
-      db,
-      identity: openSublevel(db, SUBLEVEL_IDENTITY),
-      peers: openSublevel(db, SUBLEVEL_PEERS),
-      history: openSublevel(db, SUBLEVEL_HISTORY),
-      index: openSublevel(db, SUBLEVEL_INDEX),
-      meta,
-      outbox: openSublevel(db, SUBLEVEL_OUTBOX),
-      requests: openSublevel(db, SUBLEVEL_REQUESTS),
-      dataKey
-    }
+    const handles = await upgrade(handlesOf(opened, dataKey), dbPath, init.log, report)
+    db = handles.db
+    options.signal?.throwIfAborted()
+    return handles
   } catch (err) {
     await db?.close().catch(() => {})
     throw err

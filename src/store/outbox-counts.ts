@@ -1,11 +1,15 @@
 /**
  * The outbox accounting: how many outgoing messages await delivery, per peer
  * and in total, kept in memory in step with the outbox sublevel (rebuilt from
- * its keys on open), and the two bounds on them.
+ * it on open: each entry holds its peer id, sealed), and the two bounds on
+ * them.
  */
+import { openValue } from './at-rest.ts'
+import { SUBLEVEL_OUTBOX } from './constants.ts'
 import { OutboxFullError } from './errors.ts'
-import { decodeHistoryKey } from './keys.ts'
-import type { Sublevel } from './handles.ts'
+import { asCorrupt } from './handles.ts'
+import { decodeText } from './records.ts'
+import type { Handles, ReportCorrupt } from './handles.ts'
 
 export class OutboxCounts {
   readonly #maxPerPeer: number
@@ -18,16 +22,19 @@ export class OutboxCounts {
     this.#maxTotal = maxTotal
   }
 
-  /** Recounts from the outbox keys */
-  async rebuild (outbox: Sublevel): Promise<void> {
+  /** Recounts from the outbox; an entry that cannot be read is reported and not counted (it cannot be sent) */
+  async rebuild (handles: Handles, report: ReportCorrupt): Promise<void> {
     this.#perPeer.clear()
     this.#total = 0
-    for await (const key of outbox.keys()) {
-      const decoded = decodeHistoryKey(key)
-      if (decoded !== undefined) {
-        this.#perPeer.set(decoded.peer, (this.#perPeer.get(decoded.peer) ?? 0) + 1)
-        this.#total++
+    for await (const [key, sealed] of handles.outbox.iterator()) {
+      let peer: string
+      try {
+        peer = decodeText(openValue(handles.dataKey, SUBLEVEL_OUTBOX, key, sealed))
+      } catch (err) {
+        report(asCorrupt(err, SUBLEVEL_OUTBOX, key))
+        continue
       }
+      this.change(peer, 1)
     }
   }
 

@@ -1,6 +1,6 @@
 /**
- * The peer book: one sealed StoredPeer per peer id. A record that fails to
- * open or does not match its key is corrupt; the peer book is a cache, so
+ * The peer book: one sealed StoredPeer per peer, under the keyed hash of its
+ * id. A record that fails to open or does not match its key is corrupt; the peer book is a cache, so
  * an upsert replaces such a record (after reporting it) instead of failing.
  */
 import { openValue, sealValue } from './at-rest.ts'
@@ -13,7 +13,7 @@ import type { PeerUpdate, StoredPeer } from './index.ts'
 
 function decodePeerRecord (handles: Handles, key: string, sealed: Uint8Array): StoredPeer {
   const peer = decodePeer(openValue(handles.dataKey, SUBLEVEL_PEERS, key, sealed))
-  if (peer.peerId !== key) {
+  if (handles.names.peer(peer.peerId) !== key) {
     throw new Error('stored peer does not match its key')
   }
   return peer
@@ -21,18 +21,19 @@ function decodePeerRecord (handles: Handles, key: string, sealed: Uint8Array): S
 
 /** The entry for `peerId`; undefined if there is none, CorruptRecordError if it cannot be read */
 export async function readPeer (handles: Handles, peerId: string): Promise<StoredPeer | undefined> {
-  const sealed: Uint8Array | undefined = await handles.peers.get(peerId)
+  const key = handles.names.peer(peerId)
+  const sealed: Uint8Array | undefined = await handles.peers.get(key)
   if (sealed === undefined) {
     return undefined
   }
   try {
-    return decodePeerRecord(handles, peerId, sealed)
+    return decodePeerRecord(handles, key, sealed)
   } catch (err) {
-    throw asCorrupt(err, SUBLEVEL_PEERS, peerId)
+    throw asCorrupt(err, SUBLEVEL_PEERS, key)
   }
 }
 
-/** The whole peer book, without the entries that cannot be read */
+/** The whole peer book by peer id, without the entries that cannot be read */
 export async function scanPeers (handles: Handles, options: { signal?: AbortSignal }, report: ReportCorrupt): Promise<StoredPeer[]> {
   const peers: StoredPeer[] = []
   for await (const [key, sealed] of handles.peers.iterator({ signal: options.signal })) {
@@ -42,7 +43,8 @@ export async function scanPeers (handles: Handles, options: { signal?: AbortSign
       report(asCorrupt(err, SUBLEVEL_PEERS, key))
     }
   }
-  return peers
+  // keys are hashes: sorted here, so the order does not depend on the names key
+  return peers.sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
 }
 
 /**
@@ -82,11 +84,17 @@ export async function upsertPeer (handles: Handles, update: PeerUpdate, seen: nu
   if (update.verified ?? (existing?.verified === true)) {
     peer.verified = true
   }
-  await handles.peers.put(peer.peerId, sealValue(handles.dataKey, SUBLEVEL_PEERS, peer.peerId, encodePeer(peer)))
+  await writePeer(handles, peer)
   return peer
+}
+
+/** Writes `peer` as it is (validated by the caller), not synced: the peer book is a cache, restore() syncs at its end */
+export async function writePeer (handles: Handles, peer: StoredPeer): Promise<void> {
+  const key = handles.names.peer(peer.peerId)
+  await handles.peers.put(key, sealValue(handles.dataKey, SUBLEVEL_PEERS, key, encodePeer(peer)))
 }
 
 /** Removes `peerId`'s entry (its history stays). Run it inside the write queue. */
 export async function deletePeer (handles: Handles, peerId: string): Promise<void> {
-  await handles.peers.del(peerId)
+  await handles.peers.del(handles.names.peer(peerId))
 }

@@ -5,9 +5,7 @@
  * Problem descriptions name the field, never its contents.
  */
 import type { ChatMessage, MessageStatus } from '../types.ts'
-import { MAX_SEQ, MAX_TIME } from './constants.ts'
 import { isKeyPart } from './keys.ts'
-import type { Clock } from './keys.ts'
 import type { StoredPeer } from './index.ts'
 
 const encoder = new TextEncoder()
@@ -213,18 +211,23 @@ export function peerUpdateProblem (value: unknown): string | undefined {
   return undefined
 }
 
-export function encodeClock (clock: Clock): Uint8Array {
-  return encoder.encode(JSON.stringify({ time: clock.time, seq: clock.seq }))
+/** What a quarantine entry holds: whose request it is and the bytes it counts */
+export interface RequestEntry {
+  peer: string
+  bytes: number
 }
 
-export function decodeClock (bytes: Uint8Array): Clock {
+export function encodeRequestEntry (entry: RequestEntry): Uint8Array {
+  return encoder.encode(JSON.stringify({ peer: entry.peer, bytes: entry.bytes }))
+}
+
+export function decodeRequestEntry (bytes: Uint8Array): RequestEntry {
   const value = parseJson(bytes)
-  if (!isRecord(value) || unknownField(value, ['time', 'seq']) !== undefined ||
-    typeof value.time !== 'number' || !Number.isSafeInteger(value.time) || value.time < 0 || value.time > MAX_TIME ||
-    typeof value.seq !== 'number' || !Number.isSafeInteger(value.seq) || value.seq < 0 || value.seq > MAX_SEQ) {
-    throw new Error('stored clock invalid')
+  if (!isRecord(value) || unknownField(value, ['peer', 'bytes']) !== undefined || !isKeyPart(value.peer) ||
+    typeof value.bytes !== 'number' || !Number.isSafeInteger(value.bytes) || value.bytes < 0) {
+    throw new Error('stored request entry invalid')
   }
-  return { time: value.time, seq: value.seq }
+  return { peer: value.peer, bytes: value.bytes }
 }
 
 export function encodeText (text: string): Uint8Array {

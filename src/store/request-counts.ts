@@ -2,14 +2,15 @@
  * The quarantine accounting: how many message requests (incoming messages
  * from non-contacts) are held, and how many bytes they take, per peer and in
  * total, kept in memory in step with the requests sublevel (rebuilt from it
- * on open), and the bounds on them.
+ * on open: each entry holds its peer id and bytes, sealed), and the bounds on
+ * them.
  */
 import { openValue } from './at-rest.ts'
 import { SUBLEVEL_REQUESTS } from './constants.ts'
 import { RequestQuotaError } from './errors.ts'
-import { decodeHistoryKey } from './keys.ts'
-import { decodeText } from './records.ts'
-import type { Handles } from './handles.ts'
+import { asCorrupt } from './handles.ts'
+import { decodeRequestEntry } from './records.ts'
+import type { Handles, ReportCorrupt } from './handles.ts'
 
 export interface RequestLimits {
   messagesPerPeer: number
@@ -35,22 +36,17 @@ export class RequestCounts {
     this.#limits = limits
   }
 
-  /** Recounts from the requests sublevel; an entry that cannot be read counts its key's peer with no bytes */
-  async rebuild (handles: Handles): Promise<void> {
+  /** Recounts from the requests sublevel; an entry that cannot be read is reported and not counted */
+  async rebuild (handles: Handles, report: ReportCorrupt): Promise<void> {
     this.#perPeer.clear()
     this.#total = 0
     for await (const [key, sealed] of handles.requests.iterator()) {
-      const decoded = decodeHistoryKey(key)
-      if (decoded === undefined) {
-        continue
-      }
-      let bytes = 0
       try {
-        bytes = Number(decodeText(openValue(handles.dataKey, SUBLEVEL_REQUESTS, key, sealed)))
-      } catch {
-        // a corrupt entry still holds its peer's place; its bytes are unknown
+        const entry = decodeRequestEntry(openValue(handles.dataKey, SUBLEVEL_REQUESTS, key, sealed))
+        this.change(entry.peer, 1, entry.bytes)
+      } catch (err) {
+        report(asCorrupt(err, SUBLEVEL_REQUESTS, key))
       }
-      this.change(decoded.peer, 1, Number.isSafeInteger(bytes) && bytes > 0 ? bytes : 0)
     }
   }
 

@@ -4,10 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import { readdir, readFile, rm, stat, writeFile, cp } from 'node:fs/promises'
+import { createSecretKey } from 'node:crypto'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { Level } from 'level'
+import { sealValue } from '../../src/store/at-rest.ts'
+import { filesUnder } from '../helpers/files.ts'
 import { createStore, CorruptRecordError } from '../../src/store/index.ts'
 import { fixture, message, PEER_A, PEER_B } from './helpers.ts'
 import type { Fixture } from './helpers.ts'
@@ -22,11 +25,6 @@ async function openStore (fx: Fixture, init: Partial<StoreInit> = {}) {
   const store = fx.track(createStore({ dataDir: fx.dataDir, ...init }))
   await store.open()
   return store
-}
-
-async function filesUnder (dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter(e => e.isFile()).map(e => join(e.parentPath, e.name))
 }
 
 /** Does any file under `dir` contain `needle`? */
@@ -83,8 +81,10 @@ void describe('store at rest', () => {
     await store.close()
 
     const db = join(fx.dataDir, 'db')
-    // control: keys are metadata in clear, so the scan can find them
-    assert.equal(await onDisk(db, PEER_A), true)
+    // control: the scan sees the keys (their sublevel prefix is in clear); the peer ids are not in them
+    assert.equal(await onDisk(db, '!history!'), true)
+    assert.equal(await onDisk(db, PEER_A), false)
+    assert.equal(await onDisk(db, PEER_B), false)
     assert.equal(await onDisk(db, TEXT_MARKER), false)
     assert.equal(await onDisk(db, NAME_MARKER), false)
     assert.equal(await onDisk(db, 'marker.example'), false)
@@ -289,17 +289,22 @@ void describe('store at rest', () => {
     await store.putPeer({ peerId: PEER_B, name: 'bob', seen: 2 })
     await store.close()
 
+    // the keys are keyed hashes: copy one record over the other, whichever is which
+    const [target, source] = await withRaw(fx.dataDir, 'peers', async peers => peers.keys().all()) as [string, string]
     await withRaw(fx.dataDir, 'peers', async peers => {
-      await peers.put(PEER_A, await peers.get(PEER_B) as Uint8Array)
+      await peers.put(target, await peers.get(source) as Uint8Array)
     })
 
     const reported: CorruptRecordError[] = []
     const again = await openStore(fx, { onCorrupt: err => reported.push(err) })
-    assert.deepEqual((await again.peers()).map(p => p.name), ['bob'])
-    assert.deepEqual(reported.map(e => [e.sublevel, e.key]), [['peers', PEER_A]])
-    await assert.rejects(again.getPeer(PEER_A), { name: 'CorruptRecordError' })
-    assert.deepEqual(await again.putPeer({ peerId: PEER_A, name: 'alice', seen: 3 }), { peerId: PEER_A, name: 'alice', addrs: [], firstSeen: 3, lastSeen: 3 })
-    assert.equal((await again.getPeer(PEER_A))?.name, 'alice')
+    const left = (await again.peers()).map(p => p.name)
+    assert.equal(left.length, 1)
+    assert.deepEqual(reported.map(e => [e.sublevel, e.key]), [['peers', target]])
+    const [damaged, kept] = left[0] === 'bob' ? [PEER_A, 'bob'] : [PEER_B, 'alice']
+    await assert.rejects(again.getPeer(damaged), { name: 'CorruptRecordError' })
+    assert.equal((await again.getPeer(damaged === PEER_A ? PEER_B : PEER_A))?.name, kept)
+    assert.deepEqual(await again.putPeer({ peerId: damaged, name: 'carol', seen: 3 }), { peerId: damaged, name: 'carol', addrs: [], firstSeen: 3, lastSeen: 3 })
+    assert.equal((await again.getPeer(damaged))?.name, 'carol')
   })
 
   void it('throws CorruptRecordError for a tampered identity', async t => {
@@ -314,28 +319,41 @@ void describe('store at rest', () => {
     await assert.rejects(again.getIdentity(), { name: 'CorruptRecordError' })
   })
 
-  void it('rebuilds the history clock from the keys if its record is lost or corrupt', async t => {
+  void it('refuses a store format it does not know, and changes nothing', async t => {
     const fx = await fixture(t)
-    const store = await openStore(fx, { now: () => 5_000 })
-    const sent = [message(PEER_A), message(PEER_B), message(PEER_A)]
+    const store = await openStore(fx)
+    await store.append(message(PEER_A))
+    await store.close()
+    const file = JSON.parse(await readFile(join(fx.dataDir, 'securechat.key'), 'utf8')) as { key: string }
+    const dataKey = createSecretKey(Buffer.from(file.key, 'base64'))
+    await withRaw(fx.dataDir, 'meta', async meta => {
+      await meta.put('format', sealValue(dataKey, 'meta', 'format', new TextEncoder().encode('3')))
+    })
+    const before = await rawEntries(fx.dataDir)
+    const newer = fx.track(createStore({ dataDir: fx.dataDir }))
+    await assert.rejects(newer.open(), { name: 'StoreFormatError' })
+    assert.equal(newer.status, 'closed')
+    assert.deepEqual(await rawEntries(fx.dataDir), before)
+  })
+
+  void it('keeps appending after the last seq when reopened, and after a declined tail', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    const sent = [message(PEER_A), message(PEER_A, { direction: 'out' })]
     for (const m of sent) {
       await store.append(m)
     }
+    // a request at the end of the conversation, declined: its seq may be reused
+    await store.append(message(PEER_A), { request: true })
     await store.close()
-
-    for (const damage of ['corrupt', 'missing'] as const) {
-      await withRaw(fx.dataDir, 'meta', async meta => {
-        await (damage === 'corrupt' ? meta.put('clock', new Uint8Array(40)) : meta.del('clock'))
-      })
-      const reported: CorruptRecordError[] = []
-      const again = await openStore(fx, { now: () => 1_000, onCorrupt: err => reported.push(err) })
-      assert.deepEqual(reported.map(e => [e.sublevel, e.key]), damage === 'corrupt' ? [['meta', 'clock']] : [])
-      const later = message(PEER_A)
-      sent.push(later)
-      await again.append(later)
-      await again.close()
-    }
+    const again = await openStore(fx)
+    await again.dropRequests(PEER_A)
+    await again.close()
     const last = await openStore(fx)
-    assert.deepEqual(await last.history(PEER_A), sent.filter(m => m.peer === PEER_A))
+    const later = message(PEER_A)
+    sent.push(later)
+    await last.append(later)
+    assert.deepEqual(await last.history(PEER_A), sent)
+    assert.equal(await last.has(PEER_A, later.id), true)
   })
 })

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { MIN_SEALED_LENGTH, openValue, sealValue } from '../../src/store/at-rest.ts'
 import { CorruptRecordError } from '../../src/store/errors.ts'
 import {
-  decodeClock, decodeMessage, decodePeer, encodeClock, encodeMessage, encodePeer, messageProblem
+  decodeMessage, decodePeer, decodeRequestEntry, encodeMessage, encodePeer, encodeRequestEntry, messageProblem
 } from '../../src/store/records.ts'
 import type { ChatMessage } from '../../src/types.ts'
 
@@ -128,7 +128,7 @@ void describe('record codecs', () => {
         .map(({ key, value }) => new TextEncoder().encode(JSON.stringify({ ...m, [key]: value }))))
     )
     fc.assert(fc.property(bytes, data => {
-      for (const decode of [decodeMessage, decodePeer, decodeClock]) {
+      for (const decode of [decodeMessage, decodePeer, decodeRequestEntry]) {
         let decoded: unknown
         try {
           decoded = decode(data)
@@ -143,7 +143,7 @@ void describe('record codecs', () => {
     }))
   })
 
-  void it('round-trips peers and clocks and validates them strictly', () => {
+  void it('round-trips peers and request entries and validates them strictly', () => {
     const peer = { peerId: 'p', name: 'n', addrs: ['/ip4/1.2.3.4/tcp/1'], firstSeen: 1, lastSeen: 2 }
     assert.deepEqual(decodePeer(encodePeer(peer)), peer)
     const anonymous = { peerId: peer.peerId, addrs: peer.addrs, firstSeen: peer.firstSeen, lastSeen: peer.lastSeen }
@@ -151,8 +151,10 @@ void describe('record codecs', () => {
     const encoder = new TextEncoder()
     assert.throws(() => decodePeer(encoder.encode(JSON.stringify({ ...peer, firstSeen: 3 }))), Error)
     assert.throws(() => decodePeer(encoder.encode(JSON.stringify({ ...peer, addrs: [1] }))), Error)
-    assert.deepEqual(decodeClock(encodeClock({ time: 5, seq: 7 })), { time: 5, seq: 7 })
-    assert.throws(() => decodeClock(encoder.encode('{"time":1.5,"seq":0}')), Error)
-    assert.throws(() => decodeClock(encoder.encode('{"time":1,"seq":-1}')), Error)
+    assert.deepEqual(decodeRequestEntry(encodeRequestEntry({ peer: 'p', bytes: 7 })), { peer: 'p', bytes: 7 })
+    assert.throws(() => decodeRequestEntry(encoder.encode('{"peer":"p","bytes":1.5}')), Error)
+    assert.throws(() => decodeRequestEntry(encoder.encode('{"peer":"p","bytes":-1}')), Error)
+    assert.throws(() => decodeRequestEntry(encoder.encode('{"peer":"a b","bytes":1}')), Error)
+    assert.throws(() => decodeRequestEntry(encoder.encode('{"peer":"p","bytes":1,"x":0}')), Error)
   })
 })

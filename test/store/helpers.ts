@@ -2,9 +2,8 @@
  * Fixtures for the store tests: a temp data dir removed after the test (also
  * when it fails), with every store opened in it closed first.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { lstat, readdir, readFile } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { tempDir } from '../helpers/tmp.ts'
 import type { Store } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
@@ -63,22 +62,4 @@ export function message (peer: string, overrides: Partial<ChatMessage> = {}): Ch
     base.status = 'pending'
   }
   return { ...base, ...overrides }
-}
-
-/**
- * Everything a process could change in `dir` short of access times: the
- * list of entries (the dir itself included), each one's type, mode, size,
- * mtime and ctime, and the sha256 of every file. Equal snapshots mean nothing
- * was created, removed, written, renamed or chmod-ed.
- */
-export async function snapshotDir (dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  const paths = ['', ...entries.map(e => relative(dir, join(e.parentPath, e.name)))].sort()
-  return Promise.all(paths.map(async path => {
-    const full = join(dir, path)
-    const info = await lstat(full)
-    const hash = info.isFile() ? createHash('sha256').update(await readFile(full)).digest('hex') : '-'
-    const type = info.isDirectory() ? 'dir' : info.isFile() ? 'file' : 'other'
-    return `${path === '' ? '.' : path} ${type} ${(info.mode & 0o7777).toString(8)} ${info.size} ${info.mtimeMs} ${info.ctimeMs} ${hash}`
-  }))
 }

@@ -1,20 +1,23 @@
 /**
- * Pure key encoding: byte order of history keys is (peer, time, seq, id)
- * order, the logical clock only moves forward, and decoding is total.
+ * Key encoding (store format 2): keyed hashes that depend on the key and on
+ * every part, domains kept apart, history keys in seq order, one
+ * conversation's range free of every other, and decoding total.
  */
 import assert from 'node:assert/strict'
+import { createSecretKey, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { MAX_SEQ, MAX_TIME } from '../../src/store/constants.ts'
+import { MAX_SEQ } from '../../src/store/constants.ts'
 import {
-  compareClocks, decodeHistoryKey, encodeHistoryKey, encodeIndexKey, historyRange, isKeyPart, nextClock, ZERO_CLOCK
+  conversationRange, decodeHistoryKey, deriveNamesKey, encodeHistoryKey, isKeyPart, isPeerKey, KeyNames
 } from '../../src/store/keys.ts'
-import type { Clock } from '../../src/store/keys.ts'
 
 const keyPart = fc.string({ unit: fc.integer({ min: 0x22, max: 0x7e }).map(c => String.fromCharCode(c)), minLength: 1, maxLength: 60 })
-const time = fc.integer({ min: 0, max: MAX_TIME })
 const seq = fc.integer({ min: 0, max: MAX_SEQ })
-const historyKey = fc.record({ peer: keyPart, time, seq, id: keyPart }, { noNullPrototype: true })
+
+function names (): KeyNames {
+  return new KeyNames(deriveNamesKey(createSecretKey(randomBytes(32))))
+}
 
 /** LevelDB compares keys bytewise; for ASCII that is code-unit order */
 function compareBytes (a: string, b: string): number {
@@ -22,31 +25,41 @@ function compareBytes (a: string, b: string): number {
 }
 
 void describe('store keys', () => {
-  void it('orders history keys of one peer by (time, seq), then id', () => {
-    fc.assert(fc.property(keyPart, time, seq, keyPart, time, seq, keyPart, (peer, t1, s1, id1, t2, s2, id2) => {
-      const a = encodeHistoryKey({ peer, time: t1, seq: s1, id: id1 })
-      const b = encodeHistoryKey({ peer, time: t2, seq: s2, id: id2 })
-      const byClock = compareClocks({ time: t1, seq: s1 }, { time: t2, seq: s2 })
-      const expected = byClock !== 0 ? byClock : compareBytes(id1, id2)
-      assert.equal(Math.sign(compareBytes(a, b)), Math.sign(expected))
-    }), { numRuns: 2000 })
+  void it('names peers and messages by keyed hashes that contain neither', () => {
+    const a = names()
+    const b = names()
+    fc.assert(fc.property(keyPart, keyPart, (peer, id) => {
+      for (const key of [a.peer(peer), a.conversation(peer), a.message(peer, id)]) {
+        assert.match(key, /^[PCM][A-Za-z0-9_-]{22}$/)
+        assert.equal(key.includes(peer) && peer.length > 3, false)
+      }
+      assert.ok(isPeerKey(a.peer(peer)))
+      assert.equal(a.peer(peer), a.peer(peer), 'deterministic')
+      assert.notEqual(a.peer(peer), b.peer(peer), 'depends on the key')
+      assert.notEqual(a.peer(peer).slice(1), a.conversation(peer).slice(1), 'domains apart')
+    }), { numRuns: 300 })
+    // every part counts, and parts cannot slide into each other
+    const n = names()
+    assert.notEqual(n.message('ab', 'c'), n.message('a', 'bc'))
+    assert.notEqual(n.peer('peer1'), n.peer('peer2'))
   })
 
-  void it('orders close and boundary clocks', () => {
-    const clocks: Clock[] = [
-      { time: 0, seq: 0 }, { time: 0, seq: 1 }, { time: 0, seq: 9 }, { time: 0, seq: 10 }, { time: 0, seq: MAX_SEQ },
-      { time: 1, seq: 0 }, { time: 9, seq: 0 }, { time: 10, seq: 0 }, { time: 1_700_000_000_000, seq: 5 },
-      { time: MAX_TIME, seq: 0 }, { time: MAX_TIME, seq: MAX_SEQ }
-    ]
-    const keys = clocks.map(c => encodeHistoryKey({ peer: 'p', id: 'i', ...c }))
-    assert.deepEqual([...keys].sort(compareBytes), keys)
+  void it('derives one names key per data key', () => {
+    const dataKey = createSecretKey(randomBytes(32))
+    const first = new KeyNames(deriveNamesKey(dataKey))
+    const second = new KeyNames(deriveNamesKey(dataKey))
+    assert.equal(first.peer('p'), second.peer('p'))
   })
 
-  void it('decodes what it encodes and nothing else', () => {
-    fc.assert(fc.property(historyKey, key => {
-      assert.deepEqual(decodeHistoryKey(encodeHistoryKey(key)), key)
-    }))
-    fc.assert(fc.property(fc.string({ maxLength: 120 }), text => {
+  void it('orders a conversation by seq and decodes what it encodes, nothing else', () => {
+    const conversation = names().conversation('p')
+    fc.assert(fc.property(seq, seq, (s1, s2) => {
+      const k1 = encodeHistoryKey({ conversation, seq: s1 })
+      const k2 = encodeHistoryKey({ conversation, seq: s2 })
+      assert.equal(Math.sign(compareBytes(k1, k2)), Math.sign(s1 - s2))
+      assert.deepEqual(decodeHistoryKey(k1), { conversation, seq: s1 })
+    }), { numRuns: 1000 })
+    fc.assert(fc.property(fc.string({ maxLength: 60 }), text => {
       const decoded = decodeHistoryKey(text)
       if (decoded !== undefined) {
         assert.equal(encodeHistoryKey(decoded), text)
@@ -54,50 +67,29 @@ void describe('store keys', () => {
     }))
   })
 
-  void it('keeps one peer range free of every other peer', () => {
-    fc.assert(fc.property(keyPart, historyKey, (peer, key) => {
-      const encoded = encodeHistoryKey(key)
-      const { gt, lt } = historyRange(peer)
-      const inside = compareBytes(encoded, gt) > 0 && compareBytes(encoded, lt) < 0
-      assert.equal(inside, key.peer === peer)
-    }), { numRuns: 2000 })
-    // a peer id that is a prefix of another
-    const { gt, lt } = historyRange('abc')
-    const other = encodeHistoryKey({ peer: 'abcd', time: 1, seq: 0, id: 'x' })
-    assert.ok(!(other > gt && other < lt))
+  void it('keeps one conversation range free of every other', () => {
+    const n = names()
+    fc.assert(fc.property(keyPart, keyPart, seq, (peer, other, s) => {
+      const { gt, lt } = conversationRange(n.conversation(peer))
+      const key = encodeHistoryKey({ conversation: n.conversation(other), seq: s })
+      assert.equal(compareBytes(key, gt) > 0 && compareBytes(key, lt) < 0, peer === other)
+    }), { numRuns: 1000 })
   })
 
-  void it('moves the clock strictly forward whatever the wall clock does', () => {
-    const now = fc.oneof(fc.integer({ min: -10, max: MAX_TIME + 10 }), fc.constantFrom(0, 1, 1_700_000_000_000), fc.double())
-    fc.assert(fc.property(fc.array(now, { maxLength: 200 }), nows => {
-      let clock: Clock = ZERO_CLOCK
-      for (const n of nows.filter(Number.isFinite)) {
-        const next = nextClock(clock, n)
-        assert.ok(compareClocks(next, clock) > 0)
-        if (Math.floor(n) > clock.time && n <= MAX_TIME) {
-          assert.deepEqual(next, { time: Math.floor(n), seq: 0 }, 'follows the wall clock forward')
-        }
-        encodeHistoryKey({ peer: 'p', id: 'i', ...next })
-        clock = next
-      }
-    }))
-    assert.deepEqual(nextClock({ time: 5, seq: MAX_SEQ }, 5), { time: 6, seq: 0 })
-    assert.deepEqual(nextClock({ time: 5, seq: 3 }, 2), { time: 5, seq: 4 })
-    assert.deepEqual(nextClock({ time: 5, seq: 3 }, 9), { time: 9, seq: 0 })
-    assert.throws(() => nextClock({ time: MAX_TIME, seq: MAX_SEQ }, 0), RangeError)
-    assert.throws(() => nextClock(ZERO_CLOCK, Number.NaN), TypeError)
-  })
-
-  void it('refuses key parts that would break the encoding', () => {
+  void it('refuses ids that are not key parts and seqs out of range', () => {
+    const n = names()
     for (const bad of ['', 'a!b', 'a b', 'é', 'a\nb', 'x'.repeat(257), 1, undefined]) {
       assert.equal(isKeyPart(bad), false)
-      assert.throws(() => encodeIndexKey(bad as string, 'id'), TypeError)
-      assert.throws(() => encodeIndexKey('peer', bad as string), TypeError)
-      assert.throws(() => historyRange(bad as string), TypeError)
+      assert.throws(() => n.message(bad as string, 'id'), TypeError)
+      assert.throws(() => n.message('peer', bad as string), TypeError)
+      assert.throws(() => n.conversation(bad as string), TypeError)
+      assert.throws(() => n.peer(bad as string), TypeError)
     }
-    assert.throws(() => encodeHistoryKey({ peer: 'p', id: 'i', time: -1, seq: 0 }), TypeError)
-    assert.throws(() => encodeHistoryKey({ peer: 'p', id: 'i', time: MAX_TIME + 1, seq: 0 }), TypeError)
-    assert.throws(() => encodeHistoryKey({ peer: 'p', id: 'i', time: 1, seq: MAX_SEQ + 1 }), TypeError)
-    assert.throws(() => encodeHistoryKey({ peer: 'p', id: 'i', time: 1.5, seq: 0 }), TypeError)
+    const conversation = n.conversation('p')
+    for (const bad of [-1, MAX_SEQ + 1, 1.5, Number.NaN]) {
+      assert.throws(() => encodeHistoryKey({ conversation, seq: bad }), TypeError)
+    }
+    assert.throws(() => encodeHistoryKey({ conversation: 'p', seq: 0 }), TypeError)
+    assert.throws(() => encodeHistoryKey({ conversation: n.peer('p'), seq: 0 }), TypeError)
   })
 })

@@ -6,12 +6,10 @@
  * never prompts, even on a terminal.
  */
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
-import { readFile, readdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { createAccount } from '../../../src/app/index.ts'
 import { chat } from '../../../src/cli/chat/index.ts'
+import { snapshotDir } from '../../helpers/files.ts'
 import { tempDir } from '../../helpers/tmp.ts'
 import { CANCEL, fakeIo, scripted } from '../account/scripted.ts'
 import type { ChatOptions } from '../../../src/cli/chat/options.ts'
@@ -22,13 +20,6 @@ function options (dataDir: string, json = false): ChatOptions {
   return { name: 'alice', dataDir, port: 0, host: '127.0.0.1', relays: [], json, readReceipts: true, mdns: false }
 }
 
-/** Every file of the data dir by path, with the hash of its bytes */
-async function fingerprint (dataDir: string): Promise<Record<string, string>> {
-  const entries = await readdir(dataDir, { recursive: true, withFileTypes: true })
-  const files = entries.filter(e => e.isFile()).map(e => join(e.parentPath, e.name)).sort()
-  return Object.fromEntries(await Promise.all(files.map(async f => [f, createHash('sha256').update(await readFile(f)).digest('hex')] as const)))
-}
-
 async function settled (): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))
 }
@@ -37,7 +28,7 @@ void describe('login at start', () => {
   void it('three wrong passphrases: WrongPassphraseError, exit 1, not a byte of the data dir changed', async (t) => {
     const dataDir = await tempDir(t, 'securechat-login-')
     await createAccount({ dataDir, passphrase: PASSPHRASE })
-    const before = await fingerprint(dataDir)
+    const before = await snapshotDir(dataDir)
     const { io, stdout, stderr } = fakeIo({ tty: true, env: { NO_COLOR: '1' } })
     const prompts = scripted(['one', 'two', 'three'])
     assert.equal(await chat(options(dataDir), io, { prompts }), 1)
@@ -50,24 +41,24 @@ void describe('login at start', () => {
     ])
     assert.match(stderr(), /^error: wrong passphrase/)
     assert.equal(stdout(), '')
-    assert.deepEqual(await fingerprint(dataDir), before)
+    assert.deepEqual(await snapshotDir(dataDir), before)
   })
 
   void it('Ctrl+C at the passphrase prompt: exit 130, nothing started', async (t) => {
     const dataDir = await tempDir(t, 'securechat-login-')
     await createAccount({ dataDir, passphrase: PASSPHRASE })
-    const before = await fingerprint(dataDir)
+    const before = await snapshotDir(dataDir)
     const { io, stderr } = fakeIo({ tty: true, env: { NO_COLOR: '1' } })
     assert.equal(await chat(options(dataDir), io, { prompts: scripted(['wrong', CANCEL]) }), 130)
     await settled()
     assert.match(stderr(), /error: cancelled, nothing was changed/)
-    assert.deepEqual(await fingerprint(dataDir), before)
+    assert.deepEqual(await snapshotDir(dataDir), before)
   })
 
   void it('--json on a terminal never prompts: the WrongPassphraseError line, exit 1', async (t) => {
     const dataDir = await tempDir(t, 'securechat-login-')
     await createAccount({ dataDir, passphrase: PASSPHRASE })
-    const before = await fingerprint(dataDir)
+    const before = await snapshotDir(dataDir)
     const { io, stdout } = fakeIo({ tty: true })
     const prompts = scripted([])
     assert.equal(await chat(options(dataDir, true), io, { prompts }), 1)
@@ -75,7 +66,7 @@ void describe('login at start', () => {
     assert.deepEqual(prompts.log, [])
     const lines = stdout().trim().split('\n').map(l => JSON.parse(l) as { type: string, code: string })
     assert.deepEqual(lines.map(l => [l.type, l.code]), [['error', 'WrongPassphraseError']])
-    assert.deepEqual(await fingerprint(dataDir), before)
+    assert.deepEqual(await snapshotDir(dataDir), before)
   })
 
   void it('without a terminal, an empty data dir is not registered by prompts: the node creates it unprotected, and says so', async (t) => {

@@ -1,0 +1,105 @@
+/**
+ * The store as a sequence of logical records, for backups: read out by
+ * records() and written into an empty store by restore(), independent of
+ * the key layout, so an archive outlives a change of store format.
+ */
+import { META_FORMAT_KEY, SUBLEVEL_HISTORY } from './constants.ts'
+import { StoreNotEmptyError } from './errors.ts'
+import { asCorrupt, putSynced } from './handles.ts'
+import { appendRecord, decodeHistoryRecord } from './history.ts'
+import { readIdentity, writeIdentity } from './identity.ts'
+import { scanPeers, writePeer } from './peer-book.ts'
+import { decodePeer, encodePeer, messageProblem, pickMessage } from './records.ts'
+import type { AppendContext } from './history.ts'
+import type { Handles, ReportCorrupt } from './handles.ts'
+import type { RestoreSummary, StoreRecord, StoredPeer } from './index.ts'
+
+/**
+ * Every record: the identity, the peer book, then the history, each
+ * conversation's messages in append order. Each sublevel is read from a
+ * snapshot taken when its turn comes: meant for a store no node writes to.
+ */
+export async function * readRecords (handles: Handles, report: ReportCorrupt, signal?: AbortSignal): AsyncGenerator<StoreRecord> {
+  const identity = await readIdentity(handles)
+  if (identity !== undefined) {
+    yield { type: 'identity', key: identity }
+  }
+  for (const peer of await scanPeers(handles, { signal }, report)) {
+    yield { type: 'peer', peer }
+  }
+  // held requests are bounded (the quarantine's limits), so their keys fit in memory
+  const requests = new Set<string>()
+  for await (const key of handles.requests.keys({ signal })) {
+    requests.add(key)
+  }
+  for await (const [key, sealed] of handles.history.iterator({ signal })) {
+    let message
+    try {
+      message = decodeHistoryRecord(handles, key, sealed)
+    } catch (err) {
+      report(asCorrupt(err, SUBLEVEL_HISTORY, key))
+      continue
+    }
+    yield { type: 'message', message, request: requests.has(key) }
+  }
+}
+
+async function isEmpty (handles: Handles): Promise<boolean> {
+  for (const sublevel of [handles.identity, handles.peers, handles.history]) {
+    for await (const _ of sublevel.keys({ limit: 1 })) {
+      return false
+    }
+  }
+  return true
+}
+
+/** A peer record as given, validated like a stored one: TypeError otherwise */
+function checkedPeer (peer: unknown): StoredPeer {
+  try {
+    return decodePeer(encodePeer(peer as StoredPeer))
+  } catch (err) {
+    throw new TypeError('invalid peer record', { cause: err })
+  }
+}
+
+/**
+ * Writes `records` into the empty store of `handles` (StoreNotEmptyError
+ * otherwise), unsynced but for the last write. Run inside the write queue.
+ */
+export async function restoreRecords (handles: Handles, records: AsyncIterable<StoreRecord>, context: Omit<AppendContext, 'sync' | 'requests'> & { requests: NonNullable<AppendContext['requests']> }, signal?: AbortSignal): Promise<RestoreSummary> {
+  if (!await isEmpty(handles)) {
+    throw new StoreNotEmptyError('restore needs an empty store: this one holds an identity, peers or messages')
+  }
+  const summary: RestoreSummary = { identity: false, peers: 0, messages: 0 }
+  for await (const record of records) {
+    signal?.throwIfAborted()
+    if (record.type === 'identity') {
+      if (!(record.key instanceof Uint8Array) || record.key.length === 0 || summary.identity) {
+        throw new TypeError('invalid identity record')
+      }
+      await writeIdentity(handles, record.key)
+      summary.identity = true
+    } else if (record.type === 'peer') {
+      await writePeer(handles, checkedPeer(record.peer))
+      summary.peers++
+    } else if (record.type === 'message') {
+      const problem = messageProblem(record.message, true)
+      if (problem !== undefined) {
+        throw new TypeError(`invalid message record: ${problem}`)
+      }
+      const message = pickMessage(record.message)
+      const request = record.request === true && message.direction === 'in'
+      if (await appendRecord(handles, message, { ...context, requests: request ? context.requests : undefined, sync: false })) {
+        summary.messages++
+      }
+    } else {
+      throw new TypeError('unknown record type')
+    }
+  }
+  // one synced write makes every earlier one durable: they share LevelDB's log
+  const format: Uint8Array | undefined = await handles.meta.get(META_FORMAT_KEY)
+  if (format !== undefined) {
+    await putSynced(handles.db, handles.meta, META_FORMAT_KEY, format)
+  }
+  return summary
+}
