@@ -17,7 +17,9 @@ import type { RestoreSummary, StoreRecord, StoredPeer } from './index.ts'
 /**
  * Every record: the identity, the peer book, then the history, each
  * conversation's messages in append order. Each sublevel is read from a
- * snapshot taken when its turn comes: meant for a store no node writes to.
+ * snapshot taken when its turn comes (not inside the write queue): meant
+ * for a store no node writes to, as in `securechat export`, which needs
+ * the data dir to itself.
  */
 export async function * readRecords (handles: Handles, report: ReportCorrupt, signal?: AbortSignal): AsyncGenerator<StoreRecord> {
   const identity = await readIdentity(handles)
@@ -71,6 +73,7 @@ export async function restoreRecords (handles: Handles, records: AsyncIterable<S
     throw new StoreNotEmptyError('restore needs an empty store: this one holds an identity, peers or messages')
   }
   const summary: RestoreSummary = { identity: false, peers: 0, messages: 0 }
+  const peers = new Set<string>()
   for await (const record of records) {
     signal?.throwIfAborted()
     if (record.type === 'identity') {
@@ -80,7 +83,12 @@ export async function restoreRecords (handles: Handles, records: AsyncIterable<S
       await writeIdentity(handles, record.key)
       summary.identity = true
     } else if (record.type === 'peer') {
-      await writePeer(handles, checkedPeer(record.peer))
+      const peer = checkedPeer(record.peer)
+      if (peers.has(peer.peerId)) {
+        throw new TypeError('a second peer record for the same peer')
+      }
+      peers.add(peer.peerId)
+      await writePeer(handles, peer)
       summary.peers++
     } else if (record.type === 'message') {
       const problem = messageProblem(record.message, true)

@@ -32,6 +32,8 @@ export const IDENTITY_KEY = 'self'
 export const META_KEY_CHECK = 'keycheck'
 /** The store format of the database: written on creation, and by a migration as its last step */
 export const META_FORMAT_KEY = 'format'
+/** Set by a migration, cleared once the database files hold no format-1 key (upgrade.ts) */
+export const META_SCRUB_KEY = 'scrub'
 
 /** Format 2: keys hold no peer id, message id or time (keys.ts); format 1 (before it) did, see migrate-v1.ts */
 export const STORE_FORMAT = 2

@@ -109,6 +109,6 @@ export async function checkPassphrase (dataDir: string, passphrase?: string, opt
     }
     return
   }
-  const key = await decodeKeyFile(file.bytes, passphrase)
+  const key = await decodeKeyFile(file.bytes, passphrase).finally(() => file.bytes.fill(0))
   key.fill(0)
 }

@@ -46,7 +46,8 @@ export async function readDataKey (init: DataKeyInit): Promise<KeyObject | undef
     // faces warn about it before they start (inspectDataDir's looseModes)
     init.log.error('key file %s is accessible to group or others (mode %s)', keyPath, file.mode.toString(8))
   }
-  const raw = await decodeKeyFile(file.bytes, init.passphrase)
+  // the file's bytes hold the raw key when there is no passphrase
+  const raw = await decodeKeyFile(file.bytes, init.passphrase).finally(() => file.bytes.fill(0))
   try {
     return createSecretKey(raw)
   } finally {

@@ -192,14 +192,17 @@ export interface Store {
    * Everything the store holds, for a backup: the identity first (if any),
    * then every peer-book entry, then each conversation's messages oldest
    * first (outbox membership follows from an outgoing message's status).
-   * Corrupt records are skipped and reported. Runs inside the write queue's
-   * order: writes queued after it wait until the iteration ends.
+   * Corrupt records are skipped and reported. Each part is read from a
+   * snapshot of its own, outside the write queue: meant for a store no node
+   * is writing to.
    */
   records(options?: AbortOptions): AsyncIterable<StoreRecord>
   /**
    * Writes `records` (as records() yields them) into this store, which must
    * hold nothing yet (StoreNotEmptyError otherwise). Records are validated
-   * like append() and putPeer() input (TypeError). Writes are not synced one
+   * like stored ones (TypeError; a second identity or a second record of
+   * one peer too); what they mean (key type, text and name rules) is the
+   * caller's to check. Writes are not synced one
    * by one; the last write is, so a crash leaves a prefix: restore into a
    * scratch data dir and move it into place when this resolves.
    */

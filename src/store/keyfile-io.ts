@@ -15,6 +15,7 @@
  *                 may bring back the old file, which still works)
  */
 import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
 import { link, open, readdir, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { KEY_FILE_MODE, MAX_KEY_FILE_BYTES } from './constants.ts'
@@ -36,14 +37,22 @@ function isTempOf (name: string, entry: string): boolean {
   return entry.startsWith(`${name}.`) && /^\.[0-9a-f]{12}\.tmp$/.test(entry.slice(name.length))
 }
 
-/** Reads the key file; `undefined` if it does not exist */
+/**
+ * Reads the key file; `undefined` if it does not exist. A symlink is
+ * refused (passwd would replace it with a file and leave the target under
+ * the old wrapping), and so is anything but a regular file (a FIFO would
+ * block the read: O_NONBLOCK).
+ */
 export async function readKeyFile (path: string): Promise<KeyFileContents | undefined> {
   let handle
   try {
-    handle = await open(path, 'r')
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       return undefined
+    }
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new CorruptKeyFileError('key file is a symbolic link: keep the real file in the data dir', { cause: err })
     }
     throw new CorruptKeyFileError('key file cannot be opened', { cause: err })
   }

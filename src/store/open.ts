@@ -15,7 +15,7 @@ import { checkDataKey, createDataKey, keyFilePath, readDataKey } from './data-ke
 import { DataDirInUseError } from './errors.ts'
 import { createDb, handlesOf, openSublevel } from './handles.ts'
 import { removeKeyFileTemps } from './keyfile-io.ts'
-import { recoverSwap, upgrade } from './upgrade.ts'
+import { upgrade } from './upgrade.ts'
 import type { DataKeyInit } from './data-key.ts'
 import type { Db, Handles, ReportCorrupt } from './handles.ts'
 import type { AbortOptions } from '@libp2p/interface'
@@ -57,7 +57,6 @@ export async function openHandles (init: DataKeyInit, report: ReportCorrupt, opt
   try {
     await mkdir(init.dataDir, { recursive: true, mode: DATA_DIR_MODE })
     const dbPath = join(init.dataDir, DB_DIR_NAME)
-    await recoverSwap(dbPath)
     if (dataKey === undefined && !await exists(dbPath)) {
       // a new data dir: the key file before the database, so that a crash in
       // between leaves a key file and no database, which opens next time
@@ -65,8 +64,9 @@ export async function openHandles (init: DataKeyInit, report: ReportCorrupt, opt
     }
     // LevelDB would create it 0755 under the usual umask
     await mkdir(dbPath, { recursive: true, mode: DATA_DIR_MODE })
+    const openDb = async (db: Db): Promise<void> => { await db.open().catch((err: unknown) => { throw translateOpenError(err) }) }
     db = createDb(dbPath)
-    await db.open().catch((err: unknown) => { throw translateOpenError(err) })
+    await openDb(db)
     options.signal?.throwIfAborted()
 
     const opened = db
@@ -75,7 +75,7 @@ export async function openHandles (init: DataKeyInit, report: ReportCorrupt, opt
     await removeKeyFileTemps(keyFilePath(init.dataDir))
     options.signal?.throwIfAborted()
 
-    const handles = await upgrade(handlesOf(opened, dataKey), dbPath, init.log, report)
+    const handles = await upgrade(handlesOf(opened, dataKey), dbPath, openDb, init.log, report)
     db = handles.db
     options.signal?.throwIfAborted()
     return handles

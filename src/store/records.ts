@@ -96,8 +96,29 @@ export function pickMessage (message: ChatMessage): ChatMessage {
   return copy
 }
 
+/** Stored JSON is padded with spaces to a multiple of this many bytes */
+const PAD_BUCKET = 256
+/** Room kept for the fields a peer gains (relation, verified), so that gaining them rarely changes the size */
+const MARKS_ROOM = 48
+
+/** `json` as bytes, padded with spaces (JSON ignores them) to the bucket of `sizeOf` bytes */
+function padded (json: string, sizeOf: number): Uint8Array {
+  const bytes = encoder.encode(json)
+  const target = Math.max(PAD_BUCKET, Math.ceil(sizeOf / PAD_BUCKET) * PAD_BUCKET)
+  const out = new Uint8Array(Math.max(target, bytes.length)).fill(0x20)
+  out.set(bytes)
+  return out
+}
+
+/**
+ * A message as stored: JSON padded to a 256-byte bucket, the bucket chosen
+ * as if it carried the longest status, so that its size shows neither its
+ * direction nor its status nor a status change, and its length only roughly.
+ */
 export function encodeMessage (message: ChatMessage): Uint8Array {
-  return encoder.encode(JSON.stringify(pickMessage(message)))
+  const picked = pickMessage(message)
+  const longest = encoder.encode(JSON.stringify({ ...picked, status: 'delivered' })).length
+  return padded(JSON.stringify(picked), longest)
 }
 
 function parseJson (bytes: Uint8Array): unknown {
@@ -169,8 +190,10 @@ function pickPeer (peer: StoredPeer): StoredPeer {
   return copy
 }
 
+/** A peer-book entry as stored: JSON padded like a message, so its size shows little of what it holds */
 export function encodePeer (peer: StoredPeer): Uint8Array {
-  return encoder.encode(JSON.stringify(pickPeer(peer)))
+  const json = JSON.stringify(pickPeer(peer))
+  return padded(json, encoder.encode(json).length + MARKS_ROOM)
 }
 
 export function decodePeer (bytes: Uint8Array): StoredPeer {

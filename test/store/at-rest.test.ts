@@ -3,7 +3,8 @@
  * passphrases, and records tampered with behind the store's back.
  */
 import assert from 'node:assert/strict'
-import { readdir, readFile, rm, stat, writeFile, cp } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { readdir, readFile, rename, rm, stat, symlink, writeFile, cp } from 'node:fs/promises'
 import { createSecretKey } from 'node:crypto'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -182,6 +183,24 @@ void describe('store at rest', () => {
     await writeFile(keyPath, good)
     const back = await openStore(fx)
     assert.equal((await back.history(PEER_A)).length, 1)
+  })
+
+  void it('refuses a key file that is a symlink or not a regular file, without blocking', async t => {
+    const fx = await fixture(t)
+    await (await openStore(fx)).close()
+    const keyPath = join(fx.dataDir, 'securechat.key')
+    const elsewhere = join(fx.root, 'elsewhere.key')
+    await rename(keyPath, elsewhere)
+    await symlink(elsewhere, keyPath)
+    const linked = fx.track(createStore({ dataDir: fx.dataDir }))
+    await assert.rejects(linked.open(), (err: Error) => err.name === 'CorruptKeyFileError' && /symbolic link/.test(err.message))
+    await rm(keyPath)
+    execFileSync('mkfifo', [keyPath])
+    const fifo = fx.track(createStore({ dataDir: fx.dataDir }))
+    await assert.rejects(fifo.open(), { name: 'CorruptKeyFileError' })
+    await rm(keyPath)
+    await rename(elsewhere, keyPath)
+    await (await openStore(fx)).close()
   })
 
   void it('rejects the key file of another data dir', async t => {

@@ -95,9 +95,11 @@ void describe('store backup records', () => {
       { type: 'identity', key: 'not bytes' },
       { type: 'other' }
     ]
-    for (const [i, record] of bad.entries()) {
+    const peer = { type: 'peer', peer: { peerId: PEER_A, addrs: [], firstSeen: 1, lastSeen: 1 } }
+    const identity = { type: 'identity', key: new Uint8Array([1]) }
+    for (const [i, records] of [...bad.map(r => [r]), [peer, peer], [identity, identity]].entries()) {
       const empty = await open(fx, `${fx.dataDir}-${i}`)
-      await assert.rejects(empty.restore(from([record as StoreRecord])), TypeError)
+      await assert.rejects(empty.restore(from(records as StoreRecord[])), TypeError)
     }
   })
 })

@@ -157,4 +157,23 @@ void describe('record codecs', () => {
     assert.throws(() => decodeRequestEntry(encoder.encode('{"peer":"a b","bytes":1}')), Error)
     assert.throws(() => decodeRequestEntry(encoder.encode('{"peer":"p","bytes":1,"x":0}')), Error)
   })
+
+  void it('pads stored messages so that size shows neither direction nor status, and peers to the same buckets', () => {
+    fc.assert(fc.property(chatMessage, m => {
+      const sizes = new Set<number>()
+      const incoming = { ...m, direction: 'in' as const }
+      delete incoming.status
+      sizes.add(encodeMessage(incoming).length)
+      for (const status of ['pending', 'sent', 'delivered', 'read'] as const) {
+        sizes.add(encodeMessage({ ...m, direction: 'out', status }).length)
+      }
+      assert.equal(sizes.size, 1)
+      const [size] = sizes
+      assert.equal((size ?? 1) % 256, 0)
+      assert.deepEqual(decodeMessage(encodeMessage(m)), m)
+    }))
+    const peer = { peerId: 'p', addrs: [], firstSeen: 1, lastSeen: 2 }
+    assert.equal(encodePeer(peer).length, 256)
+    assert.equal(encodePeer({ ...peer, relation: 'contact', verified: true }).length, 256)
+  })
 })

@@ -5,14 +5,18 @@
  * holds a peer id, a message id or an append time.
  */
 import assert from 'node:assert/strict'
-import { chmod, cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { createSecretKey } from 'node:crypto'
+import { chmod, cp, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { sealValue } from '../../src/store/at-rest.ts'
+import { createDb, handlesOf } from '../../src/store/handles.ts'
 import { createStore } from '../../src/store/index.ts'
+import { migrateV1 } from '../../src/store/migrate-v1.ts'
 import { findOnDisk, peerIdNeedles, snapshotDir, textNeedles } from '../helpers/files.ts'
-import { fixture } from './helpers.ts'
+import { fixture, message, PEER_A, PEER_B, PEER_C } from './helpers.ts'
 import type { CorruptRecordError } from '../../src/store/index.ts'
 
 interface V1Fixture {
@@ -44,15 +48,6 @@ async function copyFixture (dataDir: string): Promise<void> {
 }
 
 /** Opens the data dir and checks the migrated contents */
-async function checkMigrated (fx: Awaited<ReturnType<typeof fixture>>): Promise<void> {
-  const store = fx.track(createStore({ dataDir: fx.dataDir, passphrase: facts.passphrase }))
-  await store.open()
-  assert.deepEqual((await store.history(facts.alice)).map(m => m.id), facts.ids.slice(0, 3))
-  assert.deepEqual(store.requests().map(r => r.peer), [facts.mallory])
-  await store.close()
-  assert.deepEqual((await readdir(fx.dataDir)).sort(), ['db', 'securechat.key'])
-}
-
 void describe('store format 1 to 2', () => {
   void it('migrates identity, peers, history, outbox and requests, and leaves no peer id, id or time on disk', async t => {
     const fx = await fixture(t)
@@ -98,26 +93,60 @@ void describe('store format 1 to 2', () => {
     assert.deepEqual((await readdir(fx.dataDir)).sort(), ['db', 'securechat.key'])
   })
 
-  void it('runs again after a crash while the new database was written', async t => {
+  void it('goes on where a killed migration stopped: nothing lost, nothing twice, order kept', async t => {
     const fx = await fixture(t)
-    await copyFixture(fx.dataDir)
-    // what a kill during copyV1 leaves: a partial db.migrating beside the untouched db
-    await mkdir(join(fx.dataDir, 'db.migrating'))
-    await writeFile(join(fx.dataDir, 'db.migrating', '000005.log'), 'partial')
-    await checkMigrated(fx)
-  })
+    const seed = fx.track(createStore({ dataDir: fx.dataDir }))
+    await seed.open()
+    await seed.close()
+    const file = JSON.parse(await readFile(join(fx.dataDir, 'securechat.key'), 'utf8')) as { key: string }
+    const dataKey = createSecretKey(Buffer.from(file.key, 'base64'))
+    // a format-1 database written by hand: 1,200 messages with three peers, some queued, some held
+    const peers = [PEER_A, PEER_B, PEER_C]
+    const db = createDb(join(fx.dataDir, 'db'))
+    await db.open()
+    const raw = handlesOf(db, dataKey)
+    await raw.meta.del('format')
+    const expected = new Map<string, string[]>(peers.map(p => [p, []]))
+    let held = 0
+    for (let i = 0; i < 1200; i++) {
+      const peer = peers[i % 3] as string
+      const m = message(peer, i % 7 === 0 ? { direction: 'out', status: 'pending', text: `m${i}` } : { text: `m${i}` })
+      const key = `${peer}!${String(1_700_000_000_000 + i).padStart(16, '0')}!00000000!${m.id}`
+      expected.get(peer)?.push(m.text)
+      await raw.history.put(key, sealValue(dataKey, 'history', key, Buffer.from(JSON.stringify(m))))
+      await raw.index.put(`${peer}!${m.id}`, sealValue(dataKey, 'index', `${peer}!${m.id}`, Buffer.from(key)))
+      if (m.direction === 'out') {
+        await raw.outbox.put(key, sealValue(dataKey, 'outbox', key, new Uint8Array(0)))
+      } else if (peer === PEER_C && i < 100) {
+        held++
+        await raw.requests.put(key, sealValue(dataKey, 'requests', key, Buffer.from('300')))
+      }
+    }
+    await raw.meta.put('clock', sealValue(dataKey, 'meta', 'clock', Buffer.from('{"time":1700000001199,"seq":0}')))
+    // killed after its first batches were written
+    let batches = 0
+    const batch = db.batch.bind(db)
+    Object.assign(db, { batch: async (...args: Parameters<typeof batch>) => { if (++batches > 2) throw new Error('killed'); return batch(...args) } })
+    await assert.rejects(migrateV1(raw, () => {}), /killed/)
+    Object.assign(db, { batch })
+    const keys = await raw.history.keys().all()
+    assert.ok(keys.some(k => k.startsWith('C')) && keys.some(k => k.startsWith('12D3')), 'part-way: both formats')
+    await db.close()
 
-  void it('finishes the swap after a crash between its renames', async t => {
-    const fx = await fixture(t)
-    await copyFixture(fx.dataDir)
-    const store = fx.track(createStore({ dataDir: fx.dataDir, passphrase: facts.passphrase }))
+    const reported: CorruptRecordError[] = []
+    const store = fx.track(createStore({ dataDir: fx.dataDir, onCorrupt: err => reported.push(err) }))
     await store.open()
+    assert.deepEqual(reported, [])
+    for (const peer of peers) {
+      assert.deepEqual((await store.history(peer, { limit: 1000 })).map(m => m.text), expected.get(peer), 'every message once, in order')
+    }
+    assert.equal(store.outboxSize(), Math.ceil(1200 / 7))
+    assert.deepEqual(store.requests().map(r => [r.peer, r.messages]), [[PEER_C, held]])
+    const later = message(PEER_A, { text: 'after' })
+    await store.append(later)
+    assert.equal((await store.history(PEER_A, { limit: 1 }))[0]?.text, 'after')
     await store.close()
-    // what a kill after `db` -> `db.old` leaves: no db, the old one, the complete new one
-    await rename(join(fx.dataDir, 'db'), join(fx.dataDir, 'db.migrating'))
-    await cp(join(FIXTURE_DIR, 'db'), join(fx.dataDir, 'db.old'), { recursive: true })
-    await checkMigrated(fx)
-    assert.deepEqual(await findOnDisk(fx.dataDir, v1Needles()), [])
+    assert.deepEqual(await findOnDisk(fx.dataDir, [...peerIdNeedles('a', PEER_A), ...textNeedles('time', '00017000000')]), [])
   })
 
   void it('refuses a wrong passphrase before migrating, changing nothing', async t => {
