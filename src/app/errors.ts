@@ -43,3 +43,13 @@ export class DataDirNotEmptyError extends Error {
     super(message, options)
   }
 }
+
+/** `passwd` or an export on a data dir that holds no account yet */
+export class NoAccountError extends Error {
+  static override name = 'NoAccountError'
+  override name = 'NoAccountError'
+
+  constructor (message = 'no account in this data dir (create one with securechat init)', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -12,7 +12,8 @@ export { CHAT_EVENT_TYPES } from './api.ts'
 export type { ChatApi, ChatEvents, ChatEventType } from './api.ts'
 export { COMMAND_TYPES } from './commands.ts'
 export type { Command, CommandResults, CommandType, ResultOf, WhoamiInfo } from './commands.ts'
-export { AmbiguousPeerError, DataDirNotEmptyError, InvalidCommandError, UnknownPeerError } from './errors.ts'
+export { AmbiguousPeerError, DataDirNotEmptyError, InvalidCommandError, NoAccountError, UnknownPeerError } from './errors.ts'
+export { ArchiveCorruptError, ArchiveExistsError, ArchiveTruncatedError, UnsupportedArchiveError } from '../archive/errors.ts'
 export { canonicalPeerId, describePeer, shortId } from './resolve.ts'
 export type { PeerLike } from './resolve.ts'
 export { formatSafetyNumber, scannableSafetyPayload } from '../contacts/safety-number.ts'
@@ -60,4 +61,100 @@ export interface CreatedAccount {
 export async function createAccount (init: AccountInit, options: AbortOptions = {}): Promise<CreatedAccount> {
   // loaded here, not at the top, like the node in startApp: LevelDB stays unloaded for --help
   return (await import('./account.ts')).createAccount(init, options)
+}
+
+/** An export: the account in `dataDir` to a new archive `file`, under `passphrase` */
+export interface ExportInit {
+  dataDir: string
+  /** must not exist; its directory must */
+  file: string
+  /** the data dir's passphrase when it has one; for an unprotected data dir, the archive's own */
+  passphrase: string
+}
+
+export interface ExportSummary {
+  file: string
+  /** the account's peer id */
+  peerId: string
+  /** peer-book entries and messages archived */
+  peers: number
+  messages: number
+  /** the archive's size */
+  bytes: number
+}
+
+/** An import: the archive `file` into the new data dir `dataDir`, which the passphrase then protects */
+export interface ImportInit {
+  file: string
+  /** must not exist or be an empty directory */
+  dataDir: string
+  passphrase: string
+}
+
+export interface ImportSummary {
+  dataDir: string
+  /** the restored account's peer id, the exported one's */
+  peerId: string
+  /** peer-book entries and messages restored */
+  peers: number
+  messages: number
+}
+
+/** What an archive's header says, read without the passphrase */
+export interface ArchiveInfo {
+  /** the archive format version */
+  version: number
+}
+
+/**
+ * Backup: writes everything the account in `init.dataDir` holds (identity,
+ * peer book with petnames and marks, history, outbox, held message
+ * requests) to the new file `init.file`, encrypted and authenticated under
+ * `init.passphrase`; opens nothing on the network. The file appears only
+ * once whole (temp file 0600, fsync, link, fsync of the directory).
+ * Rejects with ArchiveExistsError (before anything else), NoAccountError,
+ * WrongPassphraseError, DataDirInUseError (a node runs on the data dir:
+ * stop it first), CorruptKeyFileError, AbortError; on any failure no file
+ * is left.
+ */
+export async function exportArchive (init: ExportInit, options: AbortOptions = {}): Promise<ExportSummary> {
+  // loaded here, not at the top, like createAccount: LevelDB and libp2p stay unloaded for --help
+  return (await import('./backup.ts')).exportArchive(init, options)
+}
+
+/**
+ * Restore: the archive `init.file` into the new data dir `init.dataDir`,
+ * protected by `init.passphrase` (the archive's): the same peer id,
+ * contacts, history, outbox and held requests. Rejects with
+ * DataDirNotEmptyError (before reading the archive), UnsupportedArchiveError,
+ * WrongPassphraseError (both before writing anything), ArchiveCorruptError,
+ * ArchiveTruncatedError, AbortError; on any failure nothing is left, the
+ * target as it was.
+ */
+export async function importArchive (init: ImportInit, options: AbortOptions = {}): Promise<ImportSummary> {
+  return (await import('./backup.ts')).importArchive(init, options)
+}
+
+/** Resolves if an export can write `file`: nothing is there (ArchiveExistsError otherwise) and its directory exists (the file system's ENOENT otherwise). Only reads */
+export async function checkExportTarget (file: string, options: AbortOptions = {}): Promise<void> {
+  return (await import('./backup.ts')).checkExportTarget(file, options)
+}
+
+/** Resolves if `dataDir` can take an import: missing, or an empty directory; DataDirNotEmptyError otherwise. Only reads */
+export async function checkImportTarget (dataDir: string, options: AbortOptions = {}): Promise<void> {
+  return (await import('./backup.ts')).checkImportTarget(dataDir, options)
+}
+
+/** Reads an archive's header: UnsupportedArchiveError, ArchiveTruncatedError or ArchiveCorruptError when it is not a readable archive. Needs no passphrase */
+export async function inspectArchive (file: string, options: AbortOptions = {}): Promise<ArchiveInfo> {
+  return (await import('./backup.ts')).inspectArchive(file, options)
+}
+
+/**
+ * Resolves if `passphrase` opens the archive `file`: inspectArchive's
+ * errors, then WrongPassphraseError (also for none: every archive has one).
+ * Only reads its header, and runs scrypt, so a prompt can retry freely.
+ */
+export async function checkArchivePassphrase (file: string, passphrase?: string, options: AbortOptions = {}): Promise<void> {
+  return (await import('./backup.ts')).checkArchivePassphrase(file, passphrase, options)
 }

@@ -9,11 +9,15 @@ import { join } from 'node:path'
 import { parseArgs as parseArgv } from 'node:util'
 import { chatCommand } from './chat/options.ts'
 import { UsageError } from './errors.ts'
+import { exportCommand } from './export/options.ts'
+import { importCommand } from './import/options.ts'
 import { initCommand } from './init/options.ts'
 import { passwdCommand } from './passwd/options.ts'
 import { relayHealthCommand } from './relay-health/options.ts'
 import { relayCommand } from './relay/options.ts'
 import type { ChatOptions } from './chat/options.ts'
+import type { ExportOptions } from './export/options.ts'
+import type { ImportOptions } from './import/options.ts'
 import type { InitOptions } from './init/options.ts'
 import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from './options.ts'
 import type { PasswdOptions } from './passwd/options.ts'
@@ -25,6 +29,8 @@ interface SubcommandOptions {
   chat: ChatOptions
   init: InitOptions
   passwd: PasswdOptions
+  export: ExportOptions
+  import: ImportOptions
   relay: RelayOptions
   'relay-health': RelayHealthOptions
 }
@@ -49,6 +55,8 @@ const SUBCOMMANDS: { [K in SubcommandName]: Subcommand<SubcommandOptions[K]> } =
   chat: chatCommand,
   init: initCommand,
   passwd: passwdCommand,
+  export: exportCommand,
+  import: importCommand,
   relay: relayCommand,
   'relay-health': relayHealthCommand
 }
@@ -83,15 +91,16 @@ export function parseArgs (argv: readonly string[], context: ArgsContext = {}): 
 
   const subcommand: Subcommand<SubcommandOptions[typeof name]> = SUBCOMMANDS[name]
   let values: ParsedValues
+  let positionals: string[]
 
   try {
-    values = parseArgv({
+    ({ values, positionals } = parseArgv({
       args: rest,
       options: toParseArgsOptions(subcommand.options),
       strict: true,
-      allowPositionals: false,
+      allowPositionals: subcommand.positionals != null,
       allowNegative: false
-    }).values
+    }))
   } catch (err) {
     throw new UsageError(parseArgsMessage(err), { cause: err })
   }
@@ -104,8 +113,25 @@ export function parseArgs (argv: readonly string[], context: ArgsContext = {}): 
     return { command: 'version' }
   }
 
+  checkPositionals(name, subcommand.positionals ?? [], positionals)
+
   // TypeScript does not tie `name` to its subcommand's options type; SUBCOMMANDS does
-  return { command: name, options: subcommand.build(values, ctx) } as Invocation
+  return { command: name, options: subcommand.build(values, ctx, positionals) } as Invocation
+}
+
+/** Exactly the positional arguments `expected` names, after --help and --version had their say */
+function checkPositionals (name: string, expected: readonly string[], given: readonly string[]): void {
+  const missing = expected[given.length]
+
+  if (missing != null) {
+    throw new UsageError(`missing ${missing} (securechat ${name} ${expected.join(' ')} [options])`)
+  }
+
+  const extra = given[expected.length]
+
+  if (extra != null) {
+    throw new UsageError(`unexpected argument '${extra}'`)
+  }
 }
 
 function resolveContext (context: ArgsContext): ResolvedContext {

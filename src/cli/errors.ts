@@ -14,22 +14,12 @@ export class UsageError extends Error {
   }
 }
 
-/** The user left a prompt with Ctrl+C or Ctrl+D: nothing was written (exit code 130) */
+/** The user left a prompt with Ctrl+C or Ctrl+D, or interrupted an export or import (SIGINT, SIGTERM): nothing was written (exit code 130) */
 export class PromptCancelledError extends Error {
   static override name = 'PromptCancelledError'
   override name = 'PromptCancelledError'
 
   constructor (message = 'cancelled, nothing was changed', options?: ErrorOptions) {
-    super(message, options)
-  }
-}
-
-/** `securechat passwd` on a data dir that holds no account yet */
-export class NoAccountError extends Error {
-  static override name = 'NoAccountError'
-  override name = 'NoAccountError'
-
-  constructor (message = 'no account in this data dir (create one with securechat init)', options?: ErrorOptions) {
     super(message, options)
   }
 }

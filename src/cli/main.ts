@@ -48,6 +48,10 @@ export async function main (argv: string[], io: Partial<MainIo> = {}): Promise<n
       return (await import('./init/index.ts')).init(invocation.options, full)
     case 'passwd':
       return (await import('./passwd/index.ts')).passwd(invocation.options, full)
+    case 'export':
+      return (await import('./export/index.ts')).exportCommand(invocation.options, full)
+    case 'import':
+      return (await import('./import/index.ts')).importCommand(invocation.options, full)
     case 'relay':
       return (await import('./relay/index.ts')).relay(invocation.options, full)
     case 'relay-health':

@@ -36,8 +36,10 @@ export interface ResolvedContext {
 export interface Subcommand<Options> {
   summary: string
   options: OptionTable
-  /** throws UsageError */
-  build(values: ParsedValues, ctx: ResolvedContext): Options
+  /** the positional arguments it requires, each exactly once, by their names in help (`FILE`); none when absent */
+  positionals?: readonly string[]
+  /** throws UsageError; `positionals` are the arguments named by `positionals`, in order */
+  build(values: ParsedValues, ctx: ResolvedContext, positionals: readonly string[]): Options
   /** `commands` are every subcommand's name and summary, for the top-level help */
   help(ctx: ResolvedContext, commands: Array<[string, string]>): string
 }
@@ -91,6 +93,15 @@ export function parseHost (value: string): string {
 export function parseDataDir (value: string): string {
   if (value === '') {
     throw new UsageError('--data-dir must not be empty')
+  }
+
+  return resolve(value)
+}
+
+/** A file named on the command line, as an absolute path; `what` names it in the message */
+export function parseFilePath (what: string, value: string): string {
+  if (value === '') {
+    throw new UsageError(`${what} must not be empty`)
   }
 
   return resolve(value)

@@ -75,8 +75,11 @@ export const SCRYPT_R = 8
 export const SCRYPT_P = 1
 /** Bounds accepted when reading a key file, so a crafted file cannot demand unbounded work */
 export const SCRYPT_MIN_N = 2 ** 14
-export const SCRYPT_MAX_MEMORY = 512 * 1024 * 1024
-export const SCRYPT_MAX_P = 16
+/** Twice the default's 128 MiB, and scrypt's small p-sized block */
+export const SCRYPT_MAX_MEMORY = 2 * 128 * SCRYPT_N * SCRYPT_R + 1024 * 1024
+export const SCRYPT_MAX_P = 4
+/** Twice the default's work: room for a stronger default later, no more (a crafted file cannot make a login take minutes) */
+export const SCRYPT_MAX_WORK = 2 * 128 * SCRYPT_N * SCRYPT_R * SCRYPT_P
 
 /**
  * Message requests (messages from peers who are not contacts) are held in a

@@ -9,24 +9,26 @@
  *    "salt":"<b64 16>","nonce":"<b64 12>","wrapped":"<b64 32 + 16 tag>"}
  *
  * Decoding is strict: exact fields, canonical base64, exact lengths, bounded
- * scrypt cost. Errors never carry key material or the passphrase. Key
- * buffers are zeroed after use (best effort: JS strings cannot be). Reading
- * and writing the file: keyfile-io.ts.
+ * scrypt cost. The KDF itself is crypto/passphrase-kdf.ts (the backup
+ * archive uses it too). Errors never carry key material or the passphrase.
+ * Key buffers are zeroed after use (best effort: JS strings cannot be).
+ * Reading and writing the file: keyfile-io.ts.
  */
-import { randomBytes, scrypt } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { open as openSealed, seal } from '../crypto/aead.ts'
+import { derivePassphraseKey, scryptParamsValid } from '../crypto/passphrase-kdf.ts'
+import type { ScryptBounds, ScryptParams } from '../crypto/passphrase-kdf.ts'
 import {
-  DATA_KEY_LENGTH, KEY_FILE_FORMAT, KEY_FILE_VERSION, NONCE_LENGTH, SALT_LENGTH, SCRYPT_MAX_MEMORY, SCRYPT_MAX_P, SCRYPT_MIN_N, SCRYPT_N, SCRYPT_P, SCRYPT_R, TAG_LENGTH
+  DATA_KEY_LENGTH, KEY_FILE_FORMAT, KEY_FILE_VERSION, NONCE_LENGTH, SALT_LENGTH, SCRYPT_MAX_MEMORY, SCRYPT_MAX_P, SCRYPT_MAX_WORK, SCRYPT_MIN_N, SCRYPT_N, SCRYPT_P, SCRYPT_R, TAG_LENGTH
 } from './constants.ts'
 import { CorruptKeyFileError, WrongPassphraseError } from './errors.ts'
 
-export interface ScryptParams {
-  N: number
-  r: number
-  p: number
-}
+export type { ScryptParams } from '../crypto/passphrase-kdf.ts'
 
 export const DEFAULT_SCRYPT_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P })
+
+/** The scrypt cost a reader accepts (the backup archive takes the same) */
+export const SCRYPT_BOUNDS: Readonly<ScryptBounds> = Object.freeze({ minN: SCRYPT_MIN_N, maxP: SCRYPT_MAX_P, maxMemory: SCRYPT_MAX_MEMORY, maxWork: SCRYPT_MAX_WORK })
 
 const RAW_FIELDS = ['format', 'version', 'kdf', 'key']
 const SCRYPT_FIELDS = ['format', 'version', 'kdf', 'n', 'r', 'p', 'salt', 'nonce', 'wrapped']
@@ -34,38 +36,9 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 const encoder = new TextEncoder()
 
-function scryptMemory (params: ScryptParams): number {
-  return 128 * params.N * params.r + 128 * params.r * params.p
-}
-
-function scryptParamsValid (params: ScryptParams): boolean {
-  const { N, r, p } = params
-  return Number.isSafeInteger(N) && N >= SCRYPT_MIN_N && (N & (N - 1)) === 0 &&
-    Number.isSafeInteger(r) && r >= 1 &&
-    Number.isSafeInteger(p) && p >= 1 && p <= SCRYPT_MAX_P &&
-    scryptMemory(params) <= SCRYPT_MAX_MEMORY
-}
-
 function assertPassphrase (passphrase: unknown): asserts passphrase is string {
   if (typeof passphrase !== 'string' || passphrase.length === 0) {
     throw new TypeError('passphrase must be a non-empty string')
-  }
-}
-
-async function deriveKey (passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
-  const secret = encoder.encode(passphrase.normalize('NFC'))
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      scrypt(secret, salt, DATA_KEY_LENGTH, { N: params.N, r: params.r, p: params.p, maxmem: scryptMemory(params) + 1024 * 1024 }, (err, key) => {
-        if (err != null) {
-          reject(err)
-        } else {
-          resolve(key)
-        }
-      })
-    })
-  } finally {
-    secret.fill(0)
   }
 }
 
@@ -103,12 +76,12 @@ export async function encodeKeyFile (dataKey: Uint8Array, passphrase?: string, p
     return encoder.encode(JSON.stringify({ format: KEY_FILE_FORMAT, version: KEY_FILE_VERSION, kdf: 'none', key: toBase64(dataKey) }) + '\n')
   }
   assertPassphrase(passphrase)
-  if (!scryptParamsValid(params)) {
+  if (!scryptParamsValid(params, SCRYPT_BOUNDS)) {
     throw new TypeError('scrypt parameters out of bounds')
   }
   const salt = randomBytes(SALT_LENGTH)
   const nonce = randomBytes(NONCE_LENGTH)
-  const wrappingKey = await deriveKey(passphrase, salt, params)
+  const wrappingKey = await derivePassphraseKey(passphrase, salt, params)
   try {
     const wrapped = seal(wrappingKey, nonce, dataKey, wrapAad(params))
     return encoder.encode(JSON.stringify({
@@ -179,7 +152,7 @@ export function parseKeyFile (bytes: Uint8Array): ParsedKeyFile {
   }
   const params = { N: file.n, r: file.r, p: file.p }
   if (typeof params.N !== 'number' || typeof params.r !== 'number' || typeof params.p !== 'number' ||
-    !scryptParamsValid(params as ScryptParams)) {
+    !scryptParamsValid(params as ScryptParams, SCRYPT_BOUNDS)) {
     throw new CorruptKeyFileError('key file has invalid scrypt parameters')
   }
   const salt = fromBase64(file.salt, SALT_LENGTH)
@@ -215,7 +188,7 @@ export async function decodeKeyFile (bytes: Uint8Array, passphrase?: string): Pr
     throw new WrongPassphraseError('the key file is protected by a passphrase and none was given')
   }
 
-  const wrappingKey = await deriveKey(passphrase, file.salt, file.params)
+  const wrappingKey = await derivePassphraseKey(passphrase, file.salt, file.params)
   let key: Uint8Array | undefined
   try {
     key = openSealed(wrappingKey, file.nonce, file.wrapped, wrapAad(file.params))

@@ -118,7 +118,8 @@ void describe('docs/API.md', async () => {
 
   void it('lists every error class a face can see, and no other', async () => {
     const modules = await Promise.all([
-      import('../../src/errors.ts'), import('../../src/app/errors.ts'), import('../../src/store/errors.ts'), import('../../src/protocol/errors.ts')
+      import('../../src/errors.ts'), import('../../src/app/errors.ts'), import('../../src/store/errors.ts'), import('../../src/protocol/errors.ts'),
+      import('../../src/archive/errors.ts')
     ])
     const classes = modules.flatMap(m => Object.values(m as Record<string, unknown>))
       .filter((v): v is typeof Error => typeof v === 'function' && v.prototype instanceof Error)

@@ -2,7 +2,8 @@
  * Choosing a passphrase on a terminal, at registration and in `passwd`:
  * typed twice, hidden, with zxcvbn's estimate after the first entry; a weak
  * one (score below 3) and none at all are each confirmed after a plain
- * warning. Declining goes back to the first prompt.
+ * warning. Declining goes back to the first prompt. Where none is not an
+ * option (the passphrase of an archive), an empty entry is asked again.
  */
 import { MIN_SCORE, describeStrength, estimateStrength } from './strength.ts'
 import type { Prompts } from './prompts.ts'
@@ -15,12 +16,23 @@ export interface NewPassphraseOptions {
   userInputs?: readonly string[]
   /** the first prompt; default 'New passphrase (empty for none):' */
   message?: string
+  /** none is not an option (an archive is always encrypted): an empty entry is asked again */
+  required?: boolean
 }
 
-/** Resolves with the new passphrase, or undefined when the user chose none and confirmed it */
+/** Said when an empty entry is not accepted */
+export const PASSPHRASE_REQUIRED = 'A passphrase is required here: it cannot be empty.'
+
+
+/** Resolves with the new passphrase, or undefined when the user chose none and confirmed it (never with `required`) */
 export async function askNewPassphrase (prompts: Prompts, options: NewPassphraseOptions = {}): Promise<string | undefined> {
   for (;;) {
     const first = await prompts.secret(options.message ?? 'New passphrase (empty for none):')
+
+    if (first === '' && options.required === true) {
+      prompts.say(PASSPHRASE_REQUIRED)
+      continue
+    }
 
     if (first === '') {
       prompts.say(NO_PASSPHRASE_WARNING)

@@ -4,12 +4,12 @@
  * terminal); the new one is chosen like at registration. The store re-wraps
  * the data key atomically.
  */
-import { changePassphrase } from '../../app/index.ts'
+import { NoAccountError, changePassphrase } from '../../app/index.ts'
 import { APP_ACCOUNTS, looseModeWarning, terminalPrompts, unprotectedWarning } from '../account/index.ts'
 import { askPassphrase } from '../account/login.ts'
 import { askNewPassphrase } from '../account/new-passphrase.ts'
 import { reportAccountError } from '../account/report.ts'
-import { NoAccountError, UsageError } from '../errors.ts'
+import { UsageError } from '../errors.ts'
 import { EXIT_OK } from '../signals.ts'
 import { Terminal } from '../terminal.ts'
 import type { AccountApi, Prompts } from '../account/index.ts'
@@ -59,6 +59,10 @@ export async function passwd (options: PasswdOptions, io: MainIo, deps: PasswdDe
       sink.out(`passphrase removed from data dir ${dataDir}`)
     } else {
       sink.out(`passphrase ${current == null ? 'set' : 'changed'}: data dir ${dataDir} is protected by the new one`)
+      if (info.state === 'unprotected') {
+        // the data key stays (README, "At rest"): whoever kept a copy of the old key file can still read everything with it
+        sink.err('note: the data key is unchanged, and a copy of the old unprotected key file (a backup, or its blocks on this disk) still opens the data dir. For a new data key: securechat export FILE, then securechat import FILE --data-dir NEW_DIR')
+      }
     }
 
     return EXIT_OK

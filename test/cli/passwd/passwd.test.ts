@@ -57,10 +57,11 @@ void describe('securechat passwd', () => {
 
   void it('on a terminal, an unprotected data dir: nothing to ask first, then the new one protects it', async (t) => {
     const { dataDir } = await account(t)
-    const { io, stdout } = fakeIo({ tty: true })
+    const { io, stdout, stderr } = fakeIo({ tty: true })
     assert.equal(await passwd({ dataDir, remove: false }, io, { prompts: scripted([NEW, NEW]) }), 0)
     await settled()
     assert.equal(stdout(), `passphrase set: data dir ${dataDir} is protected by the new one\n`)
+    assert.match(stderr(), /^note: the data key is unchanged.*securechat export FILE, then securechat import FILE --data-dir NEW_DIR$/m)
     await checkPassphrase(dataDir, NEW)
   })
 

@@ -1,0 +1,105 @@
+/**
+ * The plaintext of an archive: its records in the store's order (the
+ * identity, then the peer book, then the messages), each a protobuf
+ * (records.ts) prefixed with its length as an unsigned varint, across frame
+ * boundaries as they fall. Pipeline stages for it-pipe, one per direction.
+ */
+import * as lp from 'it-length-prefixed'
+import { MAX_RECORD_BYTES } from './constants.ts'
+import { ArchiveCorruptError } from './errors.ts'
+import { decodeRecord, encodeRecord } from './records.ts'
+import type { StoreRecord } from '../store/index.ts'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+const PHASES: Readonly<Record<StoreRecord['type'], number>> = { identity: 0, peer: 1, message: 2 }
+
+interface OrderChecker {
+  /** why `record` is out of order, or undefined */
+  next(record: StoreRecord): string | undefined
+  /** why the records cannot end here (no identity), or undefined */
+  end(): string | undefined
+}
+
+/** The order of records: one identity, first; then peers; then messages */
+function orderChecker (): OrderChecker {
+  let phase = -1
+  return {
+    next: record => {
+      const next = PHASES[record.type]
+      if (phase === -1 && next !== 0) {
+        return 'the identity is not the first record'
+      }
+      if (next < phase || (next === 0 && phase === 0)) {
+        return `a ${record.type} record out of order`
+      }
+      phase = next
+      return undefined
+    },
+    end: () => phase === -1 ? 'there is no identity' : undefined
+  }
+}
+
+/** Store records in, length-prefixed encoded records out; TypeError for an invalid or misplaced record */
+export async function * encodeRecords (source: AsyncIterable<StoreRecord>): AsyncGenerator<Uint8ArrayList> {
+  const order = orderChecker()
+  for await (const record of source) {
+    const problem = order.next(record)
+    if (problem !== undefined) {
+      throw new TypeError(`cannot archive the store's records: ${problem}`)
+    }
+    const bytes = encodeRecord(record)
+    if (bytes.byteLength > MAX_RECORD_BYTES) {
+      throw new TypeError(`cannot archive a record over ${MAX_RECORD_BYTES} bytes`)
+    }
+    yield lp.encode.single(bytes)
+  }
+  const problem = order.end()
+  if (problem !== undefined) {
+    throw new TypeError(`cannot archive the store's records: ${problem}`)
+  }
+}
+
+/** Authenticated plaintext in, validated store records out; ArchiveCorruptError for anything wrong */
+export async function * decodeRecords (source: AsyncIterable<Uint8Array>): AsyncGenerator<StoreRecord> {
+  const order = orderChecker()
+  // the frames' errors (and an abort) pass through as they are; every other one is the records' own
+  let upstream: unknown
+  const guarded = (async function * () {
+    try {
+      yield * source
+    } catch (err) {
+      upstream = err
+      throw err
+    }
+  })()
+  // it-length-prefixed ends quietly when the input stops right after a length: track it
+  let inRecord = false
+  const records = lp.decode(guarded, {
+    maxDataLength: MAX_RECORD_BYTES,
+    onLength: () => { inRecord = true },
+    onData: () => { inRecord = false }
+  })
+  try {
+    for await (const bytes of records) {
+      const record = decodeRecord(bytes)
+      const problem = order.next(record)
+      if (problem !== undefined) {
+        throw new ArchiveCorruptError(`archive is damaged: ${problem}`)
+      }
+      yield record
+    }
+  } catch (err) {
+    if (err === upstream || err instanceof ArchiveCorruptError) {
+      throw err
+    }
+    // it-length-prefixed's InvalidDataLengthError, UnexpectedEOFError, ...
+    throw new ArchiveCorruptError('archive is damaged: a record has an invalid length', { cause: err })
+  }
+  if (inRecord) {
+    throw new ArchiveCorruptError('archive is damaged: the records end inside a record')
+  }
+  const problem = order.end()
+  if (problem !== undefined) {
+    throw new ArchiveCorruptError(`archive is damaged: ${problem}`)
+  }
+}
