@@ -14,6 +14,7 @@
  * whose name says what it is).
  */
 import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
@@ -51,9 +52,11 @@ interface Tally {
   peerId?: string
   peers: number
   messages: number
+  /** strangers left out past the peer book's bound */
+  strangers: number
 }
 
-/** Counts the records going by, and notes the identity's peer id */
+/** Counts the records going by, and notes the identity's peer id (export: they come from our own store) */
 async function * tally (records: AsyncIterable<StoreRecord>, counts: Tally): AsyncGenerator<StoreRecord> {
   for await (const record of records) {
     if (record.type === 'identity') {
@@ -65,6 +68,81 @@ async function * tally (records: AsyncIterable<StoreRecord>, counts: Tally): Asy
     }
     yield record
   }
+}
+
+/** Strangers a node keeps in its peer book (src/presence: MAX_STRANGERS); more would only slow its start */
+const MAX_RESTORED_STRANGERS = 1000
+const KEY_PROBE = new TextEncoder().encode('securechat import: the identity signs')
+
+/** The identity's peer id, if it is an Ed25519 key whose public half is its own; ArchiveCorruptError otherwise */
+async function checkedIdentity (key: Uint8Array): Promise<string> {
+  const privateKey = privateKeyFromProtobuf(key)
+  if (privateKey.type !== 'Ed25519') {
+    throw new ArchiveCorruptError(`archive holds a ${privateKey.type} identity: securechat identities are Ed25519`)
+  }
+  // a key whose stored public half is another key's would claim that key's peer id
+  if (!await privateKey.publicKey.verify(KEY_PROBE, await privateKey.sign(KEY_PROBE))) {
+    throw new ArchiveCorruptError('archive holds an identity whose public key is not its own')
+  }
+  return peerIdFromPrivateKey(privateKey).toString()
+}
+
+/**
+ * What import lets into the store of an archive that authenticated: it may
+ * still be crafted by whoever knows its passphrase (a "backup" handed to
+ * the user). The identity is a real Ed25519 key of its own peer id; no
+ * record is about that peer id itself; outgoing messages are from it; a
+ * message still to be sent goes only to a peer the archive makes a contact
+ * (or blocked: kept, not sent), since restored outboxes are delivered at
+ * start without asking; strangers past the peer book's bound are left out.
+ */
+async function * checked (records: AsyncIterable<StoreRecord>, counts: Tally): AsyncGenerator<StoreRecord> {
+  const relations = new Map<string, string>()
+  let strangers = 0
+  for await (const record of records) {
+    if (record.type === 'identity') {
+      counts.peerId = await checkedIdentity(record.key)
+      yield record
+      continue
+    }
+    const self = counts.peerId
+    if (self === undefined) {
+      throw new ArchiveCorruptError('archive does not begin with its identity')
+    }
+    if (record.type === 'peer') {
+      if (record.peer.peerId === self) {
+        throw new ArchiveCorruptError('archive holds a peer-book entry for its own identity')
+      }
+      if (record.peer.relation === undefined && ++strangers > MAX_RESTORED_STRANGERS) {
+        counts.strangers++
+        continue
+      }
+      relations.set(record.peer.peerId, record.peer.relation ?? 'stranger')
+      counts.peers++
+    } else {
+      const { message } = record
+      if (message.peer === self) {
+        throw new ArchiveCorruptError('archive holds a conversation with its own identity')
+      }
+      if (message.direction === 'out' && message.from !== self) {
+        throw new ArchiveCorruptError('archive holds an outgoing message from another identity')
+      }
+      const queued = message.direction === 'out' && message.status !== 'delivered' && message.status !== 'read'
+      const relation = relations.get(message.peer)
+      if (queued && relation !== 'contact' && relation !== 'blocked') {
+        throw new ArchiveCorruptError('archive holds a message to send to a peer that is not a contact')
+      }
+      counts.messages++
+    }
+    yield record
+  }
+}
+
+/** Removes `path` if the process exits before `done()`: a forced exit (a second Ctrl+C) leaves no scratch dir */
+function removeOnExit (path: string): () => void {
+  const remove = (): void => { rmSync(path, { recursive: true, force: true }) }
+  process.once('exit', remove)
+  return () => { process.off('exit', remove) }
 }
 
 async function syncDir (dir: string): Promise<void> {
@@ -104,7 +182,7 @@ export async function exportArchive (init: ExportInit, options: AbortOptions = {
     if (identity === undefined) {
       throw new NoAccountError(`data dir ${init.dataDir} holds no identity yet: nothing to export`)
     }
-    const counts: Tally = { peers: 0, messages: 0 }
+    const counts: Tally = { peers: 0, messages: 0, strangers: 0 }
     const records = tally(store.records(options), counts)
     const bytes = await archive.writeArchiveFile(init.file, archive.sealArchive(records, init.passphrase, options), options)
     return { file: init.file, peerId: peerIdOf(identity), peers: counts.peers, messages: counts.messages, bytes }
@@ -190,16 +268,20 @@ export async function importArchive (init: ImportInit, options: AbortOptions = {
     // the header and the passphrase are checked before anything is created
     const records = await archive.openArchive(chunks, init.passphrase, options)
     const scratch = await createScratchDir(init.dataDir)
-    const counts: Tally = { peers: 0, messages: 0 }
+    const keep = removeOnExit(scratch.path)
+    const counts: Tally = { peers: 0, messages: 0, strangers: 0 }
     try {
       const store = createStore({ dataDir: scratch.path, passphrase: init.passphrase, logger: defaultLogger() })
       let restored
       await store.open(options)
       try {
-        restored = await store.restore(tally(records, counts), options)
+        restored = await store.restore(checked(records, counts), options)
       } catch (err) {
-        // the archive's decoder validates as the store does: a record the store still refuses is the archive's fault
-        throw err instanceof TypeError ? new ArchiveCorruptError('archive holds a record the store refuses', { cause: err }) : err
+        // the archive's decoder validates as the store does: a record the store still refuses is the archive's
+        // fault, and so is a bound it exceeds (a real node's outbox and quarantine fit in a node)
+        throw (err instanceof Error && ['TypeError', 'OutboxFullError', 'RequestQuotaError', 'StoreNotEmptyError'].includes(err.name))
+          ? new ArchiveCorruptError(`archive holds a record the store refuses (${err.name})`, { cause: err })
+          : err
       } finally {
         await store.close()
       }
@@ -209,10 +291,12 @@ export async function importArchive (init: ImportInit, options: AbortOptions = {
       }
       options.signal?.throwIfAborted()
       await moveIntoPlace(scratch.path, init.dataDir)
-      return { dataDir: init.dataDir, peerId: counts.peerId, peers: restored.peers, messages: restored.messages }
+      keep()
+      return { dataDir: init.dataDir, peerId: counts.peerId, peers: restored.peers, messages: restored.messages, ...(counts.strangers > 0 ? { strangersLeftOut: counts.strangers } : {}) }
     } catch (err) {
       await records.return(undefined)
       await scratch.remove()
+      keep()
       throw err
     }
   }, options)

@@ -98,6 +98,8 @@ export interface ImportSummary {
   /** peer-book entries and messages restored */
   peers: number
   messages: number
+  /** strangers left out: more than a node keeps in its peer book (1,000) */
+  strangersLeftOut?: number
 }
 
 /** What an archive's header says, read without the passphrase */

@@ -9,6 +9,7 @@
  */
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
+import { lengthDecoder } from '../protocol/framing.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
 import { raceSignal, signalWithTimeout } from '../util/abort.ts'
 import { BackgroundTasks } from '../util/tasks.ts'
@@ -111,7 +112,7 @@ export class ProfileService extends TypedEventEmitter<ProfileEvents> implements 
     try {
       stream = await connection.newStream(this.protocol, { runOnLimitedConnection: true, signal })
       const log = stream.log.newScope('profile')
-      const lp = lpStream(stream, { maxDataLength: this.maxProfileBytes, maxBufferSize: MAX_PROFILE_READ_BUFFER_BYTES })
+      const lp = lpStream(stream, { maxDataLength: this.maxProfileBytes, maxBufferSize: MAX_PROFILE_READ_BUFFER_BYTES, lengthDecoder: lengthDecoder(this.maxProfileBytes) })
       const data = await raceSignal(lp.read({ signal }), signal, 'no profile from the peer in time')
       const fields = await openProfile(data, peer, { signal })
       this.accept(peer, fields.seq)

@@ -38,9 +38,41 @@ export function newMessageId (): string {
   return randomBytes(MESSAGE_ID_BYTES).toString('hex')
 }
 
+/**
+ * The varint of field 3 (timestamp), written here rather than by protons:
+ * protons-runtime's uint64 writer (7.1.2) emits a broken varint, 4 of its
+ * bytes uninitialised memory, for values in [2^31, 2^32)
+ */
+function timestampField (timestamp: number): Uint8Array {
+  const out = [3 << 3]
+  let v = BigInt.asUintN(64, BigInt(timestamp))
+
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80)
+    v >>= 7n
+  }
+
+  out.push(Number(v))
+  return Uint8Array.from(out)
+}
+
 export function encodeEnvelope (envelope: ValidEnvelope): Uint8Array {
   if (envelope.type === 'chat') {
-    return Envelope.encode({ type: Envelope.Type.CHAT, id: envelope.id, timestamp: BigInt(envelope.timestamp), text: envelope.text })
+    // fields in number order, as Envelope.encode would write them: type (CHAT, the default, omitted) and id, timestamp, text
+    const parts = [
+      Envelope.encode({ type: Envelope.Type.CHAT, id: envelope.id, timestamp: 0n, text: '' }),
+      timestampField(envelope.timestamp),
+      Envelope.encode({ type: Envelope.Type.CHAT, id: '', timestamp: 0n, text: envelope.text })
+    ]
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+    let offset = 0
+
+    for (const p of parts) {
+      out.set(p, offset)
+      offset += p.byteLength
+    }
+
+    return out
   }
 
   return Envelope.encode({ type: envelope.type === 'ack' ? Envelope.Type.ACK : Envelope.Type.READ, id: envelope.id, timestamp: 0n, text: '' })

@@ -12,9 +12,10 @@ import {
 } from './constants.ts'
 import { nicknameProblem } from './nickname.ts'
 import { InvalidHandshakeError, InvalidSignatureError, StaleHandshakeError, UnsupportedPeerKeyError } from './errors.ts'
+import { Hello } from './pb/securechat.ts'
 import type { EphemeralKeyPair } from '../crypto/x25519.ts'
-import type { Hello } from './pb/securechat.ts'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 export type Role = 'initiator' | 'responder'
 
@@ -102,6 +103,20 @@ export interface VerifyHelloInit {
   remotePeer: PeerId
   now: number
   maxClockSkew?: number
+}
+
+/**
+ * Decodes a received Hello. protons throws a RangeError or a plain Error on
+ * bytes that are not a protobuf message (a length past the end, a bad
+ * varint, an unknown wire type): a peer's malformed Hello is an
+ * InvalidHandshakeError like any other, so that it is reported as one.
+ */
+export function decodeHello (bytes: Uint8Array | Uint8ArrayList): Hello {
+  try {
+    return Hello.decode(bytes)
+  } catch (err) {
+    throw new InvalidHandshakeError('handshake message malformed', { cause: err })
+  }
 }
 
 function remotePublicKey (peer: PeerId): PublicKey {

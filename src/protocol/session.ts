@@ -11,9 +11,10 @@ import { open, seal, GCM_NONCE_LENGTH } from '../crypto/aead.ts'
 import { encodeTranscript } from '../crypto/transcript.ts'
 import { MAX_FRAMES_PER_SESSION, PROTOCOL_ID } from './constants.ts'
 import { DecryptionError, OutOfOrderError, ReplayError, SessionExhaustedError } from './errors.ts'
-import type { Frame } from './pb/securechat.ts'
+import { Frame } from './pb/securechat.ts'
 import type { Role } from './handshake.ts'
 import type { SessionKeys } from './handshake.ts'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 export const DIRECTION_INITIATOR_TO_RESPONDER = 1
 export const DIRECTION_RESPONDER_TO_INITIATOR = 2
@@ -30,6 +31,19 @@ function aadFor (direction: number, counter: bigint): Uint8Array {
   const dir = new Uint8Array(4)
   new DataView(dir.buffer).setUint32(0, direction)
   return encodeTranscript([PROTOCOL_ID, dir, counter])
+}
+
+/**
+ * Decodes a received Frame. protons throws a RangeError or a plain Error on
+ * bytes that are not a protobuf message; a frame that does not even parse
+ * cannot be authenticated, so it is a DecryptionError like a tampered one.
+ */
+export function decodeFrame (bytes: Uint8Array | Uint8ArrayList): Frame {
+  try {
+    return Frame.decode(bytes)
+  } catch (err) {
+    throw new DecryptionError('frame malformed', { cause: err })
+  }
 }
 
 export interface SessionCipherInit extends SessionKeys {

@@ -7,8 +7,9 @@
  */
 import { pbStream } from '@libp2p/utils'
 import { Frame, Hello } from './pb/securechat.ts'
-import { createHello, deriveSessionKeys, verifyHello } from './handshake.ts'
-import { SessionCipher } from './session.ts'
+import { createHello, decodeHello, deriveSessionKeys, verifyHello } from './handshake.ts'
+import { decodeFrame, SessionCipher } from './session.ts'
+import { lengthDecoder } from './framing.ts'
 import { MAX_FRAME_BYTES, MAX_READ_BUFFER_BYTES } from './constants.ts'
 import type { ProtobufStream } from '@libp2p/utils'
 import type { Role } from './handshake.ts'
@@ -35,8 +36,10 @@ export interface SecureSession {
 }
 
 export async function performHandshake (stream: Stream, init: HandshakeInit, options: AbortOptions): Promise<SecureSession> {
-  // pbStream reads eagerly into its own buffer: that buffer is the bound on what a peer can make us hold
-  const pb = pbStream(stream, { maxDataLength: init.maxFrameBytes ?? MAX_FRAME_BYTES, maxBufferSize: MAX_READ_BUFFER_BYTES })
+  // pbStream reads eagerly into its own buffer: that buffer is the bound on what a peer can make us hold,
+  // and lengthDecoder the bound on a length prefix (framing.ts)
+  const maxDataLength = init.maxFrameBytes ?? MAX_FRAME_BYTES
+  const pb = pbStream(stream, { maxDataLength, maxBufferSize: MAX_READ_BUFFER_BYTES, lengthDecoder: lengthDecoder(maxDataLength) })
   const now = init.now ?? Date.now
   const initiator = init.role === 'initiator' ? init.localPeer : init.remotePeer
   const responder = init.role === 'initiator' ? init.remotePeer : init.localPeer
@@ -52,7 +55,8 @@ export async function performHandshake (stream: Stream, init: HandshakeInit, opt
   })
 
   await pb.write(local.hello, Hello, options)
-  const remote = await pb.read(Hello, options)
+  // decodeHello, decodeFrame: a malformed message is our typed error, not protons' RangeError
+  const remote = await pb.read({ decode: decodeHello }, options)
   const remotePayload = await verifyHello(remote, {
     role: remoteRole,
     initiator,
@@ -78,6 +82,6 @@ export async function writeFrame (session: SecureSession, plaintext: Uint8Array,
 }
 
 export async function readFrame (session: SecureSession, options: AbortOptions): Promise<Uint8Array> {
-  const frame = await session.pb.read(Frame, options)
+  const frame = await session.pb.read({ decode: decodeFrame }, options)
   return session.cipher.open(frame)
 }

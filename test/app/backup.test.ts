@@ -18,6 +18,7 @@ import {
   checkArchivePassphrase, checkExportTarget, checkImportTarget, checkPassphrase, createAccount, exportArchive, importArchive, inspectArchive, inspectDataDir
 } from '../../src/app/index.ts'
 import { createStore } from '../../src/store/index.ts'
+import { PASSPHRASE as ARCHIVE_PASSPHRASE, seal } from '../archive/helpers.ts'
 import { snapshotDir } from '../helpers/files.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import type { Store, StoreRecord } from '../../src/store/index.ts'
@@ -214,6 +215,49 @@ void describe('exportArchive / importArchive', () => {
     }
     // and nothing was missing: the unmodified archive imports into the same target
     await importArchive({ file, dataDir: target, passphrase: PASSPHRASE })
+  })
+
+  void it('refuses an authentic but crafted archive no node could have written, and leaves out strangers past the bound', async (t) => {
+    const root = await tempDir(t, 'securechat-backup-')
+    const key = await generateKeyPair('Ed25519')
+    const self = peerIdFromPrivateKey(key).toString()
+    const identity: StoreRecord = { type: 'identity', key: privateKeyToProtobuf(key) }
+    const [contact, stranger] = [await peerId(), await peerId()]
+    const peer = (peerId: string, relation?: 'contact'): StoreRecord => ({ type: 'peer', peer: { peerId, addrs: [], firstSeen: 1, lastSeen: 1, ...(relation === undefined ? {} : { relation }) } })
+    const other = await generateKeyPair('Ed25519')
+    // an Ed25519 key whose public half is another key's: it would claim that key's peer id
+    const lying = privateKeyToProtobuf(key)
+    lying.set(other.publicKey.raw, lying.length - 32)
+    const secp = await generateKeyPair('secp256k1')
+    const base = [identity, peer(contact, 'contact'), peer(stranger)]
+    const cases: Array<[string, StoreRecord[]]> = [
+      ['a secp256k1 identity', [{ type: 'identity', key: privateKeyToProtobuf(secp) }]],
+      ['an identity with another key\'s public half', [{ type: 'identity', key: lying }]],
+      ['a message to send to a stranger', [...base, { type: 'message', message: message(stranger, self, { direction: 'out', status: 'pending' }), request: false }]],
+      ['a message to send to a peer not in the archive', [...base, { type: 'message', message: message(await peerId(), self, { direction: 'out', status: 'sent' }), request: false }]],
+      ['an outgoing message from another identity', [...base, { type: 'message', message: message(contact, stranger, { direction: 'out', status: 'delivered' }), request: false }]],
+      ['a conversation with itself', [...base, { type: 'message', message: message(self, self), request: false }]],
+      ['a peer-book entry for itself', [identity, peer(self)]]
+    ]
+    for (const [what, records] of cases) {
+      const file = join(root, `${what.replace(/\W+/g, '-')}.sca`)
+      await writeFile(file, await seal(records))
+      const target = join(root, 'restored')
+      await assert.rejects(importArchive({ file, dataDir: target, passphrase: ARCHIVE_PASSPHRASE }), (err: Error) => {
+        assert.equal(err.name, 'ArchiveCorruptError', `${what}: ${err.name}: ${err.message}`)
+        return true
+      })
+      assert.deepEqual((await readdir(root)).filter(name => !name.endsWith('.sca')), [], `${what}: nothing written`)
+    }
+    // the same archive without the crafted record imports; a flood of strangers is cut to the peer book's bound
+    const strangers = await Promise.all(Array.from({ length: 1_003 }, async () => peerId()))
+    const file = join(root, 'strangers.sca')
+    await writeFile(file, await seal([...base, ...strangers.map(p => peer(p)), { type: 'message', message: message(contact, self, { direction: 'out', status: 'pending' }), request: false }]))
+    const summary = await importArchive({ file, dataDir: join(root, 'restored'), passphrase: ARCHIVE_PASSPHRASE })
+    assert.equal(summary.peerId, self)
+    assert.equal(summary.peers, 1_001)
+    assert.equal(summary.strangersLeftOut, 4)
+    assert.equal(summary.messages, 1)
   })
 
   void it('refuses a target that is not empty before reading the archive, and an export target that exists', async (t) => {

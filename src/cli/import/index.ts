@@ -54,6 +54,9 @@ export async function importCommand (options: ImportOptions, io: MainIo, deps: I
     } else {
       sink.out(`account restored into ${summary.dataDir}, protected by the archive's passphrase`)
       sink.out(`peer id: ${summary.peerId}; ${summary.peers} peer${summary.peers === 1 ? '' : 's'}, ${summary.messages} message${summary.messages === 1 ? '' : 's'}`)
+      if (summary.strangersLeftOut !== undefined) {
+        sink.err(`note: ${summary.strangersLeftOut} strangers left out: a node keeps at most 1000 in its peer book`)
+      }
       sink.out(`start it with: securechat --data-dir ${shellWord(summary.dataDir)}`)
     }
 

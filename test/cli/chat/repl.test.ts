@@ -343,6 +343,8 @@ void describe('REPL (line mode, --json)', () => {
       await h.waitForEvents(1)
       h.signals.emit(signal)
       while (!node.stopped) await sleep(1)
+      // later than the launcher's echo of the first (src/cli/signals.ts): a second request
+      await sleep(600)
       h.signals.emit(signal)
       assert.deepEqual(h.exits, [code])
       release()
