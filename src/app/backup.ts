@@ -175,7 +175,8 @@ export async function exportArchive (init: ExportInit, options: AbortOptions = {
   }
 
   // an unprotected data dir opens without one; the archive is under it all the same
-  const store = createStore({ dataDir: init.dataDir, passphrase: state === 'protected' ? init.passphrase : undefined, logger: defaultLogger() })
+  let unreadable = 0
+  const store = createStore({ dataDir: init.dataDir, passphrase: state === 'protected' ? init.passphrase : undefined, logger: defaultLogger(), onCorrupt: () => { unreadable++ } })
   await openStore(store, init.dataDir, options)
   try {
     const identity = await store.getIdentity(options)
@@ -185,7 +186,7 @@ export async function exportArchive (init: ExportInit, options: AbortOptions = {
     const counts: Tally = { peers: 0, messages: 0, strangers: 0 }
     const records = tally(store.records(options), counts)
     const bytes = await archive.writeArchiveFile(init.file, archive.sealArchive(records, init.passphrase, options), options)
-    return { file: init.file, peerId: peerIdOf(identity), peers: counts.peers, messages: counts.messages, bytes }
+    return { file: init.file, peerId: peerIdOf(identity), peers: counts.peers, messages: counts.messages, bytes, ...(unreadable > 0 ? { unreadable } : {}) }
   } finally {
     await store.close()
   }

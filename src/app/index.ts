@@ -81,6 +81,8 @@ export interface ExportSummary {
   messages: number
   /** the archive's size */
   bytes: number
+  /** records the store could not read (failed authentication: damaged on disk), left out of the archive */
+  unreadable?: number
 }
 
 /** An import: the archive `file` into the new data dir `dataDir`, which the passphrase then protects */

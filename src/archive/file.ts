@@ -5,11 +5,12 @@
  * target (link(2) fails if anything is there) and removes the temp name,
  * then syncs the directory. A failure at any step removes the temp file; a
  * SIGKILL may leave it behind (its name says what it is). On a file system
- * without hard links (FAT on a USB stick) the link becomes a rename after a
- * last check that the target is still free.
+ * without hard links (FAT on a USB stick) the link becomes an exclusive
+ * copy (COPYFILE_EXCL: it fails if anything appeared at the target).
  */
 import { randomBytes } from 'node:crypto'
-import { link, lstat, open, rename, stat, unlink } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { copyFile, link, lstat, open, stat, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { pipe } from 'it-pipe'
@@ -74,8 +75,21 @@ async function publish (temp: string, path: string): Promise<void> {
     if (!NO_HARD_LINKS.has(errorCode(err))) {
       throw err
     }
-    await checkArchiveTarget(path)
-    await rename(temp, path)
+    // no hard links (FAT): a copy that fails if anything is at `path` (COPYFILE_EXCL), never a rename over it
+    try {
+      await copyFile(temp, path, constants.COPYFILE_EXCL)
+    } catch (copyErr) {
+      if (errorCode(copyErr) === 'EEXIST') {
+        throw exists(path)
+      }
+      throw copyErr
+    }
+    const copy = await open(path, 'r')
+    try {
+      await copy.sync()
+    } finally {
+      await copy.close()
+    }
   }
 }
 

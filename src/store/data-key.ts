@@ -84,20 +84,10 @@ export async function createDataKey (init: DataKeyInit): Promise<KeyObject> {
 /**
  * Checks `dataKey` against the keycheck record of the database `db` (whose
  * meta sublevel is `meta`), writing the record on first open, and returns
- * it. With no data key (no key file, yet a database): CorruptKeyFileError if
- * the database holds a keycheck, since its data is under the lost key;
- * otherwise it holds nothing yet (an older version was killed between
- * creating the database and the key file) and gets a fresh key.
+ * it: CorruptKeyFileError if the key is not this database's.
  */
-export async function checkDataKey (db: Db, meta: Sublevel, dataKey: KeyObject | undefined, init: DataKeyInit): Promise<KeyObject> {
+export async function checkDataKey (db: Db, meta: Sublevel, dataKey: KeyObject): Promise<KeyObject> {
   const check: Uint8Array | undefined = await meta.get(META_KEY_CHECK)
-
-  if (dataKey === undefined) {
-    if (check !== undefined) {
-      throw new CorruptKeyFileError('key file is missing but the database holds encrypted data')
-    }
-    dataKey = await createDataKey(init)
-  }
 
   if (check === undefined) {
     await putSynced(db, meta, META_KEY_CHECK, sealValue(dataKey, SUBLEVEL_META, META_KEY_CHECK, encodeText(KEY_CHECK)))

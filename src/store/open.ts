@@ -12,7 +12,7 @@ import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DATA_DIR_MODE, DB_DIR_NAME, SUBLEVEL_META } from './constants.ts'
 import { checkDataKey, createDataKey, keyFilePath, readDataKey } from './data-key.ts'
-import { DataDirInUseError } from './errors.ts'
+import { CorruptKeyFileError, DataDirInUseError } from './errors.ts'
 import { createDb, handlesOf, openSublevel } from './handles.ts'
 import { removeKeyFileTemps } from './keyfile-io.ts'
 import { upgrade } from './upgrade.ts'
@@ -57,7 +57,11 @@ export async function openHandles (init: DataKeyInit, report: ReportCorrupt, opt
   try {
     await mkdir(init.dataDir, { recursive: true, mode: DATA_DIR_MODE })
     const dbPath = join(init.dataDir, DB_DIR_NAME)
-    if (dataKey === undefined && !await exists(dbPath)) {
+    if (dataKey === undefined) {
+      if (await exists(dbPath)) {
+        // refused before LevelDB opens (which would rewrite its log): the data is under the lost key
+        throw new CorruptKeyFileError('key file is missing but the data dir holds a database')
+      }
       // a new data dir: the key file before the database, so that a crash in
       // between leaves a key file and no database, which opens next time
       dataKey = await createDataKey(init)
@@ -70,7 +74,7 @@ export async function openHandles (init: DataKeyInit, report: ReportCorrupt, opt
     options.signal?.throwIfAborted()
 
     const opened = db
-    dataKey = await checkDataKey(db, openSublevel(db, SUBLEVEL_META), dataKey, init)
+    await checkDataKey(db, openSublevel(db, SUBLEVEL_META), dataKey)
     // the passphrase is proven: what a killed passwd left behind can go
     await removeKeyFileTemps(keyFilePath(init.dataDir))
     options.signal?.throwIfAborted()

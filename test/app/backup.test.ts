@@ -14,6 +14,7 @@ import { basename, dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { Level } from 'level'
 import {
   checkArchivePassphrase, checkExportTarget, checkImportTarget, checkPassphrase, createAccount, exportArchive, importArchive, inspectArchive, inspectDataDir
 } from '../../src/app/index.ts'
@@ -258,6 +259,26 @@ void describe('exportArchive / importArchive', () => {
     assert.equal(summary.peers, 1_001)
     assert.equal(summary.strangersLeftOut, 4)
     assert.equal(summary.messages, 1)
+  })
+
+  void it('export leaves out a record damaged on disk and says how many', async (t) => {
+    const root = await tempDir(t, 'securechat-backup-')
+    const dataDir = join(root, 'data')
+    const { peerId: self } = await createAccount({ dataDir })
+    const other = await peerId()
+    await withStore(dataDir, undefined, async store => {
+      for (let i = 0; i < 3; i++) await store.append(message(other, other, { text: `m${i}` }))
+    })
+    const raw = new Level<string, Uint8Array>(join(dataDir, 'db'), { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const history = raw.sublevel<string, Uint8Array>('history', { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const [first] = await history.keys({ limit: 1 }).all()
+    await history.put(first as string, new Uint8Array(40))
+    await raw.close()
+    const file = join(root, 'backup.sca')
+    const summary = await exportArchive({ dataDir, file, passphrase: PASSPHRASE })
+    assert.equal(summary.peerId, self)
+    assert.equal(summary.messages, 2)
+    assert.equal(summary.unreadable, 1)
   })
 
   void it('refuses a target that is not empty before reading the archive, and an export target that exists', async (t) => {

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { Level } from 'level'
 import { sealValue } from '../../src/store/at-rest.ts'
-import { filesUnder } from '../helpers/files.ts'
+import { filesUnder, snapshotDir } from '../helpers/files.ts'
 import { createStore, CorruptRecordError } from '../../src/store/index.ts'
 import { fixture, message, PEER_A, PEER_B } from './helpers.ts'
 import type { Fixture } from './helpers.ts'
@@ -175,10 +175,12 @@ void describe('store at rest', () => {
     other[0] = (other[0] ?? 0) ^ 1
     await writeFile(keyPath, JSON.stringify({ ...parsed, key: other.toString('base64') }))
     await reopenFails()
-    // a lost key file is not silently replaced by a new key
+    // a lost key file is not silently replaced by a new key, and the database is not even opened
     await rm(keyPath)
+    const before = await snapshotDir(fx.dataDir)
     await reopenFails()
     await assert.rejects(stat(keyPath), { code: 'ENOENT' })
+    assert.deepEqual(await snapshotDir(fx.dataDir), before)
 
     await writeFile(keyPath, good)
     const back = await openStore(fx)

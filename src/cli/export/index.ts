@@ -70,6 +70,9 @@ export async function exportCommand (options: ExportOptions, io: MainIo, deps: E
     } else {
       sink.out(`archive written: ${summary.file} (${formatSize(summary.bytes)})`)
       sink.out(`peer id: ${summary.peerId}; ${summary.peers} peer${summary.peers === 1 ? '' : 's'}, ${summary.messages} message${summary.messages === 1 ? '' : 's'}`)
+      if (summary.unreadable !== undefined) {
+        sink.err(`warning: ${summary.unreadable} record${summary.unreadable === 1 ? '' : 's'} of the data dir could not be read (damaged on disk) and ${summary.unreadable === 1 ? 'is' : 'are'} not in the archive`)
+      }
       sink.out(`restore it with: securechat import ${shellWord(summary.file)} --data-dir DIR`)
     }
 
