@@ -106,6 +106,12 @@ async function benchDelivery (): Promise<void> {
     const a = alice as ChatNode
     const b = bob as ChatNode
     await a.connect(b.addrs()[0] ?? '')
+    // bob makes alice a contact first: a stranger's messages past the quarantine bound (100) are never acknowledged
+    const first = Promise.withResolvers<void>()
+    a.addEventListener('delivered', () => { first.resolve() }, { once: true })
+    await a.send(b.peerId, 'hello')
+    await first.promise
+    await b.accept(a.peerId)
 
     const text = 'x'.repeat(200)
     const echo = await benchEcho(new TextEncoder().encode(text))

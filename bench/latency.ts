@@ -1,0 +1,262 @@
+/**
+ * Latency of one message against its physical floor, both measured in the
+ * same run, in one process, on loopback (issue 10):
+ *
+ * - echo: one 200-byte lp-framed message and its echo over one stream
+ *   between two bare libp2p nodes on the same stack (TCP, Noise, Yamux).
+ * - put: one synced LevelDB write of 200 bytes (`batch(..., { sync: true })`,
+ *   the way src/store writes).
+ * - floor = echo + 2 × put, per percentile: the round trip plus the sender's
+ *   and the receiver's durable write.
+ * - securechat: two real nodes (contacts), one message at a time, from
+ *   `send()` to its `delivered` event.
+ *
+ * Every sample goes into an HDR histogram; warm-up samples are discarded.
+ * The result is a table on stdout and a JSON file under bench/results/.
+ *
+ * Run: LATENCY_MESSAGES=N LATENCY_ROUNDS=N LATENCY_WARMUP=N npm run bench
+ * (npm run bench runs this, then bench/throughput.ts, which takes the
+ * arguments after `--`), or alone:
+ * node --experimental-transform-types bench/latency.ts [--messages N --rounds N --warmup N]
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { lpStream } from '@libp2p/utils'
+import { build } from 'hdr-histogram-js'
+import { Level } from 'level'
+import { createLibp2p } from 'libp2p'
+import { LoopbackNodes } from '../test/helpers/nodes.ts'
+import { createTempDir } from '../test/helpers/tmp.ts'
+import type { Histogram } from 'hdr-histogram-js'
+
+export interface LatencyOptions {
+  /** securechat messages measured; @default 2000 */
+  messages?: number
+  /** echo round trips and synced puts measured; @default 5000 */
+  rounds?: number
+  /** samples of each part run first and discarded; @default 200 */
+  warmup?: number
+  /** payload size in bytes; @default 200 */
+  bytes?: number
+  /** where `latency-<ISO date>.json` goes; @default bench/results */
+  resultsDir?: string
+}
+
+/** One part's samples, in milliseconds */
+export interface Percentiles {
+  count: number
+  p50: number
+  p99: number
+  max: number
+  mean: number
+}
+
+export interface LatencyResult {
+  date: string
+  machine: { os: string, arch: string, cpus: number, cpuModel: string, memoryGiB: number, node: string }
+  options: Required<Omit<LatencyOptions, 'resultsDir'>>
+  parts: {
+    echo: Percentiles
+    put: Percentiles
+    /** echo + 2 × put, per percentile */
+    floor: { p50: number, p99: number }
+    securechat: Percentiles
+  }
+  /** securechat / floor */
+  ratios: { p50: number, p99: number }
+  /** the JSON file written */
+  file: string
+}
+
+const ECHO = '/securechat-bench/latency-echo/1.0.0'
+const DEFAULT_RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
+const NS_PER_MS = 1e6
+
+/** nanosecond samples, 3 significant digits */
+function histogram (): Histogram {
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000 * NS_PER_MS, numberOfSignificantValueDigits: 3 })
+}
+
+/** runs `once` warm-up + count times, records the last count */
+async function sample (count: number, warmup: number, once: (i: number) => Promise<void>): Promise<Percentiles> {
+  const h = histogram()
+  try {
+    for (let i = 0; i < warmup + count; i++) {
+      const start = process.hrtime.bigint()
+      await once(i)
+      const ns = Number(process.hrtime.bigint() - start)
+      if (i >= warmup) h.recordValue(Math.max(1, ns))
+    }
+    return {
+      count: h.totalCount,
+      p50: h.getValueAtPercentile(50) / NS_PER_MS,
+      p99: h.getValueAtPercentile(99) / NS_PER_MS,
+      max: h.maxValue / NS_PER_MS,
+      mean: h.mean / NS_PER_MS
+    }
+  } finally {
+    h.destroy()
+  }
+}
+
+/** bare libp2p, same stack, one stream, one message and its echo at a time */
+async function echoPart (count: number, warmup: number, payload: Uint8Array): Promise<Percentiles> {
+  const make = async (): Promise<Awaited<ReturnType<typeof createLibp2p>>> => createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
+  const [server, client] = await Promise.all([make(), make()])
+  try {
+    const total = warmup + count
+    await server.handle(ECHO, async (stream) => {
+      const lp = lpStream(stream, { maxDataLength: payload.byteLength })
+      for (let i = 0; i < total; i++) await lp.write(await lp.read())
+      await stream.close()
+    })
+    const stream = await client.dialProtocol(server.getMultiaddrs(), ECHO)
+    const lp = lpStream(stream, { maxDataLength: payload.byteLength })
+    const result = await sample(count, warmup, async () => {
+      await lp.write(payload)
+      await lp.read()
+    })
+    await stream.close()
+    return result
+  } finally {
+    await Promise.allSettled([server.stop(), client.stop()])
+  }
+}
+
+/** one synced LevelDB batch of one put, sortable keys */
+async function putPart (count: number, warmup: number, payload: Uint8Array): Promise<Percentiles> {
+  const dir = await createTempDir('securechat-bench-level-')
+  const db = new Level<string, Uint8Array>(dir.path, { valueEncoding: 'view' })
+  try {
+    await db.open()
+    return await sample(count, warmup, async (i) => {
+      await db.batch([{ type: 'put', key: String(i).padStart(10, '0'), value: payload }], { sync: true })
+    })
+  } finally {
+    await db.close()
+    await dir.remove()
+  }
+}
+
+/** two real nodes, contacts; send() to `delivered`, one message at a time */
+async function securechatPart (count: number, warmup: number, text: string): Promise<Percentiles> {
+  const loopback = new LoopbackNodes('securechat-bench-latency-')
+  try {
+    const alice = await loopback.start({ name: 'alice' })
+    const bob = await loopback.start({ name: 'bob' })
+    await alice.connect(bob.addrs()[0] ?? '')
+
+    // one message at a time, so the next `delivered` is the one just sent
+    const nextDelivered = async (): Promise<string> => new Promise(resolve => {
+      alice.addEventListener('delivered', (evt) => { resolve(evt.detail.id) }, { once: true })
+    })
+    const deliver = async (): Promise<void> => {
+      const delivered = nextDelivered()
+      const { id } = await alice.send(bob.peerId, text)
+      const got = await delivered
+      if (got !== id) throw new Error(`delivered ${got}, expected ${id}`)
+    }
+
+    // a stranger's first message is a request: bob accepts, then alice is a contact
+    await deliver()
+    await bob.accept(alice.peerId)
+    return await sample(count, warmup, deliver)
+  } finally {
+    await loopback.cleanup()
+  }
+}
+
+function machine (): LatencyResult['machine'] {
+  const cpus = os.cpus()
+  return {
+    os: `${os.type()} ${os.release()}`,
+    arch: os.arch(),
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
+    node: process.version
+  }
+}
+
+/** runs the four parts in turn and writes `latency-<ISO date>.json` */
+export async function runLatency (init: LatencyOptions = {}): Promise<LatencyResult> {
+  const options = {
+    messages: init.messages ?? 2000,
+    rounds: init.rounds ?? 5000,
+    warmup: init.warmup ?? 200,
+    bytes: init.bytes ?? 200
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (!Number.isSafeInteger(value) || value < (name === 'warmup' ? 0 : 1)) throw new TypeError(`${name} must be a positive integer, got ${value}`)
+  }
+  const resultsDir = init.resultsDir ?? DEFAULT_RESULTS
+  const payload = new Uint8Array(randomBytes(options.bytes))
+
+  const echo = await echoPart(options.rounds, options.warmup, payload)
+  const put = await putPart(options.rounds, options.warmup, payload)
+  const securechat = await securechatPart(options.messages, options.warmup, 'x'.repeat(options.bytes))
+  const floor = { p50: echo.p50 + 2 * put.p50, p99: echo.p99 + 2 * put.p99 }
+
+  const date = new Date().toISOString()
+  const file = join(resultsDir, `latency-${date.replaceAll(':', '-')}.json`)
+  const result: LatencyResult = {
+    date,
+    machine: machine(),
+    options,
+    parts: { echo, put, floor, securechat },
+    ratios: { p50: securechat.p50 / floor.p50, p99: securechat.p99 / floor.p99 },
+    file
+  }
+  await mkdir(resultsDir, { recursive: true })
+  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
+  return result
+}
+
+/** the stdout table: p50 and p99 in ms per part, then the ratios */
+export function formatLatency (r: LatencyResult): string {
+  const ms = (v: number): string => v.toFixed(3).padStart(9)
+  const row = (name: string, p: { p50: number, p99: number }, n = ''): string => `${name.padEnd(28)}${ms(p.p50)}${ms(p.p99)}  ${n}`
+  const { echo, put, floor, securechat } = r.parts
+  const m = r.machine
+  return [
+    `latency, ${r.options.bytes}-byte messages, loopback, one process (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node})`,
+    `${'part'.padEnd(28)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}  samples`,
+    row('echo (TCP+Noise+Yamux RTT)', echo, String(echo.count)),
+    row('synced LevelDB put', put, String(put.count)),
+    row('floor = echo + 2 × put', floor),
+    row('securechat send→delivered', securechat, String(securechat.count)),
+    `${'ratio securechat / floor'.padEnd(28)}${r.ratios.p50.toFixed(2).padStart(8)}×${r.ratios.p99.toFixed(2).padStart(8)}×`,
+    `written to ${r.file}`
+  ].join('\n')
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    strict: true,
+    options: {
+      messages: { type: 'string' },
+      rounds: { type: 'string' },
+      warmup: { type: 'string' }
+    }
+  })
+  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
+  const { env } = process
+  const result = await runLatency({
+    messages: num(values.messages ?? env.LATENCY_MESSAGES),
+    rounds: num(values.rounds ?? env.LATENCY_ROUNDS),
+    warmup: num(values.warmup ?? env.LATENCY_WARMUP)
+  })
+  process.stdout.write(formatLatency(result) + '\n')
+}
