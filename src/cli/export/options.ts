@@ -1,24 +1,16 @@
 /**
- * `securechat export FILE`: its option table (which also yields `--help`),
- * the ExportOptions it makes of the parsed values, and its help text. Pure
- * apart from the defaults in the context passed in and --passphrase-file,
- * read here (../passphrase-file.ts).
+ * `securechat export FILE`: its option table (which also yields `--help`)
+ * and its help text; the ExportOptions come from the table's values as for
+ * the other archive command (../archive-options.ts).
  */
+import { buildArchiveOptions } from '../archive-options.ts'
 import { optionRows, row } from '../help.ts'
-import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, parseDataDir, parseFilePath, stringValue } from '../options.ts'
-import { passphraseFromSources } from '../passphrase-file.ts'
-import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from '../options.ts'
+import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION } from '../options.ts'
+import type { ArchiveCommandOptions } from '../archive-options.ts'
+import type { OptionTable, ResolvedContext, Subcommand } from '../options.ts'
 
 /** What `securechat export` needs to back up a data dir */
-export interface ExportOptions {
-  /** the archive to write (absolute); must not exist */
-  file: string
-  dataDir: string
-  /** from SECURECHAT_PASSPHRASE or the first line of --passphrase-file (never both); none: asked on a terminal */
-  passphrase?: string
-  /** one JSON line on stdout for the result or the error; never a prompt */
-  json: boolean
-}
+export type ExportOptions = ArchiveCommandOptions
 
 const EXPORT_OPTIONS: OptionTable = {
   'data-dir': { type: 'string', arg: 'DIR', description: 'the data dir to back up (stop its node first)' },
@@ -31,23 +23,8 @@ export const exportCommand: Subcommand<ExportOptions> = {
   summary: 'back up an account (identity, contacts, history, outbox) to one encrypted file',
   options: EXPORT_OPTIONS,
   positionals: ['FILE'],
-  build: buildExport,
+  build: buildArchiveOptions,
   help: ctx => exportHelp(ctx, EXPORT_OPTIONS)
-}
-
-function buildExport (values: ParsedValues, ctx: ResolvedContext, [file]: readonly string[]): ExportOptions {
-  const options: ExportOptions = {
-    file: parseFilePath('FILE', file ?? ''),
-    dataDir: parseDataDir(stringValue(values['data-dir']) ?? ctx.env.SECURECHAT_DATA_DIR ?? ctx.defaultDataDir),
-    json: values.json === true
-  }
-  const passphrase = passphraseFromSources(stringValue(values['passphrase-file']), ctx.env)
-
-  if (passphrase != null) {
-    options.passphrase = passphrase
-  }
-
-  return options
 }
 
 function exportHelp (ctx: ResolvedContext, options: OptionTable): string {

@@ -1,25 +1,16 @@
 /**
- * `securechat import FILE`: its option table (which also yields `--help`),
- * the ImportOptions it makes of the parsed values, and its help text. Pure
- * apart from the defaults in the context passed in and --passphrase-file,
- * read here (../passphrase-file.ts).
+ * `securechat import FILE`: its option table (which also yields `--help`)
+ * and its help text; the ImportOptions come from the table's values as for
+ * the other archive command (../archive-options.ts).
  */
+import { buildArchiveOptions } from '../archive-options.ts'
 import { optionRows, row } from '../help.ts'
-import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, parseDataDir, parseFilePath, stringValue } from '../options.ts'
-import { passphraseFromSources } from '../passphrase-file.ts'
-import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from '../options.ts'
+import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION } from '../options.ts'
+import type { ArchiveCommandOptions } from '../archive-options.ts'
+import type { OptionTable, ResolvedContext, Subcommand } from '../options.ts'
 
 /** What `securechat import` needs to restore an archive */
-export interface ImportOptions {
-  /** the archive to read (absolute) */
-  file: string
-  /** where to restore it: must not exist, or be an empty directory */
-  dataDir: string
-  /** the archive's, from SECURECHAT_PASSPHRASE or the first line of --passphrase-file (never both); none: asked on a terminal */
-  passphrase?: string
-  /** one JSON line on stdout for the result or the error; never a prompt */
-  json: boolean
-}
+export type ImportOptions = ArchiveCommandOptions
 
 const IMPORT_OPTIONS: OptionTable = {
   'data-dir': { type: 'string', arg: 'DIR', description: 'where to restore the account (must be missing or an empty directory)' },
@@ -32,23 +23,8 @@ export const importCommand: Subcommand<ImportOptions> = {
   summary: 'restore an account from a file securechat export wrote, into a new data dir',
   options: IMPORT_OPTIONS,
   positionals: ['FILE'],
-  build: buildImport,
+  build: buildArchiveOptions,
   help: ctx => importHelp(ctx, IMPORT_OPTIONS)
-}
-
-function buildImport (values: ParsedValues, ctx: ResolvedContext, [file]: readonly string[]): ImportOptions {
-  const options: ImportOptions = {
-    file: parseFilePath('FILE', file ?? ''),
-    dataDir: parseDataDir(stringValue(values['data-dir']) ?? ctx.env.SECURECHAT_DATA_DIR ?? ctx.defaultDataDir),
-    json: values.json === true
-  }
-  const passphrase = passphraseFromSources(stringValue(values['passphrase-file']), ctx.env)
-
-  if (passphrase != null) {
-    options.passphrase = passphrase
-  }
-
-  return options
 }
 
 function importHelp (ctx: ResolvedContext, options: OptionTable): string {
