@@ -20,21 +20,15 @@
  * node --experimental-transform-types bench/latency.ts [--messages N --rounds N --warmup N]
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
-import os from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
-import { build } from 'hdr-histogram-js'
 import { Level } from 'level'
-import { createLibp2p } from 'libp2p'
 import { LoopbackNodes } from '../test/helpers/nodes.ts'
 import { createTempDir } from '../test/helpers/tmp.ts'
-import type { Histogram } from 'hdr-histogram-js'
+import { bareNode, checkCounts, machine, resultFile, sample, writeResult } from './common.ts'
+import type { Machine, Percentiles } from './common.ts'
+
+export type { Percentiles } from './common.ts'
 
 export interface LatencyOptions {
   /** securechat messages measured; @default 2000 */
@@ -49,18 +43,9 @@ export interface LatencyOptions {
   resultsDir?: string
 }
 
-/** One part's samples, in milliseconds */
-export interface Percentiles {
-  count: number
-  p50: number
-  p99: number
-  max: number
-  mean: number
-}
-
 export interface LatencyResult {
   date: string
-  machine: { os: string, arch: string, cpus: number, cpuModel: string, memoryGiB: number, node: string }
+  machine: Machine
   options: Required<Omit<LatencyOptions, 'resultsDir'>>
   parts: {
     echo: Percentiles
@@ -76,45 +61,10 @@ export interface LatencyResult {
 }
 
 const ECHO = '/securechat-bench/latency-echo/1.0.0'
-const DEFAULT_RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
-const NS_PER_MS = 1e6
-
-/** nanosecond samples, 3 significant digits */
-function histogram (): Histogram {
-  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000 * NS_PER_MS, numberOfSignificantValueDigits: 3 })
-}
-
-/** runs `once` warm-up + count times, records the last count */
-async function sample (count: number, warmup: number, once: (i: number) => Promise<void>): Promise<Percentiles> {
-  const h = histogram()
-  try {
-    for (let i = 0; i < warmup + count; i++) {
-      const start = process.hrtime.bigint()
-      await once(i)
-      const ns = Number(process.hrtime.bigint() - start)
-      if (i >= warmup) h.recordValue(Math.max(1, ns))
-    }
-    return {
-      count: h.totalCount,
-      p50: h.getValueAtPercentile(50) / NS_PER_MS,
-      p99: h.getValueAtPercentile(99) / NS_PER_MS,
-      max: h.maxValue / NS_PER_MS,
-      mean: h.mean / NS_PER_MS
-    }
-  } finally {
-    h.destroy()
-  }
-}
 
 /** bare libp2p, same stack, one stream, one message and its echo at a time */
 async function echoPart (count: number, warmup: number, payload: Uint8Array): Promise<Percentiles> {
-  const make = async (): Promise<Awaited<ReturnType<typeof createLibp2p>>> => createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
-  const [server, client] = await Promise.all([make(), make()])
+  const [server, client] = await Promise.all([bareNode(), bareNode()])
   try {
     const total = warmup + count
     await server.handle(ECHO, async (stream) => {
@@ -178,18 +128,6 @@ async function securechatPart (count: number, warmup: number, text: string): Pro
   }
 }
 
-function machine (): LatencyResult['machine'] {
-  const cpus = os.cpus()
-  return {
-    os: `${os.type()} ${os.release()}`,
-    arch: os.arch(),
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
-    node: process.version
-  }
-}
-
 /** runs the four parts in turn and writes `latency-<ISO date>.json` */
 export async function runLatency (init: LatencyOptions = {}): Promise<LatencyResult> {
   const options = {
@@ -198,10 +136,7 @@ export async function runLatency (init: LatencyOptions = {}): Promise<LatencyRes
     warmup: init.warmup ?? 200,
     bytes: init.bytes ?? 200
   }
-  for (const [name, value] of Object.entries(options)) {
-    if (!Number.isSafeInteger(value) || value < (name === 'warmup' ? 0 : 1)) throw new TypeError(`${name} must be a positive integer, got ${value}`)
-  }
-  const resultsDir = init.resultsDir ?? DEFAULT_RESULTS
+  checkCounts(options, ['warmup'])
   const payload = new Uint8Array(randomBytes(options.bytes))
 
   const echo = await echoPart(options.rounds, options.warmup, payload)
@@ -210,17 +145,10 @@ export async function runLatency (init: LatencyOptions = {}): Promise<LatencyRes
   const floor = { p50: echo.p50 + 2 * put.p50, p99: echo.p99 + 2 * put.p99 }
 
   const date = new Date().toISOString()
-  const file = join(resultsDir, `latency-${date.replaceAll(':', '-')}.json`)
-  const result: LatencyResult = {
-    date,
-    machine: machine(),
-    options,
-    parts: { echo, put, floor, securechat },
-    ratios: { p50: securechat.p50 / floor.p50, p99: securechat.p99 / floor.p99 },
-    file
-  }
-  await mkdir(resultsDir, { recursive: true })
-  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
+  const parts = { echo, put, floor, securechat }
+  const ratios = { p50: securechat.p50 / floor.p50, p99: securechat.p99 / floor.p99 }
+  const result: LatencyResult = { date, machine: machine(), options, parts, ratios, file: resultFile('latency', date, init.resultsDir) }
+  await writeResult(result.file, result)
   return result
 }
 

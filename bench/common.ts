@@ -1,0 +1,112 @@
+/**
+ * What every benchmark in bench/ shares: the machine a result was taken on,
+ * HDR-histogram percentiles (`hdr-histogram-js`), timed sampling, the bare
+ * libp2p baseline nodes (same stack as securechat: TCP, Noise, Yamux) and
+ * the JSON file under bench/results/ that the charts and the README read.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { build } from 'hdr-histogram-js'
+import { createLibp2p } from 'libp2p'
+import type { Histogram } from 'hdr-histogram-js'
+import type { Libp2p } from 'libp2p'
+
+export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
+const NS_PER_MS = 1e6
+
+export interface Machine {
+  os: string
+  arch: string
+  cpus: number
+  cpuModel: string
+  memoryGiB: number
+  node: string
+}
+
+export function machine (): Machine {
+  const cpus = os.cpus()
+  return {
+    os: `${os.type()} ${os.release()}`,
+    arch: os.arch(),
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
+    node: process.version
+  }
+}
+
+/** One part's samples, in milliseconds */
+export interface Percentiles {
+  count: number
+  p50: number
+  p99: number
+  max: number
+  mean: number
+}
+
+/** An HDR histogram of nanoseconds up to a minute, 3 significant digits */
+export function histogram (): Histogram {
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000 * NS_PER_MS, numberOfSignificantValueDigits: 3 })
+}
+
+/** p50, p99, max and mean of a histogram of nanoseconds, in milliseconds */
+export function percentiles (h: Histogram): Percentiles {
+  return {
+    count: h.totalCount,
+    p50: h.getValueAtPercentile(50) / NS_PER_MS,
+    p99: h.getValueAtPercentile(99) / NS_PER_MS,
+    max: h.maxValue / NS_PER_MS,
+    mean: h.mean / NS_PER_MS
+  }
+}
+
+/** Runs `once` warmup + count times in turn and records the last count */
+export async function sample (count: number, warmup: number, once: (i: number) => Promise<void>): Promise<Percentiles> {
+  const h = histogram()
+  try {
+    for (let i = 0; i < warmup + count; i++) {
+      const start = process.hrtime.bigint()
+      await once(i)
+      const ns = Number(process.hrtime.bigint() - start)
+      if (i >= warmup) h.recordValue(Math.max(1, ns))
+    }
+    return percentiles(h)
+  } finally {
+    h.destroy()
+  }
+}
+
+/** A bare libp2p node on loopback with securechat's transport stack and nothing else */
+export async function bareNode (): Promise<Libp2p> {
+  return createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
+}
+
+/** The path of benchmark `name`'s result taken at `date`: `<dir>/<name>-<ISO date>.json` */
+export function resultFile (name: string, date: string, dir: string = DEFAULT_RESULTS_DIR): string {
+  return join(dir, `${name}-${date.replaceAll(':', '-')}.json`)
+}
+
+/** Writes `result` as JSON to `file` (from resultFile()), creating its folder */
+export async function writeResult (file: string, result: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
+}
+
+/** Checks that every option is a safe integer, at least 1 (0 for names in `zeroOk`) */
+export function checkCounts (options: Record<string, number>, zeroOk: string[] = []): void {
+  for (const [name, value] of Object.entries(options)) {
+    if (!Number.isSafeInteger(value) || value < (zeroOk.includes(name) ? 0 : 1)) {
+      throw new TypeError(`${name} must be a positive integer, got ${value}`)
+    }
+  }
+}
