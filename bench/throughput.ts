@@ -1,94 +1,101 @@
 /**
- * Throughput benchmark, reported as ratios against baselines measured in the
- * same run (absolute numbers on a shared 2-core machine mean little):
+ * Durable throughput, against baselines measured in the same run, in one
+ * process, on loopback (issue 10):
  *
- * 1. cipher: SessionCipher seal+open of 1 KiB envelopes vs bare AES-256-GCM
- *    seal+open of the same bytes: the cost of counters, nonces and AAD.
- * 2. delivery: messages/s from node A to node B through the whole stack
- *    (outbox, /securechat/1.0.0, ack after B's synced LevelDB write) vs a
- *    plain length-prefixed echo between two bare libp2p nodes with the same
- *    transport stack (TCP, Noise, Yamux) on loopback.
+ * - pipelined: a bare libp2p stream on the same stack (TCP, Noise, Yamux):
+ *   the client writes every lp-framed message without waiting and the
+ *   server echoes each; messages/s until the last echo is back. What the
+ *   transport alone can carry, acknowledged.
+ * - sequential: the same, one message and its echo at a time.
+ * - securechat: two real nodes (contacts); every send() issued at once and
+ *   the rate measured until the last `delivered` event: each message synced
+ *   to disk on both sides before its ack (group commit lets many share one
+ *   fsync).
+ * - fan-in: `senders` nodes send into one node at once, the same count each.
+ * - cipher: SessionCipher seal + open against bare AES-256-GCM of the same
+ *   bytes: what counters, nonces and AAD cost.
  *
- * Run: npm run bench [-- --messages N]
+ * Ratios: securechat / pipelined (the goal is ≥ 0.3), fan-in / securechat.
+ *
+ * Run: npm run bench -- throughput, or alone:
+ * node --experimental-transform-types bench/throughput.ts [--messages N --senders N --bytes N]
  */
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
-import { createLibp2p } from 'libp2p'
 import { open, seal } from '../src/crypto/aead.ts'
-import { createChatNode } from '../src/node/index.ts'
 import { SessionCipher } from '../src/protocol/session.ts'
-import { createTempDir } from '../test/helpers/tmp.ts'
+import { LoopbackNodes } from '../test/helpers/nodes.ts'
+import { bareNode, checkCounts, machine, resultFile, writeResult } from './common.ts'
+import type { Machine } from './common.ts'
 import type { ChatNode } from '../src/types.ts'
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' } } })
-const MESSAGES = Number(values.messages)
+export interface ThroughputOptions {
+  /** messages into the one conversation, and per fan-in sender; @default 5000 */
+  messages?: number
+  /** fan-in senders; @default 10 */
+  senders?: number
+  /** payload bytes; @default 200 */
+  bytes?: number
+  /** cipher seal+open rounds; @default 50000 */
+  rounds?: number
+  /** where `throughput-<ISO date>.json` goes; @default bench/results */
+  resultsDir?: string
+}
+
+export interface ThroughputResult {
+  date: string
+  machine: Machine
+  options: Required<Omit<ThroughputOptions, 'resultsDir'>>
+  /** messages (or operations) per second */
+  rates: {
+    pipelined: number
+    sequential: number
+    securechat: number
+    fanIn: number
+    aesGcm: number
+    sessionCipher: number
+  }
+  ratios: {
+    /** securechat / pipelined: the goal is ≥ 0.3 */
+    securechatToPipelined: number
+    securechatToSequential: number
+    /** fan-in total / securechat (one sender) */
+    fanInToSingle: number
+    sessionCipherToAesGcm: number
+  }
+  file: string
+}
+
+const ECHO = '/securechat-bench/throughput-echo/1.0.0'
 
 function rate (count: number, ms: number): number {
   return count / (ms / 1000)
 }
 
-function benchCipher (): void {
-  const rounds = 50_000
-  const payload = new Uint8Array(randomBytes(1024))
-  const key = new Uint8Array(randomBytes(32))
-  const nonce = new Uint8Array(12)
-  const aad = new Uint8Array(20)
-
-  const i2r = new Uint8Array(randomBytes(32))
-  const r2i = new Uint8Array(randomBytes(32))
-  const a = new SessionCipher({ role: 'initiator', sendKey: i2r, recvKey: r2i })
-  const b = new SessionCipher({ role: 'responder', sendKey: new Uint8Array(r2i), recvKey: new Uint8Array(i2r) })
-  const runBare = (n: number): void => {
-    for (let i = 0; i < n; i++) open(key, nonce, seal(key, nonce, payload, aad), aad)
-  }
-  const runSession = (n: number): void => {
-    for (let i = 0; i < n; i++) b.open(a.seal(payload))
-  }
-  const timed = (run: (n: number) => void): number => {
-    const start = performance.now()
-    run(rounds)
-    return rate(rounds, performance.now() - start)
-  }
-
-  // warm both up first, then alternate, so neither pays for the JIT or the other's garbage
-  runBare(rounds / 5)
-  runSession(rounds / 5)
-  const bare = Math.max(timed(runBare), timed(runBare))
-  const session = Math.max(timed(runSession), timed(runSession))
-
-  console.log(`cipher   bare AES-GCM ${bare.toFixed(0)} op/s, SessionCipher ${session.toFixed(0)} op/s, ratio ${(session / bare).toFixed(2)}`)
-}
-
-const ECHO = '/securechat-bench/echo/1.0.0'
-
-/** Baseline: one lp-framed message and its echo at a time, bare libp2p, same stack */
-async function benchEcho (payload: Uint8Array): Promise<number> {
-  const make = async (): Promise<Awaited<ReturnType<typeof createLibp2p>>> => createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
-  const [server, client] = [await make(), await make()]
-
+/** bare libp2p echo of `count` messages: all written at once (pipelined), or one at a time */
+async function echoRate (count: number, payload: Uint8Array, pipelined: boolean): Promise<number> {
+  const [server, client] = await Promise.all([bareNode(), bareNode()])
   try {
     await server.handle(ECHO, async (stream) => {
-      const lp = lpStream(stream)
-      for (let i = 0; i < MESSAGES; i++) await lp.write(await lp.read())
+      const lp = lpStream(stream, { maxDataLength: payload.byteLength })
+      for (let i = 0; i < count; i++) await lp.write(await lp.read())
       await stream.close()
     })
     const stream = await client.dialProtocol(server.getMultiaddrs(), ECHO)
-    const lp = lpStream(stream)
+    const lp = lpStream(stream, { maxDataLength: payload.byteLength })
     const start = performance.now()
-    for (let i = 0; i < MESSAGES; i++) {
-      await lp.write(payload)
-      await lp.read()
+    if (pipelined) {
+      const reading = (async () => { for (let i = 0; i < count; i++) await lp.read() })()
+      for (let i = 0; i < count; i++) await lp.write(payload)
+      await reading
+    } else {
+      for (let i = 0; i < count; i++) {
+        await lp.write(payload)
+        await lp.read()
+      }
     }
-    const result = rate(MESSAGES, performance.now() - start)
+    const result = rate(count, performance.now() - start)
     await stream.close()
     return result
   } finally {
@@ -96,41 +103,135 @@ async function benchEcho (payload: Uint8Array): Promise<number> {
   }
 }
 
-async function benchDelivery (): Promise<void> {
-  const dirs = await Promise.all([0, 1].map(async () => createTempDir('securechat-bench-')))
-  const nodes: ChatNode[] = []
+/** `sender` and `receiver` are contacts of each other; the first message went through */
+async function befriend (sender: ChatNode, receiver: ChatNode): Promise<void> {
+  await sender.connect(receiver.addrs()[0] ?? '')
+  const first = Promise.withResolvers<void>()
+  const onDelivered = (): void => { first.resolve() }
+  sender.addEventListener('delivered', onDelivered, { once: true })
+  await sender.send(receiver.peerId, 'hello')
+  await first.promise
+  // a stranger's messages past the quarantine bound (100) would never be acked
+  await receiver.accept(sender.peerId)
+}
 
+/** every sender sends `count` messages to `receiver` at once; messages/s in all, until the last is delivered */
+async function deliveryRate (senders: ChatNode[], receiver: ChatNode, count: number, text: string): Promise<number> {
+  let delivered = 0
+  const total = senders.length * count
+  const done = Promise.withResolvers<void>()
+  const onDelivered = (): void => { if (++delivered === total) done.resolve() }
+  for (const s of senders) s.addEventListener('delivered', onDelivered)
   try {
-    const [alice, bob] = await Promise.all(dirs.map(async (dir, i) => createChatNode({ name: i === 0 ? 'alice' : 'bob', dataDir: dir.path, host: '127.0.0.1', mdns: false })))
-    nodes.push(alice as ChatNode, bob as ChatNode)
-    const a = alice as ChatNode
-    const b = bob as ChatNode
-    await a.connect(b.addrs()[0] ?? '')
-    // bob makes alice a contact first: a stranger's messages past the quarantine bound (100) are never acknowledged
-    const first = Promise.withResolvers<void>()
-    a.addEventListener('delivered', () => { first.resolve() }, { once: true })
-    await a.send(b.peerId, 'hello')
-    await first.promise
-    await b.accept(a.peerId)
-
-    const text = 'x'.repeat(200)
-    const echo = await benchEcho(new TextEncoder().encode(text))
-
-    // securechat: queue everything, wait until every message is acknowledged
-    let delivered = 0
-    const done = Promise.withResolvers<void>()
-    a.addEventListener('delivered', () => { if (++delivered === MESSAGES) done.resolve() })
     const start = performance.now()
-    for (let i = 0; i < MESSAGES; i++) await a.send(b.peerId, text)
+    const sends = senders.flatMap(s => Array.from({ length: count }, async () => s.send(receiver.peerId, text)))
+    await Promise.all(sends)
     await done.promise
-    const chat = rate(MESSAGES, performance.now() - start)
-
-    console.log(`delivery plain echo ${echo.toFixed(0)} msg/s, securechat ${chat.toFixed(0)} msg/s (durable, acked), ratio ${(chat / echo).toFixed(2)}`)
+    return rate(total, performance.now() - start)
   } finally {
-    await Promise.allSettled(nodes.map(async n => n.stop()))
-    await Promise.all(dirs.map(async d => d.remove()))
+    for (const s of senders) s.removeEventListener('delivered', onDelivered)
   }
 }
 
-benchCipher()
-await benchDelivery()
+function cipherRates (rounds: number, bytes: number): { aesGcm: number, sessionCipher: number } {
+  const payload = new Uint8Array(randomBytes(bytes))
+  const key = new Uint8Array(randomBytes(32))
+  const nonce = new Uint8Array(12)
+  const aad = new Uint8Array(20)
+  const i2r = new Uint8Array(randomBytes(32))
+  const r2i = new Uint8Array(randomBytes(32))
+  const a = new SessionCipher({ role: 'initiator', sendKey: i2r, recvKey: r2i })
+  const b = new SessionCipher({ role: 'responder', sendKey: new Uint8Array(r2i), recvKey: new Uint8Array(i2r) })
+  const runBare = (n: number): void => { for (let i = 0; i < n; i++) open(key, nonce, seal(key, nonce, payload, aad), aad) }
+  const runSession = (n: number): void => { for (let i = 0; i < n; i++) b.open(a.seal(payload)) }
+  const timed = (run: (n: number) => void): number => {
+    const start = performance.now()
+    run(rounds)
+    return rate(rounds, performance.now() - start)
+  }
+  // both warmed up first, then each twice, the better kept: neither pays for the JIT or the other's garbage
+  runBare(Math.ceil(rounds / 5))
+  runSession(Math.ceil(rounds / 5))
+  return { aesGcm: Math.max(timed(runBare), timed(runBare)), sessionCipher: Math.max(timed(runSession), timed(runSession)) }
+}
+
+export async function runThroughput (init: ThroughputOptions = {}): Promise<ThroughputResult> {
+  const options = {
+    messages: init.messages ?? 5000,
+    senders: init.senders ?? 10,
+    bytes: init.bytes ?? 200,
+    rounds: init.rounds ?? 50_000
+  }
+  checkCounts(options)
+  const text = 'x'.repeat(options.bytes)
+  const payload = new TextEncoder().encode(text)
+
+  const { aesGcm, sessionCipher } = cipherRates(options.rounds, options.bytes)
+  const pipelined = await echoRate(options.messages, payload, true)
+  const sequential = await echoRate(options.messages, payload, false)
+
+  const loopback = new LoopbackNodes('securechat-bench-throughput-')
+  let securechat: number
+  let fanIn: number
+  try {
+    const receiver = await loopback.start({ name: 'receiver' })
+    const senders: ChatNode[] = []
+    for (let i = 0; i < options.senders; i++) {
+      const sender = await loopback.start({ name: `sender${i}` })
+      await befriend(sender, receiver)
+      senders.push(sender)
+    }
+    securechat = await deliveryRate(senders.slice(0, 1), receiver, options.messages, text)
+    fanIn = await deliveryRate(senders, receiver, Math.ceil(options.messages / options.senders), text)
+  } finally {
+    await loopback.cleanup()
+  }
+
+  const date = new Date().toISOString()
+  const result: ThroughputResult = {
+    date,
+    machine: machine(),
+    options,
+    rates: { pipelined, sequential, securechat, fanIn, aesGcm, sessionCipher },
+    ratios: {
+      securechatToPipelined: securechat / pipelined,
+      securechatToSequential: securechat / sequential,
+      fanInToSingle: fanIn / securechat,
+      sessionCipherToAesGcm: sessionCipher / aesGcm
+    },
+    file: resultFile('throughput', date, init.resultsDir)
+  }
+  await writeResult(result.file, result)
+  return result
+}
+
+export function formatThroughput (r: ThroughputResult): string {
+  const n = (v: number): string => v.toFixed(0).padStart(10)
+  const x = (v: number): string => `${v.toFixed(3)} ×`.padStart(10)
+  const m = r.machine
+  return [
+    `throughput, ${r.options.bytes}-byte messages, loopback, one process (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node})`,
+    `${'part'.padEnd(44)}${'msg/s'.padStart(10)}`,
+    `${'bare stream, pipelined, echoed'.padEnd(44)}${n(r.rates.pipelined)}`,
+    `${'bare stream, one echo at a time'.padEnd(44)}${n(r.rates.sequential)}`,
+    `${'securechat, durable and acked, 1 sender'.padEnd(44)}${n(r.rates.securechat)}`,
+    `${`securechat fan-in, ${r.options.senders} senders, in all`.padEnd(44)}${n(r.rates.fanIn)}`,
+    `${'AES-256-GCM seal+open (op/s)'.padEnd(44)}${n(r.rates.aesGcm)}`,
+    `${'SessionCipher seal+open (op/s)'.padEnd(44)}${n(r.rates.sessionCipher)}`,
+    `${'ratio securechat / pipelined (goal ≥ 0.3)'.padEnd(44)}${x(r.ratios.securechatToPipelined)}`,
+    `${'ratio securechat / one echo at a time'.padEnd(44)}${x(r.ratios.securechatToSequential)}`,
+    `${'ratio fan-in / one sender'.padEnd(44)}${x(r.ratios.fanInToSingle)}`,
+    `${'ratio SessionCipher / AES-256-GCM'.padEnd(44)}${x(r.ratios.sessionCipherToAesGcm)}`,
+    `written to ${r.file}`
+  ].join('\n')
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    strict: true,
+    options: { messages: { type: 'string' }, senders: { type: 'string' }, bytes: { type: 'string' }, rounds: { type: 'string' } }
+  })
+  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
+  const result = await runThroughput({ messages: num(values.messages), senders: num(values.senders), bytes: num(values.bytes), rounds: num(values.rounds) })
+  process.stdout.write(formatThroughput(result) + '\n')
+}

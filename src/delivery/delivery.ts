@@ -13,7 +13,7 @@ import { RequestQuotaError } from '../store/errors.ts'
 import { BackgroundTasks } from '../util/tasks.ts'
 import { DeliveryQueue } from './queue.ts'
 import type { Delivery, DeliveryComponents, DeliveryEvents, DeliveryInit } from './index.ts'
-import type { IncomingMessage } from '../protocol/index.ts'
+import type { IncomingMessage, MessagesStored } from '../protocol/index.ts'
 import type { ChatMessage } from '../types.ts'
 import type { AbortOptions, Connection, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 
@@ -98,45 +98,49 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
   }
 
   /**
-   * Stores a verified message before the protocol acks it; a duplicate is
-   * acked again but not shown. A message from a peer who is not a contact is
-   * a request, held in the store's bounded quarantine: past its bounds the
-   * store refuses it (RequestQuotaError), no ack goes out and the sender's
-   * outbox keeps it. Nothing from a blocked peer is stored.
+   * Stores a run of verified messages from one peer before the protocol
+   * acks them, in one write; a duplicate is acked again but not shown. A
+   * message from a peer who is not a contact is a request, held in the
+   * store's bounded quarantine: past its bounds the store stops there
+   * (RequestQuotaError), no ack goes out for it or what follows and the
+   * sender's outbox keeps them. Nothing from a blocked peer is stored.
    */
-  private readonly receive = async (message: IncomingMessage, options: AbortOptions): Promise<void> => {
-    const peer = message.from.toString()
+  private readonly receive = async (messages: IncomingMessage[], options: AbortOptions): Promise<MessagesStored> => {
+    const first = messages[0]
+    if (first === undefined) {
+      return { stored: 0 }
+    }
+    const peer = first.from.toString()
     const relation = this.components.contacts.relation(peer)
 
     if (relation === 'blocked') {
-      throw new BlockedPeerError()
+      return { stored: 0, error: new BlockedPeerError() }
     }
 
-    const stored: ChatMessage = {
-      id: message.id,
-      peer,
+    const records: ChatMessage[] = messages.map(m => ({
+      id: m.id,
+      peer: m.from.toString(),
       direction: 'in',
-      from: peer,
-      name: message.nickname,
-      text: message.text,
-      ts: message.timestamp
-    }
+      from: m.from.toString(),
+      name: m.nickname,
+      text: m.text,
+      ts: m.timestamp
+    }))
     const request = relation !== 'contact'
+    const { added, error } = await this.components.store.appendMany(records, { ...options, request })
 
-    let added: boolean
+    if (error?.name === RequestQuotaError.name) {
+      this.components.contacts.noteRefused(peer)
+    }
 
-    try {
-      added = await this.components.store.append(stored, { ...options, request })
-    } catch (err) {
-      if ((err as Error).name === RequestQuotaError.name) {
-        this.components.contacts.noteRefused(peer)
+    added.forEach((isNew, i) => {
+      const stored = records[i] as ChatMessage
+      if (isNew) {
+        this.safeDispatchEvent('message', { detail: request ? { ...stored, request: true } : stored })
       }
-      throw err
-    }
+    })
 
-    if (added) {
-      this.safeDispatchEvent('message', { detail: request ? { ...stored, request: true } : stored })
-    }
+    return { stored: added.length, ...(error === undefined ? {} : { error }) }
   }
 
   private readonly onConnection = (evt: CustomEvent<Connection>): void => {

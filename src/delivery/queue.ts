@@ -5,7 +5,9 @@
  *
  * Guarantees, together with the store and the protocol:
  * - nothing is lost: a message is in the outbox (synced) before anything is
- *   sent and leaves it only when the peer acked it after its own synced write;
+ *   sent and leaves it only when the peer acked it after its own synced write
+ *   (the leaving is not synced: lost in a power cut, it only means one more
+ *   send, which the receiver deduplicates);
  * - nothing is shown twice: retries reuse the message id and the receiver
  *   deduplicates by (peer, id), across its restarts;
  * - order: a batch goes out on one session in outbox order and a failed batch
@@ -184,7 +186,9 @@ export class DeliveryQueue {
           },
           onAck: async (id) => {
             const message = byId.get(id)
-            if (message != null && await this.init.store.setStatus(peer, id, 'delivered') != null) {
+            // not synced on its own (it shares the next synced batch, if any): after a power
+            // loss the message is pending again, is sent again and the receiver's dedup acks it
+            if (message != null && await this.init.store.setStatus(peer, id, 'delivered', { sync: false }) != null) {
               this.init.onDelivered({ ...message, status: 'delivered' })
             }
           }

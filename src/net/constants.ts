@@ -84,3 +84,24 @@ export const MAX_PENDING_HANDSHAKES_PER_RELAY = 16
  * a backstop: past it the oldest entry is forgotten.
  */
 export const MAX_TRACKED_HANDSHAKES = 4 * MAX_PENDING_INBOUND_UPGRADES
+
+/**
+ * Streams the remote may have open on one connection at once (yamux's
+ * `maxInboundStreams`; its default is 1,000). Each costs about 35 KB while
+ * it negotiates its protocol, before any per-protocol limit applies: 1,000
+ * on each of MAX_STRANGER_CONNECTIONS is gigabytes. A chat peer opens about a
+ * dozen (/securechat 4, profile 2, ping 2, identify and its push, dcutr);
+ * a relay opens one stop stream per relayed connection on our connection
+ * to it, so the limit must also hold every connection our budget allows
+ * (MAX_CONNECTIONS + LIBP2P_CONNECTIONS_HEADROOM) and a peer's own dozen.
+ * Past it the muxer resets a new stream at once.
+ */
+export const MAX_MUXED_INBOUND_STREAMS = MAX_CONNECTIONS + LIBP2P_CONNECTIONS_HEADROOM + 32
+
+/**
+ * How long a stream the remote opened may take to name its protocol
+ * (libp2p's `inboundStreamProtocolNegotiationTimeout`; its default is 10 s).
+ * multistream-select takes one round trip; like INBOUND_UPGRADE_TIMEOUT_MS
+ * this leaves room for a relayed peer at 700 ms round trip.
+ */
+export const STREAM_NEGOTIATION_TIMEOUT_MS = 3_000

@@ -8,14 +8,14 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
-import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { contacts } from '../contacts/index.ts'
 import { delivery } from '../delivery/index.ts'
 import { lanDiscovery } from '../discovery/lan.ts'
 import { liveness } from '../liveness/index.ts'
-import { INBOUND_UPGRADE_TIMEOUT_MS, LIBP2P_CONNECTIONS_HEADROOM, MAX_PENDING_INBOUND_UPGRADES } from '../net/constants.ts'
+import { INBOUND_UPGRADE_TIMEOUT_MS, LIBP2P_CONNECTIONS_HEADROOM, MAX_MUXED_INBOUND_STREAMS, MAX_PENDING_INBOUND_UPGRADES, STREAM_NEGOTIATION_TIMEOUT_MS } from '../net/constants.ts'
 import { fairnessGater, fairnessLimits } from '../net/gater.ts'
+import { boundedPing } from '../net/bounded-ping.ts'
 import { tcpListenAddr } from '../net/multiaddr.ts'
 import { presence } from '../presence/index.ts'
 import { profile } from '../profile/index.ts'
@@ -87,14 +87,16 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       // each pending upgrade holds one of those slots until it ends: not
       // 10 s (libp2p's default) for a socket that never begins Noise. The
       // gater releases its count of handshakes in progress at the same time.
-      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
+      // a stream that never names its protocol is held this long (libp2p's default: 10 s)
+      inboundStreamProtocolNegotiationTimeout: STREAM_NEGOTIATION_TIMEOUT_MS
     },
     connectionGater: fairnessGater({ ...init.connections, handshakes: { timeout: INBOUND_UPGRADE_TIMEOUT_MS }, peers: () => fairnessPeers(node()) }),
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ maxInboundStreams: MAX_MUXED_INBOUND_STREAMS })],
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: boundedPing(),
       dcutr: dcutr(),
       store: () => store,
       lan: lanDiscovery({ enabled: init.mdns !== false, serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS }),

@@ -5,8 +5,9 @@
  *
  * One stream carries one direction of chat: the opener sends CHAT
  * envelopes, the other side answers each with an ACK once the message is
- * stored (the message handler resolved). An idle outbound stream is
- * closed; the next send opens a fresh session with fresh keys.
+ * stored (the message handler resolved). The receiver reads on while it
+ * stores, and stores what arrived meanwhile together. An idle outbound
+ * stream is closed; the next send opens a fresh session with fresh keys.
  */
 import { serviceCapabilities, TypedEventEmitter } from '@libp2p/interface'
 import { raceSignal, signalWithTimeout } from '../util/abort.ts'
@@ -18,6 +19,7 @@ import {
 import { decodeEnvelope, encodeEnvelope } from './envelope.ts'
 import type { ChatEnvelope, ReadEnvelope } from './envelope.ts'
 import { InvalidEnvelopeError } from './errors.ts'
+import { Inbox } from './inbox.ts'
 import { performHandshake, readFrame, writeFrame } from './wire.ts'
 import type { SecureSession } from './wire.ts'
 import type { MessageHandler, ReceiptHandler, SecureChat, SecureChatComponents, SecureChatEvents, SecureChatInit, SendBatchOptions, OutgoingMessage } from './index.ts'
@@ -38,7 +40,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
   private readonly maxInFlight: number
   private readonly maxInFlightBytes: number
   private readonly maxFramesPerSession?: bigint
-  private onMessage: MessageHandler = refuse
+  private onMessages: MessageHandler = refuse
   private onRead: ReceiptHandler = refuse
   private readonly outbound = new Map<string, Promise<OutboundSession>>()
   private readonly inbound = new Set<Stream>()
@@ -65,7 +67,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
   readonly [serviceCapabilities]: string[] = ['securechat:chat']
 
   handleMessages (handler: MessageHandler): void {
-    this.onMessage = handler
+    this.onMessages = handler
   }
 
   handleReceipts (handler: ReceiptHandler): void {
@@ -124,6 +126,9 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
     // a window of unacknowledged envelopes, bounded in count and bytes, so
     // that an honest sender never overruns the receiver's read buffer
     const inFlight: Array<{ id: string, size: number, written: Promise<void>, acked: Promise<void> }> = []
+    // what onAck does (a status write) runs alongside the next acks, so that
+    // several go to disk together; the batch resolves once all are done
+    const handled: Array<Promise<void>> = []
     let bytes = 0
     let next = 0
 
@@ -156,8 +161,14 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
         options.onWritten?.(head.id)
         await raceSignal(head.acked, signalWithTimeout(this.sendTimeout, options.signal), 'no ack from peer in time')
         bytes -= head.size
-        await options.onAck?.(head.id)
+        const onAck = options.onAck?.(head.id)
+        if (onAck != null) {
+          onAck.catch(() => {})
+          handled.push(onAck)
+        }
       }
+
+      await Promise.all(handled)
     } catch (err) {
       session.abort(err as Error)
       throw err
@@ -255,7 +266,50 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
 
       this.safeDispatchEvent('handshake', { detail: { peer, nickname: session.remoteNickname, connection } })
 
+      // the reader goes on reading while the envelopes read so far are
+      // stored: the next run is what arrived meanwhile (inbox.ts)
+      const inbox = new Inbox<ChatEnvelope | ReadEnvelope>(this.maxInFlight, this.maxInFlightBytes)
+      const reading = this.readInbound(session, inbox)
+
+      try {
+        while (true) {
+          const run = await inbox.take()
+
+          if (run === undefined) {
+            await stream.close({ signal: signalWithTimeout(this.sendTimeout) })
+            return
+          }
+
+          await this.handleRun(session, peer, connection, run)
+        }
+      } catch (err) {
+        // stops the reader, which may be waiting for a frame
+        stream.abort(err as Error)
+        throw err
+      } finally {
+        inbox.end()
+        await reading
+      }
+    } catch (err) {
+      this.log.error('inbound session from %p failed - %e', peer, err)
+      stream.abort(err as Error)
+      this.safeDispatchEvent('session:error', { detail: { peer, error: err as Error } })
+    } finally {
+      session?.cipher.destroy()
+      this.inbound.delete(stream)
+    }
+  }
+
+  /** Reads envelopes into `inbox` until the stream ends (end()) or fails (end(error)); never rejects */
+  private async readInbound (session: SecureSession, inbox: Inbox<ChatEnvelope | ReadEnvelope>): Promise<void> {
+    try {
       while (true) {
+        await inbox.room()
+
+        if (inbox.ended) {
+          return
+        }
+
         let plaintext: Uint8Array
 
         try {
@@ -263,7 +317,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
           plaintext = await readFrame(session, { signal: signalWithTimeout(this.idleTimeout * 2) })
         } catch (err) {
           if (isEndOfStream(err)) {
-            await stream.close({ signal: signalWithTimeout(this.sendTimeout) })
+            inbox.end()
             return
           }
           throw err
@@ -275,36 +329,65 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
           throw new InvalidEnvelopeError('ack envelope on the receiving side of a session')
         }
 
-        const signal = signalWithTimeout(this.sendTimeout)
-
-        if (envelope.type === 'read') {
-          await this.onRead(peer, envelope.id, { signal })
-          await writeFrame(session, encodeEnvelope({ type: 'ack', id: envelope.id }), { signal })
-          continue
+        if (inbox.ended) {
+          return
         }
 
-        await this.onMessage({
-          from: peer,
-          nickname: session.remoteNickname,
-          id: envelope.id,
-          timestamp: envelope.timestamp,
-          text: envelope.text,
-          connection
-        }, { signal })
-        await writeFrame(session, encodeEnvelope({ type: 'ack', id: envelope.id }), { signal })
+        inbox.push(envelope, plaintext.byteLength)
       }
     } catch (err) {
-      this.log.error('inbound session from %p failed - %e', peer, err)
-      stream.abort(err as Error)
-      this.safeDispatchEvent('session:error', { detail: { peer, error: err as Error } })
-    } finally {
-      session?.cipher.destroy()
-      this.inbound.delete(stream)
+      inbox.end(err as Error)
+    }
+  }
+
+  /**
+   * Handles envelopes in the order they came: each stretch of chat messages
+   * goes to the message handler at once (stored in one write), each receipt
+   * to the receipt handler; every envelope handled is acked, in order. The
+   * first one that cannot be handled ends the session, unacked, with what
+   * follows it.
+   */
+  private async handleRun (session: SecureSession, peer: PeerId, connection: Connection, run: Array<ChatEnvelope | ReadEnvelope>): Promise<void> {
+    const signal = signalWithTimeout(this.sendTimeout)
+    let i = 0
+
+    while (i < run.length) {
+      const envelope = run[i] as ChatEnvelope | ReadEnvelope
+
+      if (envelope.type === 'read') {
+        await this.onRead(peer, envelope.id, { signal })
+        await writeFrame(session, encodeEnvelope({ type: 'ack', id: envelope.id }), { signal })
+        i++
+        continue
+      }
+
+      const chats: ChatEnvelope[] = []
+      while (i < run.length && run[i]?.type === 'chat') {
+        chats.push(run[i] as ChatEnvelope)
+        i++
+      }
+
+      const outcome = await this.onMessages(chats.map(c => ({
+        from: peer,
+        nickname: session.remoteNickname,
+        id: c.id,
+        timestamp: c.timestamp,
+        text: c.text,
+        connection
+      })), { signal })
+
+      for (const c of chats.slice(0, outcome.stored)) {
+        await writeFrame(session, encodeEnvelope({ type: 'ack', id: c.id }), { signal })
+      }
+
+      if (outcome.stored < chats.length) {
+        throw outcome.error ?? new Error('message not stored')
+      }
     }
   }
 }
 
 /** Until a service sets a handler, messages and receipts are refused: not acked, so the sender keeps them */
-async function refuse (): Promise<void> {
+async function refuse (): Promise<never> {
   throw new Error('no handler for this envelope yet')
 }

@@ -38,16 +38,30 @@ export interface OutgoingMessage {
 export interface SendBatchOptions extends AbortOptions {
   /** a message's frame is on the stream */
   onWritten?: (id: string) => void
-  /** the peer acknowledged a message; awaited before the next one is reported */
+  /**
+   * the peer acknowledged a message; called in order, not awaited before
+   * the next ack is reported (so that their writes can be grouped), awaited
+   * before the batch resolves
+   */
   onAck?: (id: string) => Promise<void> | void
 }
 
+/** What a MessageHandler did with a run of messages */
+export interface MessagesStored {
+  /** how many of the run, from its start, are stored (or were already) */
+  stored: number
+  /** when stored < the run's length: why the next one could not be */
+  error?: Error
+}
+
 /**
- * Stores one received message durably; the ack is sent only after it
- * resolves. If it throws, no ack is sent and the stream is reset (the sender
- * retries later).
+ * Stores a run of received messages durably, in order: every message of one
+ * session that arrived while the previous run was being stored. An ack goes
+ * out for each of the first `stored`, after it resolves. Past them no ack
+ * is sent and the stream is reset (the sender retries later, from there);
+ * a handler that throws stored none.
  */
-export type MessageHandler = (message: IncomingMessage, options: AbortOptions) => Promise<void>
+export type MessageHandler = (messages: IncomingMessage[], options: AbortOptions) => Promise<MessagesStored>
 
 /**
  * Handles one read receipt: `peer` displayed our message `id`. Acked after it

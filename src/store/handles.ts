@@ -65,6 +65,9 @@ export function handlesOf (db: Db, dataKey: KeyObject): Handles {
   }
 }
 
+/** One operation of a batch through the root database */
+export type BatchOp = { type: 'put', sublevel: Sublevel, key: string, value: Uint8Array } | { type: 'del', sublevel: Sublevel, key: string }
+
 /** Where a scan reports a record it skipped */
 export type ReportCorrupt = (err: CorruptRecordError) => void
 

@@ -3,24 +3,17 @@
  * lookups by id), the outbox (outgoing, not yet delivered) and the quarantine
  * entries. A record that fails to open, decode or match its key is corrupt: a
  * lookup throws CorruptRecordError, a scan reports the record and goes on
- * with the rest. The writes run inside the store's write queue.
+ * with the rest. The writes are in history-writes.ts.
  */
-import { openValue, sealValue } from './at-rest.ts'
-import { SUBLEVEL_HISTORY, SUBLEVEL_INDEX, SUBLEVEL_OUTBOX, SUBLEVEL_REQUESTS } from './constants.ts'
+import { openValue } from './at-rest.ts'
+import { SUBLEVEL_HISTORY, SUBLEVEL_INDEX, SUBLEVEL_OUTBOX } from './constants.ts'
 import { CorruptRecordError } from './errors.ts'
 import { asCorrupt } from './handles.ts'
-import { conversationRange, decodeHistoryKey, encodeHistoryKey } from './keys.ts'
-import { decodeMessage, decodeText, encodeMessage, encodeRequestEntry, encodeText, statusRank } from './records.ts'
+import { conversationRange, decodeHistoryKey } from './keys.ts'
+import { decodeMessage, decodeText } from './records.ts'
 import type { Handles, ReportCorrupt } from './handles.ts'
-import type { OutboxCounts } from './outbox-counts.ts'
-import type { RequestCounts } from './request-counts.ts'
-import type { Sequences } from './sequences.ts'
-import type { StatusChange } from './index.ts'
-import type { ChatMessage, MessageStatus } from '../types.ts'
-import type { Logger } from '@libp2p/interface'
-
-/** The sealed byte count of a quarantine entry and LevelDB's per-record overhead, roughly */
-const REQUEST_ENTRY_OVERHEAD = 64
+import type { OutboxEntry } from './outbox-cache.ts'
+import type { ChatMessage } from '../types.ts'
 
 /** A scan's bounds: `limit` > 0 (the caller answers 0 itself), the caller's signal */
 export interface ScanOptions {
@@ -102,12 +95,13 @@ export async function scanHistory (handles: Handles, peer: string, options: Scan
   return messages.reverse()
 }
 
-/** The oldest `limit` outbox entries for `peer`, as their history records */
-export async function scanOutbox (handles: Handles, peer: string, options: ScanOptions, report: ReportCorrupt): Promise<ChatMessage[]> {
+/** The oldest `limit` outbox entries for `peer`, with their history records */
+export async function scanOutbox (handles: Handles, peer: string, options: ScanOptions, report: ReportCorrupt): Promise<OutboxEntry[]> {
   const conversation = handles.names.conversation(peer)
   const entries = handles.outbox.iterator({ ...conversationRange(conversation), signal: options.signal })
+  const found: OutboxEntry[] = []
   // an entry that cannot be read cannot be sent: it is reported and the rest go on
-  return collect(entries, SUBLEVEL_OUTBOX, options.limit, async (key, entry) => {
+  await collect(entries, SUBLEVEL_OUTBOX, options.limit, async (key, entry) => {
     if (decodeText(openValue(handles.dataKey, SUBLEVEL_OUTBOX, key, entry)) !== peer) {
       throw new Error('outbox entry of another peer')
     }
@@ -115,83 +109,9 @@ export async function scanOutbox (handles: Handles, peer: string, options: ScanO
     if (sealed === undefined) {
       throw new Error('outbox entry without its history record')
     }
-    return decodeHistoryRecord(handles, key, sealed, conversation)
+    const message = decodeHistoryRecord(handles, key, sealed, conversation)
+    found.push({ key, message })
+    return message
   }, report)
-}
-
-/** How appendRecord() writes */
-export interface AppendContext {
-  sequences: Sequences
-  outbox: OutboxCounts
-  /** counts the message as a request (an incoming message from a non-contact) */
-  requests?: RequestCounts
-  /** fsync the batch; default true. restore() syncs only its last write */
-  sync?: boolean
-}
-
-/**
- * Appends `record` at the end of its conversation, in one batch with its
- * index entry and, for an outgoing message not yet delivered, an outbox
- * entry (OutboxFullError if that exceeds a bound), or, for a request, a
- * quarantine entry (RequestQuotaError past its bounds). Resolves false, and
- * writes nothing, if the message is already stored.
- */
-export async function appendRecord (handles: Handles, record: ChatMessage, context: AppendContext): Promise<boolean> {
-  const { names } = handles
-  const indexKey = names.message(record.peer, record.id)
-  if (await handles.index.has(indexKey)) {
-    return false
-  }
-  const { sequences, outbox, requests } = context
-  const queued = record.direction === 'out' && statusRank(record.status) < statusRank('delivered')
-  if (queued) {
-    outbox.assertRoom(record.peer)
-  }
-  const conversation = names.conversation(record.peer)
-  const seq = await sequences.next(handles.history, conversation)
-  const historyKey = encodeHistoryKey({ conversation, seq })
-  const sealedRecord = sealValue(handles.dataKey, SUBLEVEL_HISTORY, historyKey, encodeMessage(record))
-  const sealedIndex = sealValue(handles.dataKey, SUBLEVEL_INDEX, indexKey, encodeText(historyKey))
-  // a message request: counted in the quarantine by what its records take on disk
-  const requestBytes = requests == null ? 0 : sealedRecord.byteLength + sealedIndex.byteLength + 2 * historyKey.length + indexKey.length + REQUEST_ENTRY_OVERHEAD
-  if (requests != null) {
-    requests.assertRoom(record.peer, requestBytes)
-  }
-  await handles.db.batch([
-    { type: 'put', sublevel: handles.history, key: historyKey, value: sealedRecord },
-    { type: 'put', sublevel: handles.index, key: indexKey, value: sealedIndex },
-    ...(queued ? [{ type: 'put' as const, sublevel: handles.outbox, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_OUTBOX, historyKey, encodeText(record.peer)) }] : []),
-    ...(requests != null ? [{ type: 'put' as const, sublevel: handles.requests, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_REQUESTS, historyKey, encodeRequestEntry({ peer: record.peer, bytes: requestBytes })) }] : [])
-  ], { sync: context.sync ?? true })
-  sequences.used(conversation, seq)
-  if (queued) {
-    outbox.change(record.peer, 1)
-  }
-  requests?.change(record.peer, 1, requestBytes)
-  return true
-}
-
-/**
- * Moves the outgoing message `id` to `peer` forward to `status` (never back);
- * from delivered on it leaves the outbox. Undefined if nothing changed.
- */
-export async function updateStatus (handles: Handles, peer: string, id: string, status: MessageStatus, sync: boolean, outbox: OutboxCounts, log: Logger): Promise<StatusChange | undefined> {
-  const found = await lookup(handles, peer, id)
-  if (found === undefined || found.message.direction !== 'out') {
-    log.trace('setStatus: no outgoing message %s to %s', id, peer)
-    return undefined
-  }
-  if (statusRank(status) <= statusRank(found.message.status)) {
-    return undefined
-  }
-  const updated: ChatMessage = { ...found.message, status }
-  const leavesOutbox = statusRank(status) >= statusRank('delivered') && (await handles.outbox.get(found.historyKey)) !== undefined
-  await handles.db.batch([
-    { type: 'put', sublevel: handles.history, key: found.historyKey, value: sealValue(handles.dataKey, SUBLEVEL_HISTORY, found.historyKey, encodeMessage(updated)) },
-    ...(leavesOutbox ? [{ type: 'del' as const, sublevel: handles.outbox, key: found.historyKey }] : [])
-  ], { sync })
-  if (leavesOutbox) {
-    outbox.change(peer, -1)
-  }
-  return { previous: found.message.status }
+  return found
 }

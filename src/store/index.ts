@@ -108,6 +108,12 @@ export interface AppendOptions extends AbortOptions {
   request?: boolean
 }
 
+/** What appendMany() wrote */
+export interface AppendedMany {
+  added: boolean[]
+  error?: Error
+}
+
 /** What setStatus changed */
 export interface StatusChange {
   previous?: MessageStatus
@@ -145,12 +151,20 @@ export interface Store {
 
   /**
    * Appends to the conversation with `message.peer`, durably (one synced
-   * batch). Returns false and writes nothing if that peer's message id is
+   * batch, which appends and status changes queued meanwhile share). Returns false and writes nothing if that peer's message id is
    * already stored. An outgoing message that is not yet `delivered` also
    * enters the outbox, in the same batch; throws OutboxFullError (writing
    * nothing) when the outbox bound for that peer or in total is reached.
    */
   append(message: ChatMessage, options?: AppendOptions): Promise<boolean>
+  /**
+   * Appends `messages` in this order, as append() does each, but as one
+   * write: durable together, and stopping at the first that cannot be
+   * stored. `added[i]` is whether message i was new; `added` is shorter than
+   * `messages` when one failed, and `error` says why (nothing of it or of
+   * those after it is written).
+   */
+  appendMany(messages: ChatMessage[], options?: AppendOptions): Promise<AppendedMany>
   /** The peers whose message requests are held, with how many and how many bytes */
   requests(): RequestSummary[]
   /** Whether message requests from `peer` are held */

@@ -1,7 +1,8 @@
 /**
- * The Store on LevelDB (`level`): the class, its lifecycle and the write
- * queue. Writes are serialised through one queue so read-modify-write
- * operations (dedup, status, peer upsert) cannot interleave.
+ * The Store on LevelDB (`level`): the class and its lifecycle. Writes go
+ * through one queue (write-queue.ts) so read-modify-write operations (dedup,
+ * status, peer upsert) cannot interleave; appends and status changes that
+ * queue up meanwhile are committed together, one synced batch for all.
  *
  * The on-disk layout is in handles.ts and keys.ts; opening in open.ts (the
  * data key in data-key.ts, the format in format.ts); one module per
@@ -15,19 +16,23 @@ import {
 } from './constants.ts'
 import { readRecords, restoreRecords } from './backup.ts'
 import { StoreNotOpenError } from './errors.ts'
-import { appendRecord, lookup, scanHistory, scanOutbox, updateStatus } from './history.ts'
+import { lookup, scanHistory, scanOutbox } from './history.ts'
+import { prepareAppend, prepareStatus, storedAlready } from './history-writes.ts'
 import { readIdentity, writeIdentity } from './identity.ts'
 import { assertKeyPart } from './keys.ts'
 import { openHandles } from './open.ts'
+import { OutboxCache } from './outbox-cache.ts'
 import { OutboxCounts } from './outbox-counts.ts'
 import { RequestCounts } from './request-counts.ts'
 import { endRequests } from './requests.ts'
 import { readPeer, scanPeers, upsertPeer, deletePeer } from './peer-book.ts'
 import { isMessageStatus, messageProblem, peerUpdateProblem, pickMessage } from './records.ts'
 import { Sequences } from './sequences.ts'
+import { WriteQueue } from './write-queue.ts'
 import type { CorruptRecordError } from './errors.ts'
 import type { Handles } from './handles.ts'
-import type { AppendOptions, PeerUpdate, RestoreSummary, SetStatusOptions, StatusChange, Store, StoreInit, StoreRecord, StoreStatus, StoredPeer } from './index.ts'
+import type { Overlay, Prepared } from './write-queue.ts'
+import type { AppendOptions, AppendedMany, PeerUpdate, RestoreSummary, SetStatusOptions, StatusChange, Store, StoreInit, StoreRecord, StoreStatus, StoredPeer } from './index.ts'
 import type { RequestSummary } from './request-counts.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -61,13 +66,17 @@ export class LevelStore implements Store {
 
   /** the last seq of each conversation, for appends */
   readonly #sequences = new Sequences()
+  /** the oldest outbox entries of the peers we deliver to */
+  readonly #cache = new OutboxCache()
 
   #status: StoreStatus = 'closed'
   #handles: Handles | undefined
   #opening: Promise<void> | undefined
   #closing: Promise<void> | undefined
-  /** tail of the write queue; never rejects */
-  #writes: Promise<unknown> = Promise.resolve()
+  readonly #writes = new WriteQueue({
+    batch: async (ops, sync) => { await (this.#handles ?? this.#handlesOrThrow()).db.batch(ops, { sync }) },
+    recover: async (err) => { await this.#recover(err) }
+  })
   /** hands a record a scan skipped to the log and `onCorrupt` */
   readonly #report = (err: CorruptRecordError): void => {
     this.#log.error('skipping corrupt record %s/%s: %s', err.sublevel, err.key, err.message)
@@ -118,6 +127,9 @@ export class LevelStore implements Store {
     let handles: Handles | undefined
     try {
       handles = await openHandles({ dataDir: this.#dataDir, passphrase: this.#passphrase, log: this.#log }, this.#report, options)
+      // another store may have written the dir since this one was last open
+      this.#sequences.clear()
+      this.#cache.clear()
       await this.#outbox.rebuild(handles, this.#report)
       await this.#requests.rebuild(handles, this.#report)
       this.#handles = handles
@@ -148,7 +160,7 @@ export class LevelStore implements Store {
     this.#status = 'closing'
     this.#closing = (async () => {
       try {
-        await this.#writes
+        await this.#writes.idle()
         await handles.db.close()
         this.#log('closed %s', this.#dataDir)
       } finally {
@@ -183,9 +195,45 @@ export class LevelStore implements Store {
     }
     const record = pickMessage(message)
 
-    return this.#exclusive(options, async handles => {
+    return this.#grouped(options, async (handles, overlay) => {
       const requests = options.request === true && record.direction === 'in' ? this.#requests : undefined
-      return appendRecord(handles, record, { sequences: this.#sequences, outbox: this.#outbox, requests })
+      return prepareAppend(handles, record, { ...this.#context(), requests }, overlay)
+    })
+  }
+
+  async appendMany (messages: ChatMessage[], options: AppendOptions = {}): Promise<AppendedMany> {
+    options.signal?.throwIfAborted()
+    if (!Array.isArray(messages)) {
+      throw new TypeError('messages must be an array')
+    }
+    // checked before anything is read: the run stops at the first invalid message
+    const records: ChatMessage[] = []
+    let error: Error | undefined
+    for (const message of messages) {
+      const problem = messageProblem(message, false)
+      if (problem !== undefined) {
+        error = new TypeError(`invalid message: ${problem}`)
+        break
+      }
+      records.push(pickMessage(message))
+    }
+    return this.#grouped(options, async (handles, overlay) => {
+      const prepared: Array<Prepared<boolean>> = []
+      const onDisk = await storedAlready(handles, records)
+      for (const [i, record] of records.entries()) {
+        try {
+          const requests = options.request === true && record.direction === 'in' ? this.#requests : undefined
+          prepared.push(await prepareAppend(handles, record, { ...this.#context(), requests }, overlay, onDisk[i]))
+        } catch (err) {
+          error = err as Error
+          break
+        }
+      }
+      return {
+        ops: prepared.flatMap(p => p.ops),
+        sync: true,
+        done: () => ({ added: prepared.map(p => p.done()), ...(error === undefined ? {} : { error }) })
+      }
     })
   }
 
@@ -213,7 +261,8 @@ export class LevelStore implements Store {
   async has (peer: string, id: string, options: AbortOptions = {}): Promise<boolean> {
     options.signal?.throwIfAborted()
     const handles = this.#handlesOrThrow()
-    return handles.index.has(handles.names.message(peer, id))
+    // see prepareAppend(): get is cheaper than has in classic-level
+    return (await handles.index.get(handles.names.message(peer, id))) !== undefined
   }
 
   async get (peer: string, id: string, options: AbortOptions = {}): Promise<ChatMessage | undefined> {
@@ -231,7 +280,7 @@ export class LevelStore implements Store {
     if (!isMessageStatus(status)) {
       throw new TypeError('status must be pending, sent, delivered or read')
     }
-    return this.#exclusive(options, async handles => updateStatus(handles, peer, id, status, options.sync ?? true, this.#outbox, this.#log))
+    return this.#grouped(options, async (handles, overlay) => prepareStatus(handles, peer, id, status, { ...this.#context(), sync: options.sync ?? true }, overlay, this.#log))
   }
 
   async pending (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
@@ -242,7 +291,17 @@ export class LevelStore implements Store {
     if (limit === 0) {
       return []
     }
-    return scanOutbox(handles, peer, { limit, signal: options.signal }, this.#report)
+    const cached = this.#cache.oldest(peer, limit)
+    if (cached !== undefined) {
+      return cached
+    }
+    // read inside the queue, so that no write to this outbox lands between the read and the cache
+    return this.#writes.exclusive(async () => {
+      const size = OutboxCache.loadSize(limit)
+      const entries = await scanOutbox(handles, peer, { limit: size, signal: options.signal }, this.#report)
+      this.#cache.load(peer, entries, entries.length < size)
+      return entries.slice(0, limit).map(e => e.message)
+    })
   }
 
   async pendingPeers (options: AbortOptions = {}): Promise<string[]> {
@@ -297,7 +356,17 @@ export class LevelStore implements Store {
   async restore (records: AsyncIterable<StoreRecord>, options: AbortOptions = {}): Promise<RestoreSummary> {
     options.signal?.throwIfAborted()
     const context = { sequences: this.#sequences, outbox: this.#outbox, requests: this.#requests }
-    return this.#exclusive(options, async handles => restoreRecords(handles, records, context, options.signal))
+    return this.#exclusive(options, async handles => {
+      try {
+        return await restoreRecords(handles, records, context, options.signal)
+      } catch (err) {
+        // a failed write leaves counts made at prepare time: recount, before the next write
+        await this.#recover(err as Error)
+        throw err
+      } finally {
+        this.#cache.clear()
+      }
+    })
   }
 
   /** The handles of the open database; throws StoreNotOpenError otherwise */
@@ -308,15 +377,39 @@ export class LevelStore implements Store {
     return this.#handles
   }
 
-  /** Runs `fn` after every earlier write has settled; rejects at once if the store is not open */
+  /** What history writes keep in step */
+  #context (): { sequences: Sequences, outbox: OutboxCounts, cache: OutboxCache } {
+    return { sequences: this.#sequences, outbox: this.#outbox, cache: this.#cache }
+  }
+
+  /** Runs `fn` alone after every earlier write has settled; rejects at once if the store is not open */
   async #exclusive<T> (options: AbortOptions, fn: (handles: Handles) => Promise<T>): Promise<T> {
     this.#handlesOrThrow()
-    const run = this.#writes.then(async () => {
+    return this.#writes.exclusive(async () => {
       options.signal?.throwIfAborted()
       // close() waits for this queue, so the handles are still valid here
       return fn(this.#handles ?? this.#handlesOrThrow())
     })
-    this.#writes = run.catch(() => {})
-    return run
+  }
+
+  /** Queues a write committed with the others queued meanwhile; rejects at once if the store is not open */
+  async #grouped<T> (options: AbortOptions, prepare: (handles: Handles, overlay: Overlay) => Promise<Prepared<T>>): Promise<T> {
+    this.#handlesOrThrow()
+    return this.#writes.grouped(async overlay => {
+      options.signal?.throwIfAborted()
+      return prepare(this.#handles ?? this.#handlesOrThrow(), overlay)
+    })
+  }
+
+  /** A batch failed: what was counted for it in memory is recounted from the disk */
+  async #recover (err: Error): Promise<void> {
+    this.#log.error('write failed, recounting from disk - %e', err)
+    this.#sequences.clear()
+    this.#cache.clear()
+    const handles = this.#handles
+    if (handles !== undefined) {
+      await this.#outbox.rebuild(handles, this.#report)
+      await this.#requests.rebuild(handles, this.#report)
+    }
   }
 }

@@ -36,6 +36,11 @@ export class Sequences {
     return last + 1
   }
 
+  /** Forgets every cached seq (after a failed write) */
+  clear (): void {
+    this.#last.clear()
+  }
+
   /** Records that `seq` was written to `conversation` */
   used (conversation: string, seq: number): void {
     if (!this.#last.has(conversation) && this.#last.size >= MAX_CACHED) {

@@ -39,6 +39,7 @@ import { once } from 'node:events'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { MAX_IN_FLIGHT } from '../../src/protocol/constants.ts'
 import { createStore } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
 import type { ReadEvent } from '../helpers/events.ts'
@@ -502,7 +503,9 @@ await test('receiver SIGKILLed three times, then sender SIGKILLed, during a 5,00
   const count = announced + rest.length
   report(`crash scenario: ${count} messages delivered ${seconds(total)} after the first /msg, ${rate(count, total)} overall, through ${b.kills} kills of B and ${a.kills} of A`)
 
-  await verify(a, b, [...burst, ...rest], { unannounced: a.kills, lostReceipts: a.kills, lostMessages: b.kills })
+  // a kill of B can swallow the `message` lines of the run it had just stored (group commit:
+  // at most one session's window); those messages are in B's store, checked above, not lost
+  await verify(a, b, [...burst, ...rest], { unannounced: a.kills, lostReceipts: a.kills, lostMessages: b.kills * MAX_IN_FLIGHT })
 })
 
 await test('receiver\'s cable pulled three times during a 1,000 message burst', { skip, timeout: 600_000 }, async (t) => {

@@ -52,13 +52,30 @@ const services: SecureChat[] = []
 
 /** The service's init, plus the handlers a test sets on it (as the node's services do) */
 interface TestInit extends SecureChatInit {
-  onMessage?: MessageHandler
+  /** called for each message of a run in turn; a throw stops the run there */
+  onMessage?: (message: IncomingMessage) => Promise<void>
+  /** the run handler itself, instead of onMessage */
+  onMessages?: MessageHandler
   onInboundError?: (peer: PeerId, err: Error) => void
 }
 
 async function service (net: Net, self: TestPeer, init: TestInit = {}): Promise<SecureChat> {
   const s = secureChat({ nickname: self.id.toString().slice(-4), ...init })(net.components(self))
-  if (init.onMessage != null) s.handleMessages(init.onMessage)
+  const onMessage = init.onMessage
+  if (init.onMessages != null) {
+    s.handleMessages(init.onMessages)
+  } else if (onMessage != null) {
+    s.handleMessages(async (messages) => {
+      for (const [i, m] of messages.entries()) {
+        try {
+          await onMessage(m)
+        } catch (err) {
+          return { stored: i, error: err as Error }
+        }
+      }
+      return { stored: messages.length }
+    })
+  }
   const onError = init.onInboundError
   if (onError != null) s.addEventListener('session:error', (evt) => { onError(evt.detail.peer, evt.detail.error) })
   await (s as unknown as { start: () => Promise<void> }).start()
@@ -114,6 +131,54 @@ describe('securechat service', () => {
     const sa = await service(net, a, { sendTimeout: 2000 })
     await service(net, b, { onMessage: async () => { throw new Error('disk full') } })
     await assert.rejects(sa.sendBatch(b.id, [msg()]))
+  })
+
+  it('hands the receiver what arrived while it stored the last run as one run, acked in order', async () => {
+    const net = new Net()
+    const [a, b] = [await newPeer(), await newPeer()]
+    const runs: string[][] = []
+    const sa = await service(net, a)
+    await service(net, b, {
+      onMessages: async (messages) => {
+        runs.push(messages.map(m => m.text))
+        // a synced write takes a while: the sender's window fills meanwhile
+        await new Promise(resolve => setTimeout(resolve, 20))
+        return { stored: messages.length }
+      }
+    })
+    const acked: string[] = []
+    const batch = Array.from({ length: 40 }, (_, i) => msg(`m${i}`))
+    await sa.sendBatch(b.id, batch, { onAck: (id) => { acked.push(id) } })
+    assert.deepEqual(runs.flat(), batch.map(m => m.text), 'every message once, in order')
+    assert.ok(runs.length < 40 && runs.some(r => r.length > 1), `runs ${runs.map(r => r.length).join(',')}`)
+    assert.deepEqual(acked, batch.map(m => m.id), 'acks in order')
+  })
+
+  it('acks the part of a run that was stored and ends the session at the first that was not', async () => {
+    const net = new Net()
+    const [a, b] = [await newPeer(), await newPeer()]
+    const stored: string[] = []
+    let failed = false
+    const sa = await service(net, a, { sendTimeout: 2000 })
+    await service(net, b, {
+      onMessages: async (messages) => {
+        // fails once at m3, whatever else its run holds
+        const stop = failed ? -1 : messages.findIndex(m => m.text === 'm3')
+        failed ||= stop >= 0
+        const upTo = stop >= 0 ? stop : messages.length
+        stored.push(...messages.slice(0, upTo).map(m => m.text))
+        return upTo < messages.length ? { stored: upTo, error: new Error('quota') } : { stored: upTo }
+      }
+    })
+    const acked: string[] = []
+    const batch = Array.from({ length: 6 }, (_, i) => msg(`m${i}`))
+    // all six written at once: the receiver's first run may hold any prefix
+    await assert.rejects(sa.sendBatch(b.id, batch, { onAck: (id) => { acked.push(id) } }))
+    assert.ok(!stored.includes('m4') && !stored.includes('m5') && !stored.includes('m3'), `stored ${stored.join(',')}`)
+    assert.deepEqual(acked, batch.slice(0, stored.length).map(m => m.id))
+    // the retry from the first unacknowledged one goes through, in order
+    await sa.sendBatch(b.id, batch.slice(acked.length))
+    assert.deepEqual(stored, batch.map(m => m.text))
   })
 
   it('opens a new session after the idle one closed', async () => {

@@ -17,28 +17,23 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import fc from 'fast-check'
-import { createLibp2p } from 'libp2p'
 import { MAX_FRAME_BYTES, PROTOCOL_ID } from '../../src/protocol/constants.ts'
 import { encodeEnvelope, newMessageId } from '../../src/protocol/envelope.ts'
-import { createHello, decodeHello, verifyHello } from '../../src/protocol/handshake.ts'
-import { Frame, Hello } from '../../src/protocol/pb/securechat.ts'
-import { performHandshake } from '../../src/protocol/wire.ts'
+import { decodeHello, verifyHello } from '../../src/protocol/handshake.ts'
+import { Frame } from '../../src/protocol/pb/securechat.ts'
 import { concat, mutate, mutations, varint } from '../fuzz/mutations.ts'
 import { nextEvent, until } from '../helpers/node-events.ts'
 import { LoopbackNodes } from '../helpers/nodes.ts'
-import { newPeer } from '../helpers/peers.ts'
+import { chatFrame, endlessPrefix, framed, garbage, handshake as initiatorHandshake, hello, lyingPrefix, newAttacker, oversized, refusable } from './attacks.ts'
 import type { Mutation } from '../fuzz/mutations.ts'
+import type { Attacker } from './attacks.ts'
 import type { ChatServices } from '../../src/node/config.ts'
 import type { SecureChat } from '../../src/protocol/index.ts'
 import type { SecureSession } from '../../src/protocol/wire.ts'
 import type { ChatNode, ChatNodeEvents } from '../../src/types.ts'
-import type { TestPeer } from '../helpers/peers.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -72,13 +67,12 @@ const sessionErrors = new Map<string, Error[]>()
 /** the error lines alice's node showed its user */
 const shown: Array<ChatNodeEvents['error']['detail']> = []
 
-interface Mallory { node: Libp2p, peer: TestPeer }
+type Mallory = Attacker
 
 async function newMallory (): Promise<Mallory> {
-  const peer = await newPeer()
-  const node = await createLibp2p({ privateKey: peer.key, addresses: { listen: [] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
-  mallories.push(node)
-  return { node, peer }
+  const m = await newAttacker()
+  mallories.push(m.node)
+  return m
 }
 
 function errorsOf (peer: PeerId): Error[] {
@@ -128,15 +122,9 @@ function send (stream: Stream, bytes: Uint8Array): void {
   stream.send(bytes)
 }
 
-/** `bytes` behind a varint length prefix, as lpStream writes it */
-function framed (bytes: Uint8Array): Uint8Array {
-  return concat(varint(bytes.byteLength), bytes)
-}
-
 /** A Hello mallory signs for a session with alice, as the initiator */
 async function malloryHello (m: Mallory): Promise<Uint8Array> {
-  const local = await createHello({ role: 'initiator', initiator: m.peer.id, responder: peerIdFromString(alice.peerId), privateKey: m.peer.key, nickname: 'mallory', now: Date.now() })
-  return Hello.encode(local.hello)
+  return hello({ from: m.peer, to: peerIdFromString(alice.peerId) })
 }
 
 /** Whether alice would accept these Hello bytes from mallory (the unit under test in decoders.property.test.ts, as the oracle) */
@@ -150,31 +138,7 @@ async function acceptable (m: Mallory, hello: Uint8Array): Promise<boolean> {
 }
 
 async function handshake (m: Mallory, stream: Stream): Promise<SecureSession> {
-  return performHandshake(stream, { role: 'initiator', localPeer: m.peer.id, remotePeer: peerIdFromString(alice.peerId), privateKey: m.peer.key, nickname: 'mallory' }, { signal: AbortSignal.timeout(BOUND) })
-}
-
-/** One well-formed chat frame of `session`, encoded */
-function chatFrame (session: SecureSession, text = 'hi'): Uint8Array {
-  return Frame.encode(session.cipher.seal(encodeEnvelope({ type: 'chat', id: newMessageId(), timestamp: Date.now(), text })))
-}
-
-/**
- * Whether alice has all she needs to refuse `bytes` as the next frame: a
- * length prefix too long or too large, or a whole frame (random bytes
- * never authenticate)
- */
-function refusable (bytes: Uint8Array): boolean {
-  const maxLengthLength = varint(MAX_FRAME_BYTES).byteLength
-  let length = 0
-
-  for (let i = 0; i < bytes.byteLength; i++) {
-    if (i >= maxLengthLength) return true
-    const b = bytes[i] ?? 0
-    length += (b & 0x7f) * 2 ** (7 * i)
-    if ((b & 0x80) === 0) return length > MAX_FRAME_BYTES || bytes.byteLength - (i + 1) >= length
-  }
-
-  return false
+  return initiatorHandshake(stream, m.peer, peerIdFromString(alice.peerId), AbortSignal.timeout(BOUND))
 }
 
 function assertTyped (errors: Error[], allowed: ReadonlySet<string>, exactlyOne: boolean): void {
@@ -185,16 +149,6 @@ function assertTyped (errors: Error[], allowed: ReadonlySet<string>, exactlyOne:
   }
 }
 
-/** A varint length over MAX_FRAME_BYTES, up to 2^53, and the (short) body that may follow it */
-const oversized = fc.tuple(fc.integer({ min: MAX_FRAME_BYTES + 1, max: Number.MAX_SAFE_INTEGER }), fc.uint8Array({ maxLength: 64 }))
-  .map(([length, body]) => concat(varint(length), body))
-/** A length prefix that promises more than follows, or less (the rest is read as the next frame) */
-const lyingPrefix = fc.tuple(fc.integer({ min: 0, max: MAX_FRAME_BYTES }), fc.uint8Array({ maxLength: 64 }))
-  .map(([length, body]) => concat(varint(length), body))
-/** A length prefix of continuation bytes only: it never ends */
-const endlessPrefix = fc.integer({ min: 1, max: 2_000 }).map(n => new Uint8Array(n).fill(0x80))
-/** Random bytes with no framing, and random bytes in a frame */
-const garbage = fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map(framed))
 /** Closing our side after the bytes, mostly: a peer that goes silent instead costs the test a timeout */
 const closeAfter = fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) })
 
