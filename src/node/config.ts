@@ -102,7 +102,7 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       lan: lanDiscovery({ enabled: init.mdns !== false, serviceTag: MDNS_SERVICE_TAG, interval: MDNS_INTERVAL_MS }),
       chat: secureChat({ ...init.chat, nickname: init.name }),
       contacts: contacts(),
-      relayKeeper: relayKeeper({ relays }),
+      relayKeeper: relayKeeper({ ...init.relayKeeper, relays }),
       profile: profile({ nickname: init.name }),
       delivery: delivery({ ...init.delivery, nickname: init.name }),
       receipts: receipts({ enabled: init.readReceipts ?? true }),

@@ -9,6 +9,7 @@ import type { DeliveryInit } from '../delivery/index.ts'
 import type { LivenessInit } from '../liveness/index.ts'
 import type { FairnessInit } from '../net/gater.ts'
 import type { SecureChatInit } from '../protocol/index.ts'
+import type { RelayKeeperInit } from '../relay/keeper/index.ts'
 
 export { createChatNode } from './node.ts'
 
@@ -41,6 +42,8 @@ export interface ChatNodeInit {
   delivery?: Omit<DeliveryInit, 'nickname'>
   /** liveness tuning, for tests */
   liveness?: LivenessInit
+  /** relay keeper tuning, for tests (which relays: `relays`) */
+  relayKeeper?: Omit<RelayKeeperInit, 'relays'>
   /**
    * connection limits, for tests: the budget (@default 128), the strangers'
    * share of it (@default 96), per peer id (@default 4), direct inbound

@@ -21,6 +21,7 @@ import {
 import { createStore } from '../../src/store/index.ts'
 import { PASSPHRASE as ARCHIVE_PASSPHRASE, seal } from '../archive/helpers.ts'
 import { snapshotDir } from '../helpers/files.ts'
+import { protectCheaply } from '../helpers/scrypt.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import type { Store, StoreRecord } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
@@ -64,13 +65,17 @@ interface Account {
   stranger: string
 }
 
-/** A data dir holding one of everything, protected by `passphrase` (or not) */
+/**
+ * A data dir holding one of everything, protected by `passphrase` (or not)
+ * at the cheapest scrypt cost: the archive's own derivations, and the data
+ * dir an import creates, keep the real cost.
+ */
 async function fullAccount (root: string, passphrase: string | undefined = PASSPHRASE): Promise<Account> {
   const dataDir = join(root, 'source')
   const key = await generateKeyPair('Ed25519')
   const self = peerIdFromPrivateKey(key).toString()
   const [contact, stranger, blocked] = [await peerId(), await peerId(), await peerId()]
-  await withStore(dataDir, passphrase, async store => {
+  await withStore(dataDir, undefined, async store => {
     await store.putIdentity(privateKeyToProtobuf(key))
     await store.putPeer({ peerId: contact, name: 'bob', relation: 'contact', petname: 'Bobby', verified: true, addrs: ['/ip4/192.0.2.7/tcp/4001'], seen: 1_700_000_000_000 })
     await store.putPeer({ peerId: stranger, name: 'mallory', addrs: [], seen: 1_700_000_100_000 })
@@ -82,6 +87,9 @@ async function fullAccount (root: string, passphrase: string | undefined = PASSP
     await store.append(message(contact, self, { direction: 'out', status: 'pending', text: 'still in the outbox' }))
     await store.append(message(stranger, stranger, { text: 'buy now' }), { request: true })
   })
+  if (passphrase !== undefined) {
+    await protectCheaply(dataDir, passphrase)
+  }
   return { dataDir, self, contact, stranger }
 }
 
@@ -144,12 +152,13 @@ void describe('exportArchive / importArchive', () => {
     const self = peerIdFromPrivateKey(key).toString()
     const contact = await peerId()
     const texts = Array.from({ length: 200 }, (_, i) => `${i} `.padEnd(1000, 'x'))
-    await withStore(dataDir, PASSPHRASE, async store => {
+    await withStore(dataDir, undefined, async store => {
       await store.putIdentity(privateKeyToProtobuf(key))
       for (const [i, text] of texts.entries()) {
         await store.append(i % 2 === 0 ? message(contact, contact, { text }) : message(contact, self, { direction: 'out', status: 'delivered', text }))
       }
     })
+    await protectCheaply(dataDir, PASSPHRASE)
     const file = join(root, 'backup.sca')
     const { bytes, messages } = await exportArchive({ dataDir, file, passphrase: PASSPHRASE })
     assert.equal(messages, 200)

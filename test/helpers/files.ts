@@ -2,12 +2,26 @@
  * What a directory holds, for tests that check what reached the disk: every
  * file under it, a snapshot of every entry (to prove nothing changed), and
  * a byte search for secrets and identifiers in any of the encodings they
- * could be written in.
+ * could be written in; and a copy of a tree that keeps its modes.
  */
 import { createHash } from 'node:crypto'
-import { lstat, readdir, readFile } from 'node:fs/promises'
+import { chmod, cp, lstat, readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
+
+/**
+ * A copy of the tree `from` at `to` (which must not exist) with the same
+ * modes, as `cp -a` makes: fs.cp keeps the modes of files but makes
+ * directories by the umask, and a data dir copied that way is one that
+ * other users may read (the CLI warns about it).
+ */
+export async function copyDir (from: string, to: string): Promise<void> {
+  await cp(from, to, { recursive: true, errorOnExist: true, force: false, preserveTimestamps: true })
+  const entries = await readdir(from, { recursive: true, withFileTypes: true })
+  for (const path of ['', ...entries.filter(e => e.isDirectory()).map(e => relative(from, join(e.parentPath, e.name)))]) {
+    await chmod(join(to, path), (await lstat(join(from, path))).mode & 0o7777)
+  }
+}
 
 /** Every regular file under `dir`, recursively */
 export async function filesUnder (dir: string): Promise<string[]> {

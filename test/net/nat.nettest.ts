@@ -47,7 +47,8 @@ const DATA_LIMIT_BYTES = 64 * 1024
 /** the burst: enough bytes to pass the data limit more than once */
 const BURST = 60
 const BURST_TEXT_BYTES = 2048
-const BURST_GAP_MS = 150
+/** between two `/msg` of the burst, so that sends go on while the relay cuts the connection and it is dialled again (a burst of about 3 s, not 9) */
+const BURST_GAP_MS = 20
 
 interface Node {
   name: string

@@ -22,9 +22,20 @@ export interface StoreFactoryInit {
 
 export type StoreFactory = (init: StoreFactoryInit) => Store
 
-export function storeConformance (name: string, factory: StoreFactory): void {
-  async function setup (t: TestContext, now?: () => number): Promise<{ fx: Fixture, store: Store, reopen: (now?: () => number) => Promise<Store> }> {
+export interface ConformanceOptions {
+  /** called with each test's data dir (not yet created) before the first store of the test opens it */
+  prepare?: (dataDir: string) => Promise<void>
+}
+
+export function storeConformance (name: string, factory: StoreFactory, options: ConformanceOptions = {}): void {
+  async function prepared (t: TestContext): Promise<Fixture> {
     const fx = await fixture(t)
+    await options.prepare?.(fx.dataDir)
+    return fx
+  }
+
+  async function setup (t: TestContext, now?: () => number): Promise<{ fx: Fixture, store: Store, reopen: (now?: () => number) => Promise<Store> }> {
+    const fx = await prepared(t)
     let current = fx.track(factory({ dataDir: fx.dataDir, now }))
     await current.open()
     return {
@@ -43,7 +54,7 @@ export function storeConformance (name: string, factory: StoreFactory): void {
 
   void describe(`store conformance: ${name}`, () => {
     void it('reports its status and refuses work when not open', async t => {
-      const fx = await fixture(t)
+      const fx = await prepared(t)
       const store = fx.track(factory({ dataDir: fx.dataDir }))
       assert.equal(store.status, 'closed')
       await assert.rejects(store.history(PEER_A), { name: 'StoreNotOpenError' })
@@ -278,7 +289,7 @@ export function storeConformance (name: string, factory: StoreFactory): void {
     })
 
     void it('refuses new outgoing messages when the outbox is full, and drops nothing', async t => {
-      const fx = await fixture(t)
+      const fx = await prepared(t)
       const store = fx.track(factory({ dataDir: fx.dataDir, maxOutboxPerPeer: 3, maxOutboxTotal: 4 }))
       await store.open()
       const queued = [0, 1, 2].map(() => message(PEER_A, { direction: 'out', status: 'pending' }))

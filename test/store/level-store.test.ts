@@ -10,18 +10,25 @@ import { createInterface } from 'node:readline'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createStore, DataDirInUseError } from '../../src/store/index.ts'
+import { NODE_FLAGS } from '../helpers/process.ts'
+import { protectCheaply } from '../helpers/scrypt.ts'
 import { storeConformance } from './conformance.ts'
 import { fixture, message, PEER_A } from './helpers.ts'
 
-const NODE_FLAGS = ['--experimental-transform-types', '--disable-warning=ExperimentalWarning']
 const HOLD_STORE = fileURLToPath(new URL('./hold-store.ts', import.meta.url))
 
 function errorCode (err: unknown): unknown {
   return (err as { code?: unknown } | undefined)?.code
 }
 
+const PASSPHRASE = 'correct horse battery staple'
+
 storeConformance('LevelDB', init => createStore(init))
-storeConformance('LevelDB with passphrase', init => createStore({ ...init, passphrase: 'correct horse battery staple' }))
+// each test's data dir protected at the cheapest scrypt cost: the suite opens stores dozens of times,
+// and is about the store, not scrypt (a store creating a protected data dir at the real cost: passwd.test.ts, data-dir.test.ts)
+storeConformance('LevelDB with passphrase', init => createStore({ ...init, passphrase: PASSPHRASE }), {
+  prepare: async dataDir => { await protectCheaply(dataDir, PASSPHRASE) }
+})
 
 void describe('LevelDB store', () => {
   void it('refuses a second store on a data dir that is open with DataDirInUseError, and stays usable', async t => {

@@ -11,30 +11,39 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { SCRYPT_N, SCRYPT_P, SCRYPT_R } from '../../src/store/constants.ts'
 import { inspectDataDir } from '../../src/store/data-dir.ts'
 import { createStore } from '../../src/store/index.ts'
 import { KEY_FILE_STEPS } from '../../src/store/keyfile-io.ts'
 import { changePassphrase } from '../../src/store/passwd.ts'
 import { snapshotDir } from '../helpers/files.ts'
+import { NODE_FLAGS } from '../helpers/process.ts'
+import { protectCheaply } from '../helpers/scrypt.ts'
 import { fixture, message, PEER_A } from './helpers.ts'
 import type { Fixture } from './helpers.ts'
 import type { ChatMessage } from '../../src/types.ts'
 import type { TestContext } from 'node:test'
 
-const NODE_FLAGS = ['--experimental-transform-types', '--disable-warning=ExperimentalWarning']
 const CHILD = fileURLToPath(new URL('./passwd-child.ts', import.meta.url))
 const OLD = 'old passphrase, long enough'
 const NEW = 'new passphrase, longer still'
 
-/** A closed data dir holding some history, under `passphrase` (none if undefined) */
+/**
+ * A closed data dir holding some history, under `passphrase` (none if
+ * undefined) at the cheapest scrypt cost: what is tested is the re-wrap,
+ * whose new wrapping takes the real cost unless a test says otherwise.
+ */
 async function account (fx: Fixture, passphrase: string | undefined): Promise<ChatMessage[]> {
-  const store = fx.track(createStore({ dataDir: fx.dataDir, ...(passphrase !== undefined ? { passphrase } : {}) }))
+  const store = fx.track(createStore({ dataDir: fx.dataDir }))
   await store.open()
   const sent = [message(PEER_A, { text: 'before passwd' }), message(PEER_A, { direction: 'out', text: 'queued' })]
   for (const m of sent) {
     await store.append(m)
   }
   await store.close()
+  if (passphrase !== undefined) {
+    await protectCheaply(fx.dataDir, passphrase)
+  }
   return sent
 }
 
@@ -85,6 +94,9 @@ void describe('changePassphrase', () => {
     await changePassphrase(fx.dataDir, OLD, NEW)
     assert.deepEqual(await dbSnapshot(fx), db)
     assert.deepEqual(await readdir(fx.dataDir).then(names => names.sort()), ['db', 'securechat.key'])
+    // the new wrapping has the real cost, not the old file's (the account's is the cheapest)
+    const file = JSON.parse(await readFile(join(fx.dataDir, 'securechat.key'), 'utf8')) as { n: number, r: number, p: number }
+    assert.deepEqual({ N: file.n, r: file.r, p: file.p }, { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P })
     assert.equal(await tryOpen(fx, OLD), 'WrongPassphraseError')
     assert.deepEqual(await tryOpen(fx, NEW), sent)
   })

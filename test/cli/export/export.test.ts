@@ -11,6 +11,7 @@ import { describe, it } from 'node:test'
 import { checkArchivePassphrase, createAccount } from '../../../src/app/index.ts'
 import { PASSPHRASE_REQUIRED } from '../../../src/cli/account/new-passphrase.ts'
 import { exportCommand } from '../../../src/cli/export/index.ts'
+import { protectCheaply } from '../../helpers/scrypt.ts'
 import { tempDir } from '../../helpers/tmp.ts'
 import { CANCEL, fakeIo, scripted } from '../account/scripted.ts'
 
@@ -21,10 +22,14 @@ async function settled (): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))
 }
 
+/** An account, protected by `passphrase` (if given) at the cheapest scrypt cost; the archive takes the real one */
 async function account (t: { after: (fn: () => unknown) => void }, passphrase?: string): Promise<{ root: string, dataDir: string, file: string, peerId: string }> {
   const root = await tempDir(t, 'securechat-export-')
   const dataDir = join(root, 'data')
-  const { peerId } = await createAccount({ dataDir, ...(passphrase != null ? { passphrase } : {}) })
+  const { peerId } = await createAccount({ dataDir })
+  if (passphrase != null) {
+    await protectCheaply(dataDir, passphrase)
+  }
   return { root, dataDir, file: join(root, 'backup.sca'), peerId }
 }
 

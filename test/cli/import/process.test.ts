@@ -8,12 +8,14 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { is } from '../../helpers/events.ts'
 import { BIN, NODE_BIN, NODE_FLAGS, REPO_ROOT, spawnChat } from '../../helpers/process.ts'
-import { tempDir } from '../../helpers/tmp.ts'
+import { copyDir } from '../../helpers/files.ts'
+import { createTempDir, tempDir } from '../../helpers/tmp.ts'
+import type { TempDir } from '../../helpers/tmp.ts'
 import { secretFile } from '../account/scripted.ts'
 
 const PASSPHRASE = 'tangerine otter sleeps under quiet bridges'
@@ -47,8 +49,7 @@ function describeRun (run: Run): string {
 const WITH_PASSPHRASE = { SECURECHAT_PASSPHRASE: PASSPHRASE }
 
 /** A protected account made by `securechat init`, exported to `<root>/backup.sca` */
-async function exported (t: { after: (fn: () => unknown) => void }): Promise<{ root: string, file: string, peerId: string, dataDir: string }> {
-  const root = await tempDir(t, 'securechat-backup-cli-')
+async function initAndExport (root: string): Promise<string> {
   const dataDir = join(root, 'alice')
   const init = await securechat(['init', '--name', 'alice', '--data-dir', dataDir], WITH_PASSPHRASE)
   assert.equal(init.code, 0, describeRun(init))
@@ -61,10 +62,29 @@ async function exported (t: { after: (fn: () => unknown) => void }): Promise<{ r
   assert.match(run.stdout, new RegExp(`^archive written: ${file} \\(\\d+ bytes\\)$`, 'm'))
   assert.match(run.stdout, new RegExp(`^peer id: ${peerId}; 0 peers, 0 messages$`, 'm'))
   assert.equal(run.stderr, '')
-  return { root, file, peerId, dataDir }
+  return peerId
 }
 
 void describe('securechat export and import, as processes', { timeout: 300_000 }, () => {
+  // init and export run once (two processes, each deriving at the real scrypt cost); each test gets its own copy of both
+  let made: { dir: TempDir, peerId: string } | undefined
+  before(async () => {
+    const dir = await createTempDir('securechat-backup-cli-made-')
+    made = { dir, peerId: await initAndExport(dir.path) }
+  })
+  after(async () => { await made?.dir.remove() })
+
+  /** The account and its archive, copied into a fresh `<root>`: `alice/` and `backup.sca` */
+  async function exported (t: { after: (fn: () => unknown) => void }): Promise<{ root: string, file: string, peerId: string, dataDir: string }> {
+    assert.ok(made != null, 'made in before()')
+    const root = await tempDir(t, 'securechat-backup-cli-')
+    const dataDir = join(root, 'alice')
+    const file = join(root, 'backup.sca')
+    await copyDir(join(made.dir.path, 'alice'), dataDir)
+    await copyFile(join(made.dir.path, 'backup.sca'), file)
+    return { root, file, peerId: made.peerId, dataDir }
+  }
+
   void it('init, export, import --data-dir NEW (passphrase from a file): a node on NEW has the same peer id', async (t) => {
     const { root, file, peerId } = await exported(t)
     const restored = join(root, 'restored')

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test'
 import { checkPassphrase, createAccount, inspectDataDir } from '../../../src/app/index.ts'
 import { unprotectedWarning } from '../../../src/cli/account/index.ts'
 import { passwd } from '../../../src/cli/passwd/index.ts'
+import { protectCheaply } from '../../helpers/scrypt.ts'
 import { tempDir } from '../../helpers/tmp.ts'
 import { CANCEL, fakeIo, scripted } from '../account/scripted.ts'
 
@@ -21,9 +22,13 @@ async function settled (): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))
 }
 
+/** An account, protected by `passphrase` (if given) at the cheapest scrypt cost; what passwd writes has the real one */
 async function account (t: { after: (fn: () => unknown) => void }, passphrase?: string): Promise<{ dataDir: string, keyFile: () => Promise<Buffer> }> {
   const dataDir = await tempDir(t, 'securechat-passwd-')
-  await createAccount({ dataDir, ...(passphrase != null ? { passphrase } : {}) })
+  await createAccount({ dataDir })
+  if (passphrase != null) {
+    await protectCheaply(dataDir, passphrase)
+  }
   return { dataDir, keyFile: async () => readFile(join(dataDir, 'securechat.key')) }
 }
 
