@@ -4,7 +4,7 @@
  * libp2p baseline nodes (same stack as securechat: TCP, Noise, Yamux) and
  * the JSON file under bench/results/ that the charts and the README read.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -63,6 +63,26 @@ export function percentiles (h: Histogram): Percentiles {
     max: h.maxValue / NS_PER_MS,
     mean: h.mean / NS_PER_MS
   }
+}
+
+/** Percentiles of samples already taken, in milliseconds (each at least 1 ns) */
+export function percentilesOf (samplesMs: readonly number[]): Percentiles {
+  const h = histogram()
+  try {
+    for (const ms of samplesMs) h.recordValue(Math.max(1, Math.round(ms * NS_PER_MS)))
+    return percentiles(h)
+  } finally {
+    h.destroy()
+  }
+}
+
+/** Bytes of every file under `path`, recursively (what `du --apparent-size` counts) */
+export async function dirBytes (path: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return total
 }
 
 /** Runs `once` warmup + count times in turn and records the last count */
