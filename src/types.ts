@@ -143,6 +143,8 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
    */
   markRead(peer: string, ids: string[]): void
   peers(options?: AbortOptions): Promise<PeerView[]>
+  /** what the user made of one peer (relation, petname, verified), from memory: no peer-book read */
+  contact(peer: string): ContactView
   /** dial a multiaddr that ends in /p2p/<peerId>; resolves to that peer id */
   connect(multiaddr: string, options?: AbortOptions): Promise<string>
   /** peers whose message requests are held */

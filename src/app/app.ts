@@ -9,7 +9,7 @@ import { COMMAND_TYPES } from './commands.ts'
 import { InvalidCommandError } from './errors.ts'
 import { InvalidNameError } from '../errors.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
-import { resolvePeer } from './resolve.ts'
+import { resolvePeer, resolvePeerId } from './resolve.ts'
 import { validateText } from '../protocol/text.ts'
 import type { ChatApi, ChatEvents } from './api.ts'
 import type { Command, CommandResults, ResultOf } from './commands.ts'
@@ -55,7 +55,8 @@ class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
 
   private async run (command: Command, options: AbortOptions): Promise<CommandResults[Command['type']]> {
     const node = this.node
-    const resolve = async (peer: string): Promise<Resolved> => resolvePeer(peer, await node.peers(options))
+    // a full peer id is looked up in memory: no peer-book scan per message shown or sent
+    const resolve = async (peer: string): Promise<Resolved> => resolvePeerId(peer, id => node.contact(id).relation) ?? resolvePeer(peer, await node.peers(options))
     const peerOf = async (peer: string): Promise<string> => (await resolve(peer)).peerId
 
     switch (command.type) {

@@ -20,7 +20,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { AmbiguousPeerError, UnknownPeerError } from './errors.ts'
-import type { PeerView } from '../types.ts'
+import type { PeerRelation, PeerView } from '../types.ts'
 
 /** The peer-like shape resolution and display need */
 export type PeerLike = Pick<PeerView, 'peerId' | 'name'> & Partial<Pick<PeerView, 'petname' | 'relation'>>
@@ -78,12 +78,22 @@ function one (arg: string, candidates: readonly PeerLike[]): PeerLike | undefine
   return candidates[0]
 }
 
+/**
+ * Step 1 alone: a full peer id, which needs no list of peers, only its
+ * relation (how every message shown is marked read, and every /msg a face
+ * sends by id). Undefined when `arg` is not a peer id.
+ */
+export function resolvePeerId (arg: string, relationOf: (peerId: string) => PeerRelation | undefined): Resolved | undefined {
+  const canonical = canonicalPeerId(arg)
+  return canonical == null ? undefined : { peerId: canonical, by: 'id', stranger: relationOf(canonical) !== 'contact' }
+}
+
 export function resolvePeer (arg: string, peers: readonly PeerLike[]): Resolved {
   const found = (peerId: string, by: ResolvedBy): Resolved => ({ peerId, by, stranger: peers.find(p => p.peerId === peerId)?.relation !== 'contact' })
-  const canonical = canonicalPeerId(arg)
+  const byId = resolvePeerId(arg, peerId => peers.find(p => p.peerId === peerId)?.relation)
 
-  if (canonical != null) {
-    return found(canonical, 'id')
+  if (byId != null) {
+    return byId
   }
 
   const petnamed = one(arg, peers.filter(p => p.petname === arg))

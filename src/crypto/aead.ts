@@ -27,7 +27,7 @@ function check (key: AeadKey, nonce: Uint8Array): void {
 }
 
 /** Returns ciphertext followed by the 16-byte tag */
-export function seal (key: AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+export function seal (key: AeadKey, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array<ArrayBuffer> {
   check(key, nonce)
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_LENGTH })
   cipher.setAAD(aad)

@@ -87,10 +87,8 @@ export class DeliveryService extends TypedEventEmitter<DeliveryEvents> implement
       status: 'pending'
     }
 
-    if (!await this.components.store.append(message, options)) {
-      // a fresh random 128-bit id already stored: only a broken random source does this
-      throw new Error('message id collision')
-    }
+    // a fresh random 128-bit id: the store need not look for an earlier copy
+    await this.components.store.append(message, { ...options, fresh: true })
 
     this.safeDispatchEvent('queued', { detail: message })
     this.queue?.kick(message.peer)

@@ -22,6 +22,12 @@ import type { Logger } from '@libp2p/interface'
 export const DELIVERY_WINDOW = 32
 export const RETRY_BASE_MS = 1_000
 export const RETRY_CAP_MS = 60_000
+/**
+ * A message whose frame went out but whose ack has not come this long after
+ * is stored as `sent`. Most acks come within milliseconds: the message goes
+ * from `pending` to `delivered` in one write, not two (issue 10).
+ */
+export const SENT_STATUS_DELAY_MS = 250
 
 export interface DeliveryStore {
   pending(peer: string, options?: { limit?: number, signal?: AbortSignal }): Promise<ChatMessage[]>
@@ -53,6 +59,8 @@ export interface DeliveryQueueInit {
   onFailed?: (peer: string, err: Error, firstFailure: boolean, retryIn: number) => void
   log: Logger
   window?: number
+  /** @default SENT_STATUS_DELAY_MS */
+  sentDelay?: number
   retryBase?: number
   retryCap?: number
 }
@@ -70,6 +78,7 @@ interface PeerState {
 export class DeliveryQueue {
   private readonly init: DeliveryQueueInit
   private readonly window: number
+  private readonly sentDelay: number
   private readonly peers = new Map<string, PeerState>()
   private readonly controller = new AbortController()
   private readonly pumps = new Set<Promise<void>>()
@@ -78,6 +87,7 @@ export class DeliveryQueue {
   constructor (init: DeliveryQueueInit) {
     this.init = init
     this.window = init.window ?? DELIVERY_WINDOW
+    this.sentDelay = init.sentDelay ?? SENT_STATUS_DELAY_MS
   }
 
   /** Resume every outbox left from an earlier run */
@@ -172,19 +182,14 @@ export class DeliveryQueue {
       }
 
       const byId = new Map(batch.map(m => [m.id, m]))
+      const sent = new SentMarks(batch, this.init, this.sentDelay)
 
       try {
         await this.init.sendBatch(peer, batch, {
           signal,
-          onWritten: (id) => {
-            const message = byId.get(id)
-            if (message == null) return
-            // advisory: not synced, a crash only makes it `pending` again
-            void this.init.store.setStatus(peer, id, 'sent', { sync: false })
-              .then(changed => { if (changed != null) this.init.onSent?.(message) })
-              .catch(() => {})
-          },
+          onWritten: (id) => { sent.written(id) },
           onAck: async (id) => {
+            sent.acked(id)
             const message = byId.get(id)
             // not synced on its own (it shares the next synced batch, if any): after a power
             // loss the message is pending again, is sent again and the receiver's dedup acks it
@@ -193,9 +198,14 @@ export class DeliveryQueue {
             }
           }
         })
+        await sent.end()
         state.backoff.reset()
         state.failing = false
       } catch (err) {
+        // what went out and was not acknowledged is `sent` now (also when stopping),
+        // stored before the retry reads the outbox again
+        await sent.end()
+
         if (this.stopped) {
           return
         }
@@ -212,5 +222,67 @@ export class DeliveryQueue {
         return
       }
     }
+  }
+}
+
+/**
+ * The `sent` marks of one batch. The `sent` event fires as each frame goes
+ * out, once per message (not again for a message already stored as `sent`);
+ * the status is written only for what is still unacknowledged after the
+ * delay or when the batch ends (advisory, not synced: a crash only makes it
+ * `pending` again). One timer per batch, not per message.
+ */
+class SentMarks {
+  private readonly byId: Map<string, ChatMessage>
+  private readonly init: Pick<DeliveryQueueInit, 'store' | 'onSent'>
+  private readonly delay: number
+  /** written, not yet acknowledged nor stored as `sent` */
+  private readonly unacked = new Set<string>()
+  private timer?: ReturnType<typeof setTimeout>
+
+  constructor (batch: ChatMessage[], init: Pick<DeliveryQueueInit, 'store' | 'onSent'>, delay: number) {
+    this.byId = new Map(batch.map(m => [m.id, m]))
+    this.init = init
+    this.delay = delay
+  }
+
+  written (id: string): void {
+    const message = this.byId.get(id)
+
+    if (message == null || message.status !== 'pending') {
+      return
+    }
+
+    this.unacked.add(id)
+    this.init.onSent?.(message)
+
+    if (this.timer == null) {
+      this.timer = setTimeout(() => { void this.flush() }, this.delay)
+      this.timer.unref?.()
+    }
+  }
+
+  acked (id: string): void {
+    this.unacked.delete(id)
+  }
+
+  /** the batch is over: store what is still unacknowledged as `sent` */
+  async end (): Promise<void> {
+    clearTimeout(this.timer)
+    await this.flush()
+  }
+
+  private async flush (): Promise<void> {
+    this.timer = undefined
+    const writes: Array<Promise<unknown>> = []
+
+    for (const id of this.unacked) {
+      const message = this.byId.get(id)
+      if (message == null) continue
+      writes.push(this.init.store.setStatus(message.peer, id, 'sent', { sync: false }).catch(() => {}))
+    }
+
+    this.unacked.clear()
+    await Promise.all(writes)
   }
 }

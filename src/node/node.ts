@@ -83,7 +83,12 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     })
   }
 
-  async connect (address: string, options: AbortOptions = {}): Promise<string> {
+  contact (peer: string): ContactView {
+    this.checkRunning()
+    return contactView(this.libp2p.services.contacts.info(parsePeerId(peer).toString()))
+  }
+
+    async connect (address: string, options: AbortOptions = {}): Promise<string> {
     this.checkRunning()
     return this.libp2p.services.presence.connect(address, options)
   }

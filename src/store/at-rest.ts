@@ -19,6 +19,21 @@ export const MIN_SEALED_LENGTH = HEADER_LENGTH + TAG_LENGTH
 
 const encoder = new TextEncoder()
 
+/** Random bytes drawn 4 KiB at a time: one CSPRNG call per 341 nonces, not one each */
+const NONCE_POOL_BYTES = NONCE_LENGTH * 341
+let noncePool = new Uint8Array(0)
+let noncePoolOffset = 0
+
+function randomNonce (): Uint8Array {
+  if (noncePoolOffset + NONCE_LENGTH > noncePool.byteLength) {
+    noncePool = new Uint8Array(randomBytes(NONCE_POOL_BYTES))
+    noncePoolOffset = 0
+  }
+  const nonce = noncePool.subarray(noncePoolOffset, noncePoolOffset + NONCE_LENGTH)
+  noncePoolOffset += NONCE_LENGTH
+  return nonce
+}
+
 /** Checked before a record is parsed, so a bad key is a TypeError whatever the record */
 function assertDataKey (key: KeyObject): void {
   if (key.type !== 'secret' || key.symmetricKeySize !== DATA_KEY_LENGTH) {
@@ -40,7 +55,7 @@ function additionalData (sublevel: string, key: string): Uint8Array {
 }
 
 /** Encrypts `plaintext` for storage under (sublevel, key). `nonce` is for tests only. */
-export function sealValue (dataKey: KeyObject, sublevel: string, key: string, plaintext: Uint8Array, nonce: Uint8Array = randomBytes(NONCE_LENGTH)): Uint8Array {
+export function sealValue (dataKey: KeyObject, sublevel: string, key: string, plaintext: Uint8Array, nonce: Uint8Array = randomNonce()): Uint8Array {
   assertDataKey(dataKey)
   // seal() refuses a nonce of the wrong length with TypeError
   const body = seal(dataKey, nonce, plaintext, additionalData(sublevel, key))

@@ -106,6 +106,12 @@ export interface AppendOptions extends AbortOptions {
    * until acceptRequests() or dropRequests()
    */
   request?: boolean
+  /**
+   * append() only: the message id was just drawn at random by this node
+   * (128 bits), so no earlier copy can be stored and none is looked for
+   * (one read less on the way of every message sent)
+   */
+  fresh?: boolean
 }
 
 /** What appendMany() wrote */

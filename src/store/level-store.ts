@@ -197,7 +197,7 @@ export class LevelStore implements Store {
 
     return this.#grouped(options, async (handles, overlay) => {
       const requests = options.request === true && record.direction === 'in' ? this.#requests : undefined
-      return prepareAppend(handles, record, { ...this.#context(), requests }, overlay)
+      return prepareAppend(handles, record, { ...this.#context(), requests }, overlay, options.fresh === true ? false : undefined)
     })
   }
 

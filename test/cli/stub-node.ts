@@ -249,7 +249,12 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
     return view
   }
 
-  async peers (options: AbortOptions = {}): Promise<PeerView[]> {
+  contact (peer: string): ContactView {
+    this.calls.push(`contact ${peer}`)
+    return this.view(peer)
+  }
+
+    async peers (options: AbortOptions = {}): Promise<PeerView[]> {
     await this.enter('peers', options)
     return this.knownPeers.map(p => ({ ...p }))
   }

@@ -26,6 +26,8 @@ class Receiver {
   down = false
   /** peers that cannot be reached */
   readonly unreachable = new Set<string>()
+  /** while set, frames go out but acks wait for it */
+  ackGate?: Promise<void>
 
   readonly send: SendBatch = async (peer, messages, options) => {
     this.batches.push(messages.map(m => m.id))
@@ -35,29 +37,41 @@ class Receiver {
       if (this.failOn.delete(m.id)) throw new Error('connection reset')
       // the receiver dedups by id, as the real one does
       if (!this.received.includes(m.id)) this.received.push(m.id)
+      await this.ackGate
       await options.onAck(m.id)
     }
   }
 }
 
-async function setup (t: TestContext, receiver: Receiver, init: { window?: number } = {}): Promise<{ store: Store, queue: DeliveryQueue, delivered: string[], failures: Error[] }> {
+async function setup (t: TestContext, receiver: Receiver, init: { window?: number, sentDelay?: number } = {}): Promise<{ store: Store, queue: DeliveryQueue, delivered: string[], sentEvents: string[], statusWrites: string[], failures: Error[] }> {
   const fx = await fixture(t)
   const store = fx.track(createStore({ dataDir: fx.dataDir }))
   await store.open()
   const delivered: string[] = []
+  const sentEvents: string[] = []
+  const statusWrites: string[] = []
   const failures: Error[] = []
   const queue = new DeliveryQueue({
-    store,
+    store: {
+      pending: async (peer, options) => store.pending(peer, options),
+      pendingPeers: async (options) => store.pendingPeers(options),
+      setStatus: async (peer, id, status, options) => {
+        statusWrites.push(`${id}:${status}`)
+        return store.setStatus(peer, id, status, options)
+      }
+    },
     sendBatch: receiver.send,
     onDelivered: m => { delivered.push(m.id) },
+    onSent: m => { sentEvents.push(m.id) },
     onFailed: (_peer, err) => { failures.push(err) },
     log,
     retryBase: 10,
     retryCap: 50,
-    window: init.window ?? 4
+    window: init.window ?? 4,
+    sentDelay: init.sentDelay ?? 50
   })
   t.after(async () => { await queue.stop() })
-  return { store, queue, delivered, failures }
+  return { store, queue, delivered, sentEvents, statusWrites, failures }
 }
 
 async function queueMessages (store: Store, peer: string, n: number): Promise<ChatMessage[]> {
@@ -144,5 +158,45 @@ void describe('delivery queue', () => {
     await queue.start()
     await until('all delivered', () => delivered.length === 3)
     assert.deepEqual(r.received, sent.map(m => m.id))
+  })
+
+  void it('goes from pending to delivered in one status write when the ack comes quickly; `sent` fires once per message', async t => {
+    const r = new Receiver()
+    const { store, queue, delivered, sentEvents, statusWrites } = await setup(t, r, { sentDelay: 60_000 })
+    const sent = await queueMessages(store, PEER_A, 6)
+    queue.kick(PEER_A)
+    await until('all delivered', () => delivered.length === 6)
+    assert.deepEqual(sentEvents, sent.map(m => m.id))
+    assert.deepEqual(statusWrites, sent.map(m => `${m.id}:delivered`), 'no `sent` write before a quick ack')
+    assert.ok((await store.history(PEER_A)).every(m => m.status === 'delivered'))
+  })
+
+  void it('stores `sent` for a message whose ack has not come after the delay, then `delivered`', async t => {
+    const r = new Receiver()
+    const gate = Promise.withResolvers<void>()
+    r.ackGate = gate.promise
+    const { store, queue, delivered, sentEvents } = await setup(t, r, { window: 1, sentDelay: 30 })
+    const [m] = await queueMessages(store, PEER_A, 1)
+    queue.kick(PEER_A)
+    await until('stored as sent', async () => (await store.get(PEER_A, m?.id ?? ''))?.status === 'sent')
+    assert.deepEqual(sentEvents, [m?.id])
+    gate.resolve()
+    await until('delivered', () => delivered.length === 1)
+    assert.equal((await store.get(PEER_A, m?.id ?? ''))?.status, 'delivered')
+    assert.deepEqual(sentEvents, [m?.id], 'no second `sent`')
+  })
+
+  void it('stores `sent` for what went out unacknowledged when a batch fails, and does not fire `sent` again on the retry', async t => {
+    const r = new Receiver()
+    const { store, queue, delivered, sentEvents, statusWrites, failures } = await setup(t, r, { sentDelay: 60_000 })
+    const sent = await queueMessages(store, PEER_A, 3)
+    const cut = sent[1]?.id ?? ''
+    // written, then the connection drops before its ack
+    r.failOn.add(cut)
+    queue.kick(PEER_A)
+    await until('all delivered', () => delivered.length === 3)
+    assert.equal(failures.length, 1)
+    assert.deepEqual(statusWrites.filter(w => w.startsWith(cut)), [`${cut}:sent`, `${cut}:delivered`], 'sent stored before the retry')
+    assert.deepEqual(sentEvents, sent.map(m => m.id), 'one `sent` per message across the retry')
   })
 })
