@@ -4,7 +4,7 @@
  * libp2p baseline nodes (same stack as securechat: TCP, Noise, Yamux) and
  * the JSON file under bench/results/ that the charts and the README read.
  */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,3 +130,42 @@ export function checkCounts (options: Record<string, number>, zeroOk: string[] =
     }
   }
 }
+
+/** A process's resident memory, from Linux's /proc/<pid>/status */
+export interface Memory {
+  /** VmRSS: resident now, KiB */
+  rssKiB: number
+  /** VmHWM: the most it has been resident so far, KiB */
+  hwmKiB: number
+}
+
+/** The resident memory of process `pid` (this one by default); Linux only */
+export async function processMemory (pid: number | 'self' = 'self'): Promise<Memory> {
+  const file = `/proc/${pid}/status`
+  const status = await readFile(file, 'utf8')
+  const kib = (field: string): number => {
+    const value = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]
+    if (value == null) throw new Error(`no ${field} in ${file}`)
+    return Number(value)
+  }
+  return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM') }
+}
+
+/** CPU seconds (user + system) process `pid` has used so far; Linux only */
+export async function processCpuSeconds (pid: number | 'self' = 'self'): Promise<number> {
+  // the fields after the command name, which is in parentheses and may hold spaces
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ').at(-1)?.split(' ') ?? []
+  const ticks = Number(fields[11]) + Number(fields[12]) // utime, stime
+  if (!Number.isFinite(ticks)) throw new Error(`no CPU times in /proc/${pid}/stat`)
+  return ticks / CLOCK_TICKS_PER_SECOND
+}
+
+/** Open sockets of process `pid` (its TCP connections and listeners); Linux only */
+export async function processSockets (pid: number): Promise<number> {
+  const dir = `/proc/${pid}/fd`
+  const links = await Promise.all((await readdir(dir)).map(async fd => readlink(`${dir}/${fd}`).catch(() => '')))
+  return links.filter(l => l.startsWith('socket:')).length
+}
+
+/** USER_HZ, 100 on every Linux architecture Node runs on */
+const CLOCK_TICKS_PER_SECOND = 100

@@ -32,6 +32,16 @@ export const RELAY_MAX_CONNECTIONS_PER_IP = 16
 /** Inbound connection attempts per IP address per second before further ones are refused */
 export const RELAY_INBOUND_CONNECTION_THRESHOLD = 5
 
+/**
+ * A client connection silent both ways this long is closed, which frees its
+ * reservation: how the relay finds a client that died, froze or lost its
+ * network, since it does not ping its clients (server.ts). A securechat node
+ * pings its relay every 10 s (libp2p's connection monitor), a libp2p node's
+ * yamux every 30 s, so a live client is never this quiet. The value is the
+ * TCP transport's own default, set here because the relay now depends on it.
+ */
+export const RELAY_SOCKET_INACTIVITY_TIMEOUT_MS = 2 * 60_000
+
 /** Concurrent circuit (hop) streams per client connection */
 export const RELAY_MAX_INBOUND_HOP_STREAMS = 32
 

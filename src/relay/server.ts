@@ -22,11 +22,11 @@ import { IpConnectionLimiter } from './ip-limiter.ts'
 import {
   RELAY_DATA_LIMIT_BYTES, RELAY_DEFAULT_PORT, RELAY_DURATION_LIMIT_MS, RELAY_INBOUND_CONNECTION_THRESHOLD,
   RELAY_MAX_CONNECTIONS, RELAY_MAX_CONNECTIONS_PER_IP, RELAY_MAX_INBOUND_HOP_STREAMS, RELAY_MAX_RESERVATIONS,
-  RELAY_RESERVATION_TTL_MS
+  RELAY_RESERVATION_TTL_MS, RELAY_SOCKET_INACTIVITY_TIMEOUT_MS
 } from './constants.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
-import type { AbortOptions, Libp2p } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { Store } from '../store/index.ts'
 
@@ -39,7 +39,10 @@ export interface RelayLimits {
   dataLimit?: bigint
   maxConnections?: number
   maxConnectionsPerIp?: number
+  /** new inbound connections per second from one IP address */
   inboundConnectionThreshold?: number
+  /** ms a client connection may be silent both ways before the relay closes it (and frees its reservation) */
+  socketInactivityTimeout?: number
 }
 
 export interface RelayInit extends RelayLimits {
@@ -84,7 +87,7 @@ class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements Rela
     // The relay server declares a 'relay:reservation' event but (4.2.x) never
     // dispatches it. It does tag every peer it grants a reservation in the
     // peer store, which fires 'peer:update': look at its reservations then.
-    libp2p.addEventListener('peer:update', (evt) => { this.checkReservation(evt.detail.peer.id.toString()) })
+    libp2p.addEventListener('peer:update', (evt) => { this.checkReservation(evt.detail.peer.id) })
     libp2p.addEventListener('peer:disconnect', (evt) => {
       // A reservation is only usable over the connection that made it, yet the
       // library keeps it for its whole TTL: a client could take every slot and
@@ -94,12 +97,14 @@ class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements Rela
       // whatever reservation the peer holds by then, a newer one included.
       libp2p.services.relay.reservations.get(evt.detail)?.signal.clear()
       libp2p.services.relay.reservations.delete(evt.detail)
-      this.checkReservation(evt.detail.toString())
+      this.checkReservation(evt.detail)
     })
   }
 
-  private checkReservation (peer: string): void {
-    const reservation = [...this.libp2p.services.relay.reservations.entries()].find(([id]) => id.toString() === peer)?.[1]
+  private checkReservation (peerId: PeerId): void {
+    // a PeerMap lookup: a scan of every reservation on every peer:update made admitting N clients O(N²)
+    const reservation = this.libp2p.services.relay.reservations.get(peerId)
+    const peer = peerId.toString()
 
     if (reservation == null) {
       this.reported.delete(peer)
@@ -155,13 +160,30 @@ export async function createRelayNode (init: RelayInit, options: AbortOptions = 
         listen: [tcpListenAddr(init.host ?? '0.0.0.0', init.port ?? RELAY_DEFAULT_PORT)],
         announce
       },
-      transports: [tcp()],
+      transports: [tcp({ inboundSocketInactivityTimeout: init.socketInactivityTimeout ?? RELAY_SOCKET_INACTIVITY_TIMEOUT_MS })],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      // No yamux keep-alive from the relay (see connectionMonitor below): its
+      // pings go out every 30 s whether answered or not, and a write counts
+      // as activity, so a dead client's socket would never be idle (closed
+      // only after ~15 minutes of TCP retransmissions, and never if its
+      // kernel still acknowledges, as a frozen process's does). A client's
+      // own keep-alive pings are still answered.
+      streamMuxers: [yamux({ enableKeepAlive: false })],
       connectionManager: {
         maxConnections: init.maxConnections ?? RELAY_MAX_CONNECTIONS,
         inboundConnectionThreshold: init.inboundConnectionThreshold ?? RELAY_INBOUND_CONNECTION_THRESHOLD
       },
+      // The relay does not ping its clients. libp2p's connection monitor
+      // opens a ping stream on every connection at once every 10 s: at 1,000
+      // reservations that churn kept the relay at 337 MiB resident, against
+      // 198 MiB without it (both with the Docker image's 2 MiB young
+      // generation; README "Benchmarks", bench/relay.ts, issue 10).
+      // Clients keep themselves alive instead: a securechat node's own
+      // connection monitor pings its relay every 10 s. One that dies, freezes
+      // or loses its network goes silent, the TCP transport closes a socket
+      // silent both ways for RELAY_SOCKET_INACTIVITY_TIMEOUT_MS, and
+      // 'peer:disconnect' above frees its reservation.
+      connectionMonitor: { enabled: false },
       connectionGater: {
         // loopback and private ranges are the normal case for a relay on a LAN or in a container
         denyDialMultiaddr: () => false,

@@ -4,6 +4,14 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { identify } from '@libp2p/identify'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
 import { createChatNode } from '../../src/node/index.ts'
 import type { ChatNodeInit } from '../../src/node/index.ts'
 import { createRelayNode } from '../../src/relay/server.ts'
@@ -13,6 +21,7 @@ import { tcpPort } from '../helpers/addrs.ts'
 import { nextEvent as next, until } from '../helpers/node-events.ts'
 import { createTempDir } from '../helpers/tmp.ts'
 import type { ChatNode } from '../../src/types.ts'
+import type { Libp2p } from 'libp2p'
 
 const cleanups: Array<() => Promise<void>> = []
 
@@ -35,6 +44,25 @@ async function relay (init: Partial<RelayInit> = {}): Promise<RelayNode> {
 
 async function node (name: string, relays: string[], dataDir?: string, init: Pick<ChatNodeInit, 'relayKeeper'> = {}): Promise<ChatNode> {
   const n = await createChatNode({ name, dataDir: dataDir ?? await newDataDir(), host: '127.0.0.1', mdns: false, relays, ...init })
+  cleanups.push(async () => n.stop())
+  return n
+}
+
+/**
+ * A bare relay client (a `/p2p-circuit` listener) whose only traffic to the
+ * relay, once reserved, is libp2p's connection monitor every `pingInterval`
+ * ms, or nothing at all without one: no yamux keep-alive, no redial.
+ */
+async function client (pingInterval?: number): Promise<Libp2p> {
+  const n = await createLibp2p({
+    addresses: { listen: ['/p2p-circuit'] },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ enableKeepAlive: false })],
+    connectionManager: { reconnectRetries: 0 },
+    connectionMonitor: pingInterval == null ? { enabled: false } : { pingInterval },
+    services: { identify: identify() }
+  })
   cleanups.push(async () => n.stop())
   return n
 }
@@ -146,5 +174,34 @@ describe('relay', () => {
     await b.stop()
     await new Promise(resolve => setTimeout(resolve, 1500))
     await checkRelayHealth({ host: '127.0.0.1', port })
+  })
+
+  it('closes a client connection silent both ways for its inactivity timeout, which frees the reservation; a client that pings keeps it', async () => {
+    // the relay does not ping its clients: a dead or frozen one is found only by its silence
+    const timeout = 1_500
+    const r = await relay({ socketInactivityTimeout: timeout })
+    const relayAddr = multiaddr(r.addrs()[0] ?? '')
+    const relayPeer = peerIdFromString(r.peerId)
+    const silent = await client()
+    const pinging = await client(timeout / 5)
+    const cuts = { silent: [] as number[], pinging: [] as number[] }
+    for (const [name, c] of [['silent', silent], ['pinging', pinging]] as const) {
+      // the relay's count as the client learns it was cut off (the relay, which closed the connection, knew first)
+      c.addEventListener('peer:disconnect', (evt) => { if (evt.detail.equals(relayPeer)) cuts[name].push(r.reservationCount()) })
+    }
+    await Promise.all([silent, pinging].map(async c => c.dial(relayAddr)))
+    await until('both reserved', () => r.reservationCount() === 2)
+    const reservedAt = Date.now()
+
+    await until('the silent client cut off', () => cuts.silent.length > 0, 10 * timeout)
+    assert.ok(Date.now() - reservedAt >= timeout * 0.9, `cut after ${Date.now() - reservedAt} ms, not before the timeout`)
+    assert.deepEqual(cuts.silent, [1], 'its reservation was freed by then')
+    // it would reserve again (and be cut again): it is done
+    await silent.stop()
+    // three more timeouts: the client that pings stays connected and reserved
+    await new Promise(resolve => setTimeout(resolve, 3 * timeout))
+    assert.deepEqual(cuts.pinging, [])
+    assert.ok(pinging.getMultiaddrs().some(a => a.toString().includes(`/p2p/${r.peerId}/p2p-circuit`)), 'still holds its reservation')
+    assert.equal(r.reservationCount(), 1)
   })
 })

@@ -51,6 +51,7 @@ export async function relay (options: RelayOptions, io: MainIo): Promise<number>
         dataLimit: options.dataLimit,
         maxConnections: options.maxConnections,
         maxConnectionsPerIp: options.maxConnectionsPerIp,
+        inboundConnectionThreshold: options.inboundConnectionThreshold,
         ...(options.host != null ? { host: options.host } : {}),
         ...(options.passphrase != null ? { passphrase: options.passphrase } : {})
       })

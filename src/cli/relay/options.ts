@@ -7,8 +7,8 @@ import { UsageError } from '../errors.ts'
 import { optionRows, row } from '../help.ts'
 import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, addHostAndPassphrase, parseDataDir, parsePort, parsePositiveInt, stringList, stringValue } from '../options.ts'
 import {
-  RELAY_DATA_LIMIT_BYTES, RELAY_DEFAULT_PORT, RELAY_DURATION_LIMIT_MS, RELAY_MAX_CONNECTIONS, RELAY_MAX_CONNECTIONS_PER_IP,
-  RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL_MS
+  RELAY_DATA_LIMIT_BYTES, RELAY_DEFAULT_PORT, RELAY_DURATION_LIMIT_MS, RELAY_INBOUND_CONNECTION_THRESHOLD, RELAY_MAX_CONNECTIONS,
+  RELAY_MAX_CONNECTIONS_PER_IP, RELAY_MAX_RESERVATIONS, RELAY_RESERVATION_TTL_MS
 } from '../../relay/constants.ts'
 import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from '../options.ts'
 
@@ -29,6 +29,8 @@ export interface RelayOptions {
   dataLimit: bigint
   maxConnections: number
   maxConnectionsPerIp: number
+  /** new inbound connections per second from one IP address */
+  inboundConnectionThreshold: number
 }
 
 const RELAY_OPTIONS: OptionTable = {
@@ -42,6 +44,7 @@ const RELAY_OPTIONS: OptionTable = {
   'data-limit': { type: 'string', arg: 'BYTES', description: `most bytes a relayed connection carries (default: ${RELAY_DATA_LIMIT_BYTES})` },
   'max-connections': { type: 'string', arg: 'N', description: `connections open at once (default: ${RELAY_MAX_CONNECTIONS})` },
   'max-connections-per-ip': { type: 'string', arg: 'N', description: `connections open at once from one IP address (default: ${RELAY_MAX_CONNECTIONS_PER_IP})` },
+  'max-connection-rate-per-ip': { type: 'string', arg: 'N', description: `new connections per second from one IP address (default: ${RELAY_INBOUND_CONNECTION_THRESHOLD})` },
   json: { type: 'boolean', description: 'machine-readable output: one JSON object per line on stdout' },
   ...PASSPHRASE_FILE_OPTION,
   ...COMMON_OPTIONS
@@ -65,7 +68,8 @@ function buildRelay (values: ParsedValues, ctx: ResolvedContext): RelayOptions {
     durationLimit: parsePositiveInt('--duration-limit', stringValue(values['duration-limit']), RELAY_DURATION_LIMIT_MS / 1000) * 1000,
     dataLimit: BigInt(parsePositiveInt('--data-limit', stringValue(values['data-limit']), Number(RELAY_DATA_LIMIT_BYTES))),
     maxConnections: parsePositiveInt('--max-connections', stringValue(values['max-connections']), RELAY_MAX_CONNECTIONS),
-    maxConnectionsPerIp: parsePositiveInt('--max-connections-per-ip', stringValue(values['max-connections-per-ip']), RELAY_MAX_CONNECTIONS_PER_IP)
+    maxConnectionsPerIp: parsePositiveInt('--max-connections-per-ip', stringValue(values['max-connections-per-ip']), RELAY_MAX_CONNECTIONS_PER_IP),
+    inboundConnectionThreshold: parsePositiveInt('--max-connection-rate-per-ip', stringValue(values['max-connection-rate-per-ip']), RELAY_INBOUND_CONNECTION_THRESHOLD)
   }
 
   addHostAndPassphrase(options, values, ctx)
