@@ -95,6 +95,23 @@ function titled (text: string, r: Json, detail?: string): { text: string, subtit
   return { text, subtitle: [...(detail !== undefined ? [detail] : []), provenance(r)], anchor: 'start' }
 }
 
+/** "k 1.23×, …" of the numeric ratios of a result, '' without any */
+function ratioList (r: Json): string {
+  return isObject(r.ratios) ? Object.entries(r.ratios).filter(([, v]) => num(v) !== undefined).map(([k, v]) => `${k} ${fixed(v)}×`).join(', ') : ''
+}
+
+/** percentileBars()' rows, p50 and p99 of each named part that has percentiles, and the parts in that order */
+function percentileRows (parts: Array<[string, unknown]>): { rows: Row[], order: string[] } {
+  const rows: Row[] = []
+  const order: string[] = []
+  for (const [part, value] of parts) {
+    if (!isPercentiles(value)) continue
+    order.push(part)
+    for (const p of ['p50', 'p99'] as const) rows.push({ part, percentile: p, ms: value[p] })
+  }
+  return { rows, order }
+}
+
 /** more parts than this get one bar each with its name beside it, not a colour of a legend (the palette has 10) */
 const MAX_COLOURS = 10
 
@@ -274,14 +291,7 @@ const HISTORY_LABELS: Record<string, string> = {
 /** history: the read against the bare iterator and the decoding */
 function historySpec (r: Json): TopLevelSpec | string {
   const parts = isObject(r.parts) ? r.parts : {}
-  const rows: Row[] = []
-  const order: string[] = []
-  for (const [key, value] of Object.entries(parts)) {
-    if (!isPercentiles(value)) continue
-    const part = HISTORY_LABELS[key] ?? key
-    order.push(part)
-    for (const p of ['p50', 'p99'] as const) rows.push({ part, percentile: p, ms: value[p] })
-  }
+  const { rows, order } = percentileRows(Object.entries(parts).map(([key, value]) => [HISTORY_LABELS[key] ?? key, value]))
   if (rows.length === 0) return 'no parts with percentiles'
   const options = isObject(r.options) ? r.options : {}
   const goal = isObject(r.goal) ? r.goal : {}
@@ -351,20 +361,13 @@ const STARTUP_BASELINES: Record<string, string> = {
 
 /** startup: spawn to `ready` of each launcher and data dir, beside the baselines */
 function startupSpec (r: Json): TopLevelSpec | string {
-  const rows: Row[] = []
-  const order: string[] = []
-  const add = (part: string, ready: unknown): void => {
-    if (!isPercentiles(ready)) return
-    order.push(part)
-    for (const p of ['p50', 'p99'] as const) rows.push({ part, percentile: p, ms: ready[p] })
-  }
   const baselines = isObject(r.baselines) ? r.baselines : {}
-  for (const [key, label] of Object.entries(STARTUP_BASELINES)) add(label, isObject(baselines[key]) ? baselines[key].ready : undefined)
-  for (const c of Array.isArray(r.cases) ? r.cases.filter(isObject) : []) {
-    add(`${String(c.launcher)}, ${String(c.state)} data dir${c.passphrase === true ? ', passphrase' : ''}`, c.ready)
-  }
+  const { rows, order } = percentileRows([
+    ...Object.entries(STARTUP_BASELINES).map(([key, label]): [string, unknown] => [label, isObject(baselines[key]) ? baselines[key].ready : undefined]),
+    ...(Array.isArray(r.cases) ? r.cases.filter(isObject) : []).map((c): [string, unknown] => [`${String(c.launcher)}, ${String(c.state)} data dir${c.passphrase === true ? ', passphrase' : ''}`, c.ready])
+  ])
   if (rows.length === 0) return 'no cases with percentiles'
-  const ratios = isObject(r.ratios) ? Object.entries(r.ratios).filter(([, v]) => num(v) !== undefined).map(([k, v]) => `${k} ${fixed(v)}×`).join(', ') : ''
+  const ratios = ratioList(r)
   return percentileBars(titled('Start-up: spawn to ready', r, ratios === '' ? undefined : `existing data dir / bare libp2p node: ${ratios}`), rows, order)
 }
 
@@ -423,15 +426,8 @@ function rates (v: unknown, path: string[] = [], out: Row[] = []): Row[] {
 
 /** any other benchmark: its parts' percentiles, else its rates */
 function genericSpec (name: string, r: Json): TopLevelSpec | string {
-  const parts = isObject(r.parts) ? r.parts : {}
-  const rows: Row[] = []
-  const order: string[] = []
-  for (const [part, value] of Object.entries(parts)) {
-    if (!isPercentiles(value)) continue
-    order.push(part)
-    for (const p of ['p50', 'p99'] as const) rows.push({ part, percentile: p, ms: value[p] })
-  }
-  const ratios = isObject(r.ratios) ? Object.entries(r.ratios).filter(([, v]) => num(v) !== undefined).map(([k, v]) => `${k} ${fixed(v)}×`).join(', ') : ''
+  const { rows, order } = percentileRows(Object.entries(isObject(r.parts) ? r.parts : {}))
+  const ratios = ratioList(r)
   const detail = ratios === '' ? undefined : `ratios: ${ratios}`
   if (rows.length > 0) return percentileBars(titled(name, r, detail), rows, order)
   const found = rates(isObject(r.parts) ? r.parts : r)

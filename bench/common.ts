@@ -1,20 +1,20 @@
 /**
  * What every benchmark in bench/ shares: the machine a result was taken on,
- * HDR-histogram percentiles (`hdr-histogram-js`), timed sampling, the bare
- * libp2p baseline nodes (same stack as securechat: TCP, Noise, Yamux) and
- * the JSON file under bench/results/ that the charts and the README read.
+ * its count options, HDR-histogram percentiles (`hdr-histogram-js`), timed
+ * sampling, the bare libp2p echo baseline (test/helpers/libp2p.ts's
+ * bareNode(), securechat's stack: TCP, Noise, Yamux) and the JSON file
+ * under bench/results/ that the charts and the README read. What a
+ * benchmark takes and shows on a terminal is bench/cli.ts.
  */
 import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { tcp } from '@libp2p/tcp'
+import { lpStream } from '@libp2p/utils'
 import { build } from 'hdr-histogram-js'
-import { createLibp2p } from 'libp2p'
+import { bareNode } from '../test/helpers/libp2p.ts'
+import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Histogram } from 'hdr-histogram-js'
-import type { Libp2p } from 'libp2p'
 
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
 const NS_PER_MS = 1e6
@@ -38,6 +38,11 @@ export function machine (): Machine {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
     node: process.version
   }
+}
+
+/** The machine's 1-minute load average (other work on a shared machine skews every figure) */
+export function loadAverage (): number {
+  return os.loadavg()[0] ?? 0
 }
 
 /** One part's samples, in milliseconds */
@@ -101,25 +106,43 @@ export async function sample (count: number, warmup: number, once: (i: number) =
   }
 }
 
-/** A bare libp2p node on loopback with securechat's transport stack and nothing else */
-export async function bareNode (): Promise<Libp2p> {
-  return createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()]
-  })
+/**
+ * Two bare libp2p nodes on loopback (bareNode()), one stream of `protocol`
+ * between them on which the server echoes `frames` lp-framed messages of at
+ * most `maxDataLength` bytes: `use` gets the client's end, then the stream
+ * is closed and both nodes stopped
+ */
+export async function echoStream<T> (protocol: string, frames: number, maxDataLength: number, use: (lp: LengthPrefixedStream) => Promise<T>): Promise<T> {
+  const [server, client] = await Promise.all([bareNode(), bareNode()])
+  try {
+    await server.handle(protocol, async (stream) => {
+      const lp = lpStream(stream, { maxDataLength })
+      for (let i = 0; i < frames; i++) await lp.write(await lp.read())
+      await stream.close()
+    })
+    const stream = await client.dialProtocol(server.getMultiaddrs(), protocol)
+    const result = await use(lpStream(stream, { maxDataLength }))
+    await stream.close()
+    return result
+  } finally {
+    await Promise.allSettled([server.stop(), client.stop()])
+  }
 }
 
-/** The path of benchmark `name`'s result taken at `date`: `<dir>/<name>-<ISO date>.json` */
-export function resultFile (name: string, date: string, dir: string = DEFAULT_RESULTS_DIR): string {
-  return join(dir, `${name}-${date.replaceAll(':', '-')}.json`)
-}
+/** A benchmark's result as saveResult() writes it: its date and machine, what it found, and the file it went to */
+type Saved<T> = { date: string, machine: Machine } & T & { file: string }
 
-/** Writes `result` as JSON to `file` (from resultFile()), creating its folder */
-export async function writeResult (file: string, result: unknown): Promise<void> {
-  await mkdir(dirname(file), { recursive: true })
-  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
+/**
+ * Writes benchmark `name`'s result, taken now, as JSON to `<dir>/<name>-<ISO
+ * date>.json` (creating the folder): the date, the machine, `fields` in
+ * their order, then the file's own path; resolves with that result
+ */
+export async function saveResult<T extends object> (name: string, fields: T, dir: string = DEFAULT_RESULTS_DIR): Promise<Saved<T>> {
+  const date = new Date().toISOString()
+  const result = { date, machine: machine(), ...fields, file: join(dir, `${name}-${date.replaceAll(':', '-')}.json`) }
+  await mkdir(dirname(result.file), { recursive: true })
+  await writeFile(result.file, JSON.stringify(result, null, 2) + '\n')
+  return result
 }
 
 /** Checks that every option is a safe integer, at least 1 (0 for names in `zeroOk`) */
@@ -129,6 +152,17 @@ export function checkCounts (options: Record<string, number>, zeroOk: string[] =
       throw new TypeError(`${name} must be a positive integer, got ${value}`)
     }
   }
+}
+
+/**
+ * A benchmark's count options: each key of `defaults` from `init`, else its
+ * default, in the order of `defaults` (the order of the result's JSON), then
+ * checked by checkCounts()
+ */
+export function countOptions<T extends Record<string, number>> (init: Partial<NoInfer<T>>, defaults: T, zeroOk: Array<keyof T & string> = []): T {
+  const options = Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, init[name] ?? value])) as T
+  checkCounts(options, zeroOk)
+  return options
 }
 
 /** A process's resident memory, from Linux's /proc/<pid>/status */

@@ -45,7 +45,6 @@
  */
 import assert, { AssertionError } from 'node:assert/strict'
 import { once } from 'node:events'
-import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MAX_IN_FLIGHT } from '../src/protocol/constants.ts'
 import { createStore } from '../src/store/index.ts'
@@ -53,7 +52,8 @@ import { is, where } from '../test/helpers/events.ts'
 import { spawnChat } from '../test/helpers/process.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
 import { Topology, cleanupStale, netnsAvailable } from '../test/net/netns.ts'
-import { checkCounts, machine, resultFile, writeResult } from './common.ts'
+import { cliOptions, machineLine, printResult, toStderr } from './cli.ts'
+import { countOptions, saveResult } from './common.ts'
 import type { ChatMessage } from '../src/types.ts'
 import type { ChatEvent, ChatEventType, EventOf, HistoryEvent, Matcher, ReadEvent, ReadyEvent } from '../test/helpers/events.ts'
 import type { ChatProcess, WaitOptions } from '../test/helpers/process.ts'
@@ -598,14 +598,12 @@ function result (scenario: Scenario, name: ScenarioResult['scenario'], a: Node, 
 }
 
 function crashDefaults (options: CrashOptions): Required<CrashOptions> {
-  const resolved = { messages: options.messages ?? 5000, kills: options.kills ?? 3, stride: options.stride ?? 250 }
-  checkCounts(resolved)
-  return resolved
+  return countOptions(options, { messages: 5000, kills: 3, stride: 250 })
 }
 
 function cutDefaults (options: CutOptions): Required<CutOptions> {
-  const resolved = { messages: options.messages ?? 1000, cuts: options.cuts ?? [3_000, 20_000, 8_000], stride: options.stride ?? 150 }
-  checkCounts({ messages: resolved.messages, stride: resolved.stride })
+  const { messages, stride } = countOptions(options, { messages: 1000, stride: 150 })
+  const resolved = { messages, cuts: options.cuts ?? [3_000, 20_000, 8_000], stride }
   for (const cut of resolved.cuts) {
     if (cut !== 'timeout' && !(Number.isSafeInteger(cut) && cut > 0)) {
       throw new TypeError(`a cut lasts a positive number of milliseconds or 'timeout', got ${String(cut)}`)
@@ -731,8 +729,7 @@ export async function cutScenario (ctx: ScenarioContext, options: CutOptions = {
  * gets them all, in order.
  */
 export async function offlineScenario (ctx: ScenarioContext, options: OfflineOptions = {}): Promise<ScenarioResult> {
-  const count = options.messages ?? 100
-  checkCounts({ messages: count })
+  const { messages: count } = countOptions(options, { messages: 100 })
   const { a, b, scenario } = await Scenario.pair(ctx)
 
   // they have met: each knows the other's peer id, name and address
@@ -812,23 +809,16 @@ export async function runFaults (init: FaultsOptions = {}): Promise<FaultsResult
   await cleanupStale()
   const crash = await isolated(init.log, async ctx => crashScenario(ctx, options.crash))
   const cut = await isolated(init.log, async ctx => cutScenario(ctx, options.cut))
-  const date = new Date().toISOString()
-  const result: FaultsResult = {
-    date,
-    machine: machine(),
+  return saveResult('faults', {
     options,
     crash,
     cut,
     ok: crash.verdict.ok && cut.verdict.ok,
-    file: resultFile('faults', date, init.resultsDir)
-  }
-  await writeResult(result.file, result)
-  return result
+  }, init.resultsDir)
 }
 
 /** The stdout table: one row per scenario, then every problem found */
 export function formatFaults (r: FaultsResult): string {
-  const m = r.machine
   const row = (cells: string[]): string => cells.map((c, i) => i === 0 ? c.padEnd(10) : c.padStart(i === cells.length - 1 ? 26 : 11)).join('')
   const line = (s: ScenarioResult): string => row([
     s.scenario,
@@ -840,7 +830,7 @@ export function formatFaults (r: FaultsResult): string {
     s.verdict.ok ? 'once, in order, delivered' : `FAILED (${s.verdict.problems.length})`
   ])
   return [
-    `faults: two securechat processes in network namespaces (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node})`,
+    `faults: two securechat processes in network namespaces (${machineLine(r.machine)})`,
     row(['scenario', 'messages', 'kills B+A', 'cuts', 'seconds', 'msg/s', 'verdict']),
     line(r.crash),
     line(r.cut),
@@ -850,22 +840,11 @@ export function formatFaults (r: FaultsResult): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      'crash-messages': { type: 'string' },
-      kills: { type: 'string' },
-      'cut-messages': { type: 'string' },
-      cuts: { type: 'string' }
-    }
-  })
-  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
-  const cuts = values.cuts?.split(',').map(c => c === 'timeout' ? c : Number(c))
-  const result = await runFaults({
-    crash: { messages: num(values['crash-messages']), kills: num(values.kills) },
-    cut: { messages: num(values['cut-messages']), cuts },
-    log: line => { process.stderr.write(`# ${line}\n`) }
-  })
-  process.stdout.write(formatFaults(result) + '\n')
+  const options = cliOptions({ crashMessages: 'number', kills: 'number', cutMessages: 'number', cuts: 'list' })
+  const result = await printResult(runFaults({
+    crash: { messages: options.crashMessages, kills: options.kills },
+    cut: { messages: options.cutMessages, cuts: options.cuts?.map(c => c === 'timeout' ? c : Number(c)) },
+    log: line => { toStderr(`# ${line}`) }
+  }), formatFaults)
   process.exitCode = result.ok ? 0 : 1
 }

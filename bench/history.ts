@@ -33,9 +33,7 @@
  * HISTORY_MESSAGES, HISTORY_READS, HISTORY_WARMUP)
  */
 import { createSecretKey, randomBytes } from 'node:crypto'
-import os from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Level } from 'level'
@@ -44,7 +42,8 @@ import { createStore } from '../src/store/index.ts'
 import { changePassphrase } from '../src/store/passwd.ts'
 import { decodeMessage, encodeMessage, encodeText } from '../src/store/records.ts'
 import { createTempDir } from '../test/helpers/tmp.ts'
-import { checkCounts, dirBytes, machine, resultFile, sample, writeResult } from './common.ts'
+import { cell, cliOptions, machineLine, printResult, ratioCell, toStderr } from './cli.ts'
+import { countOptions, dirBytes, loadAverage, sample, saveResult } from './common.ts'
 import type { Machine, Percentiles } from './common.ts'
 import type { Store, StoreRecord } from '../src/store/index.ts'
 import type { ChatMessage } from '../src/types.ts'
@@ -326,19 +325,10 @@ async function decodePart (self: string, peer: string, o: Options): Promise<Read
 
 /** fills a store and its raw twin, measures every part, writes `history-<ISO date>.json` */
 export async function runHistory (init: HistoryOptions = {}): Promise<HistoryResult> {
-  const options: Options = {
-    messages: init.messages ?? 1_000_000,
-    reads: init.reads ?? 2000,
-    warmup: init.warmup ?? 200,
-    limit: init.limit ?? 100,
-    others: init.others ?? 9,
-    otherMessages: init.otherMessages ?? 1000,
-    bytes: init.bytes ?? 200
-  }
-  checkCounts(options, ['warmup', 'others', 'otherMessages'])
+  const options: Options = countOptions(init, { messages: 1_000_000, reads: 2000, warmup: 200, limit: 100, others: 9, otherMessages: 1000, bytes: 200 }, ['warmup', 'others', 'otherMessages'])
   if (options.limit > options.messages) throw new TypeError('limit must not exceed messages')
   const progress = init.onProgress ?? (() => {})
-  const loadStart = os.loadavg()[0] ?? 0
+  const loadStart = loadAverage()
 
   const dir = await createTempDir('securechat-bench-history-')
   try {
@@ -396,11 +386,8 @@ export async function runHistory (init: HistoryOptions = {}): Promise<HistoryRes
     // measured once LevelDB has been reopened, which turns the log it was written to into a table
     storeFill.diskBytes = await dirBytes(join(dataDir, 'db'))
 
-    const date = new Date().toISOString()
-    const result: HistoryResult = {
-      date,
-      machine: machine(),
-      load: { start: loadStart, end: os.loadavg()[0] ?? 0 },
+    return await saveResult('history', {
+      load: { start: loadStart, end: loadAverage() },
       options,
       fill: { store: storeFill, raw: rawFill },
       open: { plain: plain.open, passphrase: protectedRun.open },
@@ -413,10 +400,7 @@ export async function runHistory (init: HistoryOptions = {}): Promise<HistoryRes
         p50: Math.max(plain.reads.p50, protectedRun.reads.p50) <= GOAL_MS,
         cpu: Math.max(plain.reads.cpuMs, protectedRun.reads.cpuMs) <= GOAL_MS
       },
-      file: resultFile('history', date, init.resultsDir)
-    }
-    await writeResult(result.file, result)
-    return result
+    }, init.resultsDir)
   } finally {
     await dir.remove()
   }
@@ -424,23 +408,22 @@ export async function runHistory (init: HistoryOptions = {}): Promise<HistoryRes
 
 /** the stdout table: the fills, the opens, then p50 and p99 in ms per read part, the ratio and the goal */
 export function formatHistory (r: HistoryResult): string {
-  const ms = (v: number): string => v.toFixed(3).padStart(10)
+  const ms = (v: number): string => cell(v, 3, 10)
   const int = (v: number): string => Math.round(v).toLocaleString('en-US')
   const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`
   const yes = (met: boolean): string => met ? 'met' : 'NOT met'
   const row = (name: string, p: ReadPart): string => `${name.padEnd(44)}${ms(p.p50)}${ms(p.p99)}${ms(p.cpuMs)}  ${p.count}`
   const fill = (name: string, f: Fill): string =>
-    `${name.padEnd(44)}${int(f.records).padStart(10)}${(f.ms / 1000).toFixed(1).padStart(9)} s${int(f.rate).padStart(10)}/s${f.cpuUs.toFixed(0).padStart(8)} µs  ${mib(f.diskBytes)}`
+    `${name.padEnd(44)}${int(f.records).padStart(10)}${cell(f.ms / 1000, 1, 9)} s${int(f.rate).padStart(10)}/s${cell(f.cpuUs, 0, 8)} µs  ${mib(f.diskBytes)}`
   const { raw, rawNoLimit, decode, store, storePassphrase } = r.parts
   const o = r.options
-  const m = r.machine
   const worst = (key: 'p50' | 'p99' | 'cpuMs'): string => Math.max(store[key], storePassphrase[key]).toFixed(3)
   return [
-    `history, latest ${o.limit} of ${int(o.messages)} messages (+ ${o.others} conversations of ${int(o.otherMessages)}), ${o.bytes}-byte texts, LevelDB on disk (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node}, load ${r.load.start.toFixed(1)}–${r.load.end.toFixed(1)})`,
+    `history, latest ${o.limit} of ${int(o.messages)} messages (+ ${o.others} conversations of ${int(o.otherMessages)}), ${o.bytes}-byte texts, LevelDB on disk (${machineLine(r.machine)}, load ${r.load.start.toFixed(1)}–${r.load.end.toFixed(1)})`,
     `${'fill'.padEnd(44)}${'records'.padStart(10)}${'time'.padStart(11)}${'rate'.padStart(12)}${'CPU/rec'.padStart(11)}  on disk`,
     fill('store.restore() (sealed, validated)', r.fill.store),
     fill('raw LevelDB, batches of 1,000 puts', r.fill.raw),
-    `${'ratio raw / store fill rate'.padEnd(44)}${(r.fill.raw.rate / r.fill.store.rate).toFixed(1).padStart(10)}×`,
+    `${'ratio raw / store fill rate'.padEnd(44)}${ratioCell(r.fill.raw.rate / r.fill.store.rate, 1, 10)}`,
     `open: ${r.open.plain.toFixed(1)} ms without a passphrase, ${r.open.passphrase.toFixed(1)} ms with one (scrypt); first read after open: ${r.firstRead.plain.toFixed(3)} / ${r.firstRead.passphrase.toFixed(3)} ms`,
     `${'read'.padEnd(44)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'CPU ms'.padStart(10)}  samples`,
     row(`raw reverse iterator, limit ${o.limit}`, raw),
@@ -448,28 +431,13 @@ export function formatHistory (r: HistoryResult): string {
     row(`decrypt + decode ${o.limit} records (memory)`, decode),
     row(`store.history(peer, { limit: ${o.limit} })`, store),
     row('  the same, passphrase-protected data dir', storePassphrase),
-    `${'ratio store / raw (limit)'.padEnd(44)}${r.ratios.p50.toFixed(2).padStart(9)}×${r.ratios.p99.toFixed(2).padStart(9)}×${r.ratios.cpu.toFixed(2).padStart(9)}×`,
+    `${'ratio store / raw (limit)'.padEnd(44)}${ratioCell(r.ratios.p50, 2, 9)}${ratioCell(r.ratios.p99, 2, 9)}${ratioCell(r.ratios.cpu, 2, 9)}`,
     `goal: latest ${o.limit} of ${int(o.messages)} ≤ ${r.goal.ms} ms: at p99 ${yes(r.goal.met)} (${worst('p99')} ms), at p50 ${yes(r.goal.p50)} (${worst('p50')} ms), in CPU time per read ${yes(r.goal.cpu)} (${worst('cpuMs')} ms)`,
     `written to ${r.file}`
   ].join('\n')
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      messages: { type: 'string' },
-      reads: { type: 'string' },
-      warmup: { type: 'string' }
-    }
-  })
-  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
-  const { env } = process
-  const result = await runHistory({
-    messages: num(values.messages ?? env.HISTORY_MESSAGES),
-    reads: num(values.reads ?? env.HISTORY_READS),
-    warmup: num(values.warmup ?? env.HISTORY_WARMUP),
-    onProgress: line => { process.stderr.write(`${line}\n`) }
-  })
-  process.stdout.write(formatHistory(result) + '\n')
+  const options = cliOptions({ messages: 'number', reads: 'number', warmup: 'number' }, { env: 'HISTORY' })
+  await printResult(runHistory({ ...options, onProgress: toStderr }), formatHistory)
 }

@@ -20,12 +20,11 @@
  * node --experimental-transform-types bench/latency.ts [--messages N --rounds N --warmup N]
  */
 import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
-import { lpStream } from '@libp2p/utils'
 import { Level } from 'level'
 import { LoopbackNodes } from '../test/helpers/nodes.ts'
 import { createTempDir } from '../test/helpers/tmp.ts'
-import { bareNode, checkCounts, machine, resultFile, sample, writeResult } from './common.ts'
+import { cell, cliOptions, machineLine, printResult, ratioCell } from './cli.ts'
+import { countOptions, echoStream, sample, saveResult } from './common.ts'
 import type { Machine, Percentiles } from './common.ts'
 
 export type { Percentiles } from './common.ts'
@@ -64,25 +63,10 @@ const ECHO = '/securechat-bench/latency-echo/1.0.0'
 
 /** bare libp2p, same stack, one stream, one message and its echo at a time */
 async function echoPart (count: number, warmup: number, payload: Uint8Array): Promise<Percentiles> {
-  const [server, client] = await Promise.all([bareNode(), bareNode()])
-  try {
-    const total = warmup + count
-    await server.handle(ECHO, async (stream) => {
-      const lp = lpStream(stream, { maxDataLength: payload.byteLength })
-      for (let i = 0; i < total; i++) await lp.write(await lp.read())
-      await stream.close()
-    })
-    const stream = await client.dialProtocol(server.getMultiaddrs(), ECHO)
-    const lp = lpStream(stream, { maxDataLength: payload.byteLength })
-    const result = await sample(count, warmup, async () => {
-      await lp.write(payload)
-      await lp.read()
-    })
-    await stream.close()
-    return result
-  } finally {
-    await Promise.allSettled([server.stop(), client.stop()])
-  }
+  return echoStream(ECHO, warmup + count, payload.byteLength, async lp => sample(count, warmup, async () => {
+    await lp.write(payload)
+    await lp.read()
+  }))
 }
 
 /** one synced LevelDB batch of one put, sortable keys */
@@ -130,13 +114,7 @@ async function securechatPart (count: number, warmup: number, text: string): Pro
 
 /** runs the four parts in turn and writes `latency-<ISO date>.json` */
 export async function runLatency (init: LatencyOptions = {}): Promise<LatencyResult> {
-  const options = {
-    messages: init.messages ?? 2000,
-    rounds: init.rounds ?? 5000,
-    warmup: init.warmup ?? 200,
-    bytes: init.bytes ?? 200
-  }
-  checkCounts(options, ['warmup'])
+  const options = countOptions(init, { messages: 2000, rounds: 5000, warmup: 200, bytes: 200 }, ['warmup'])
   const payload = new Uint8Array(randomBytes(options.bytes))
 
   const echo = await echoPart(options.rounds, options.warmup, payload)
@@ -144,47 +122,28 @@ export async function runLatency (init: LatencyOptions = {}): Promise<LatencyRes
   const securechat = await securechatPart(options.messages, options.warmup, 'x'.repeat(options.bytes))
   const floor = { p50: echo.p50 + 2 * put.p50, p99: echo.p99 + 2 * put.p99 }
 
-  const date = new Date().toISOString()
   const parts = { echo, put, floor, securechat }
   const ratios = { p50: securechat.p50 / floor.p50, p99: securechat.p99 / floor.p99 }
-  const result: LatencyResult = { date, machine: machine(), options, parts, ratios, file: resultFile('latency', date, init.resultsDir) }
-  await writeResult(result.file, result)
-  return result
+  return saveResult('latency', { options, parts, ratios }, init.resultsDir)
 }
 
 /** the stdout table: p50 and p99 in ms per part, then the ratios */
 export function formatLatency (r: LatencyResult): string {
-  const ms = (v: number): string => v.toFixed(3).padStart(9)
+  const ms = (v: number): string => cell(v, 3, 9)
   const row = (name: string, p: { p50: number, p99: number }, n = ''): string => `${name.padEnd(28)}${ms(p.p50)}${ms(p.p99)}  ${n}`
   const { echo, put, floor, securechat } = r.parts
-  const m = r.machine
   return [
-    `latency, ${r.options.bytes}-byte messages, loopback, one process (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node})`,
+    `latency, ${r.options.bytes}-byte messages, loopback, one process (${machineLine(r.machine)})`,
     `${'part'.padEnd(28)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}  samples`,
     row('echo (TCP+Noise+Yamux RTT)', echo, String(echo.count)),
     row('synced LevelDB put', put, String(put.count)),
     row('floor = echo + 2 × put', floor),
     row('securechat send→delivered', securechat, String(securechat.count)),
-    `${'ratio securechat / floor'.padEnd(28)}${r.ratios.p50.toFixed(2).padStart(8)}×${r.ratios.p99.toFixed(2).padStart(8)}×`,
+    `${'ratio securechat / floor'.padEnd(28)}${ratioCell(r.ratios.p50, 2, 8)}${ratioCell(r.ratios.p99, 2, 8)}`,
     `written to ${r.file}`
   ].join('\n')
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      messages: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string' }
-    }
-  })
-  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
-  const { env } = process
-  const result = await runLatency({
-    messages: num(values.messages ?? env.LATENCY_MESSAGES),
-    rounds: num(values.rounds ?? env.LATENCY_ROUNDS),
-    warmup: num(values.warmup ?? env.LATENCY_WARMUP)
-  })
-  process.stdout.write(formatLatency(result) + '\n')
+  await printResult(runLatency(cliOptions({ messages: 'number', rounds: 'number', warmup: 'number' }, { env: 'LATENCY' })), formatLatency)
 }

@@ -59,14 +59,15 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { is } from '../test/helpers/events.ts'
+import { bareNode } from '../test/helpers/libp2p.ts'
 import { BIN, spawnChat } from '../test/helpers/process.ts'
 import { createTempDir } from '../test/helpers/tmp.ts'
-import { bareNode, checkCounts, histogram, machine, percentiles, processCpuSeconds, processMemory, processSockets, resultFile, sample, writeResult } from './common.ts'
+import { cell, cliOptions, machineLine, printResult, ratioCell, toStderr } from './cli.ts'
+import { checkCounts, countOptions, histogram, percentiles, processCpuSeconds, processMemory, processSockets, sample, saveResult } from './common.ts'
 import { ECHO_MAX_BYTES, ECHO_PROTOCOL, RelayWorker, clientNode, echoHandler } from './relay-worker.ts'
 import type { ChatProcess } from '../test/helpers/process.ts'
 import type { Machine, Percentiles } from './common.ts'
@@ -412,17 +413,10 @@ async function stopRelay (relay: ChatProcess): Promise<void> {
 export async function runRelay (init: RelayBenchOptions = {}): Promise<RelayBenchResult> {
   const options = {
     clients: [init.clients ?? [100, 1000]].flat().sort((a, b) => a - b),
-    workers: init.workers ?? 4,
-    dials: init.dials ?? 200,
-    warmup: init.warmup ?? 10,
-    rounds: init.rounds ?? 2000,
-    rate: init.rate ?? 4,
-    settleMs: init.settleMs ?? 5000,
-    bytes: init.bytes ?? 200,
+    ...countOptions(init, { workers: 4, dials: 200, warmup: 10, rounds: 2000, rate: 4, settleMs: 5000, bytes: 200 }, ['warmup', 'settleMs']),
     relayNodeOptions: typeof init.relayNodeOptions === 'string' ? init.relayNodeOptions.split(' ').filter(f => f !== '') : [...(init.relayNodeOptions ?? RELAY_NODE_OPTIONS)]
   }
-  const { clients: counts, relayNodeOptions, ...rest } = options
-  checkCounts(rest, ['warmup', 'settleMs'])
+  const { clients: counts, relayNodeOptions } = options
   if (counts.length === 0) throw new TypeError('clients must list at least one count')
   counts.forEach((n, i) => { checkCounts({ [`clients[${i}]`]: n }) })
   for (const flag of relayNodeOptions) if (!flag.startsWith('--')) throw new TypeError(`relayNodeOptions must be node flags, got ${flag}`)
@@ -538,10 +532,7 @@ export async function runRelay (init: RelayBenchOptions = {}): Promise<RelayBenc
     }
 
     const atGoal = levels.find(l => l.clients === GOAL_CLIENTS)
-    const date = new Date().toISOString()
-    const result: RelayBenchResult = {
-      date,
-      machine: machine(),
+    return await saveResult('relay', {
       options,
       relay: { peerId: ready.peerId, argv: argv.map(a => a === dataDir.path ? '<temp dir>' : a === BIN ? 'src/bin.ts' : a === PROBE ? 'bench/relay-probe.ts' : a) },
       loadAverage: { start: loadStart, end: os.loadavg() },
@@ -549,10 +540,7 @@ export async function runRelay (init: RelayBenchOptions = {}): Promise<RelayBenc
       levels,
       theory: THEORY,
       goal: { rssBytes: GOAL_RSS_BYTES, ...(atGoal != null ? { met: atGoal.memory.rssKiB * 1024 <= GOAL_RSS_BYTES } : {}) },
-      file: resultFile('relay', date, init.resultsDir)
-    }
-    await writeResult(result.file, result)
-    return result
+    }, init.resultsDir)
   } catch (err) {
     // what the relay said last (its stderr holds libp2p's logs under DEBUG=...)
     throw relay == null ? err : new Error(`${(err as Error).message}\n${relay.diagnostics(5, 8000)}`, { cause: err })
@@ -567,14 +555,14 @@ export async function runRelay (init: RelayBenchOptions = {}): Promise<RelayBenc
 /** the stdout table: the relay's memory at each reading, then the set-ups in ms and in echo round trips */
 export function formatRelay (r: RelayBenchResult): string {
   const m = r.machine
-  const mib = (kib: number): string => (kib / 1024).toFixed(1).padStart(8)
-  const ms = (v: number): string => v.toFixed(3).padStart(9)
-  const x = (v: number): string => `${v.toFixed(1)}×`.padStart(8)
+  const mib = (kib: number): string => cell(kib / 1024, 1, 8)
+  const ms = (v: number): string => cell(v, 3, 9)
+  const x = (v: number): string => ratioCell(v, 1, 7)
   const memRow = (label: string, reserved: string, mem: RelayMemory, per?: { rssKiB: number, heapKiB: number }): string =>
     `${label.padEnd(20)}${reserved.padStart(10)}${mib(mem.rssKiB)}${mib(mem.hwmKiB)}${mib(mem.gc.rssKiB)}${mib(mem.gc.heapUsedKiB)}${mib(mem.gc.heapTotalKiB)}${mib(mem.gc.newSpaceKiB)}${mib(mem.gc.externalKiB)}` +
-    (per != null ? `${per.rssKiB.toFixed(1).padStart(10)}${per.heapKiB.toFixed(1).padStart(8)}` : '')
+    (per != null ? `${cell(per.rssKiB, 1, 10)}${cell(per.heapKiB, 1, 8)}` : '')
   const lines = [
-    `relay: one \`securechat relay\` on 127.0.0.1, clients in ${r.options.workers} worker processes (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node})`,
+    `relay: one \`securechat relay\` on 127.0.0.1, clients in ${r.options.workers} worker processes (${machineLine(m)})`,
     `${''.padEnd(30)}${'as found, MiB'.padStart(16)}${'after a full GC, MiB'.padStart(34)}${'KiB per reserv.'.padStart(24)}`,
     `${'relay'.padEnd(20)}${'reserved'.padStart(10)}${'RSS'.padStart(8)}${'HWM'.padStart(8)}${'RSS'.padStart(8)}${'heap'.padStart(8)}${'commit'.padStart(8)}${'young'.padStart(8)}${'extern'.padStart(8)}${'RSS'.padStart(10)}${'heap'.padStart(8)}`,
     memRow('idle', '0', r.idle)
@@ -619,35 +607,14 @@ export function formatRelay (r: RelayBenchResult): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      clients: { type: 'string' },
-      workers: { type: 'string' },
-      dials: { type: 'string' },
-      warmup: { type: 'string' },
-      rounds: { type: 'string' },
-      rate: { type: 'string' },
-      'settle-ms': { type: 'string' },
-      'relay-node-options': { type: 'string' },
-      help: { type: 'boolean', short: 'h' }
-    }
+  const options = cliOptions({
+    clients: 'list', workers: 'number', dials: 'number', warmup: 'number', rounds: 'number', rate: 'number', settleMs: 'number', relayNodeOptions: 'string'
+  }, {
+    usage: 'usage: bench/relay.ts [--clients 100,1000] [--workers 4] [--dials 200] [--warmup 10] [--rounds 2000] [--rate 4] [--settle-ms 5000] [--relay-node-options="--max-semi-space-size=2 ..."]'
   })
-  if (values.help === true) {
-    process.stdout.write('usage: bench/relay.ts [--clients 100,1000] [--workers 4] [--dials 200] [--warmup 10] [--rounds 2000] [--rate 4] [--settle-ms 5000] [--relay-node-options="--max-semi-space-size=2 ..."]\n')
-    process.exit(0)
-  }
-  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
-  const result = await runRelay({
-    clients: values.clients?.split(',').map(Number),
-    workers: num(values.workers),
-    dials: num(values.dials),
-    warmup: num(values.warmup),
-    rounds: num(values.rounds),
-    rate: num(values.rate),
-    settleMs: num(values['settle-ms']),
-    relayNodeOptions: values['relay-node-options'],
-    log: line => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`) }
-  })
-  process.stdout.write(formatRelay(result) + '\n')
+  await printResult(runRelay({
+    ...options,
+    clients: options.clients?.map(Number),
+    log: line => { toStderr(`${new Date().toISOString().slice(11, 19)} ${line}`) }
+  }), formatRelay)
 }

@@ -43,12 +43,12 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import { onExit } from '../test/helpers/cleanup.ts'
 import { is } from '../test/helpers/events.ts'
 import { BIN, NODE_BIN, NODE_FLAGS, spawnChat } from '../test/helpers/process.ts'
 import { createTempDir } from '../test/helpers/tmp.ts'
-import { checkCounts, histogram, machine, percentiles, resultFile, writeResult } from './common.ts'
+import { cliOptions, machineLine, printResult } from './cli.ts'
+import { checkCounts, histogram, loadAverage, percentiles, processCpuSeconds, processMemory, saveResult } from './common.ts'
 import { wallClock } from './soak-peers.ts'
 import type { PeerCommand, PeerEvent } from './soak-peers.ts'
 import type { ChatEvent } from '../test/helpers/events.ts'
@@ -275,21 +275,6 @@ export function trend (points: MemoryPoint[], duration: number): MemoryTrend {
   }
 }
 
-/** VmRSS and VmHWM of a process, in MB */
-async function procStatus (pid: number): Promise<{ rss: number, hwm: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 }
-}
-
-/** user + system CPU seconds of a process (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s) */
-async function cpuSeconds (pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  // the command name (field 2) may hold spaces: count from the closing parenthesis
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
 /**
  * The probe's lines in the hub (bench/soak-probe.ts) from `since` (ms since
  * the epoch): the heap used, and the memory outside it that V8 accounts for
@@ -310,10 +295,6 @@ async function probePoints (file: string, since: number): Promise<{ heap: Memory
 function round (v: number, digits = 3): number {
   const f = 10 ** digits
   return Math.round(v * f) / f
-}
-
-async function loadAverage (): Promise<number> {
-  return Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0])
 }
 
 /** one worker process of peers (bench/soak-peers.ts) */
@@ -556,7 +537,7 @@ export async function runSoak (init: SoakOptions = {}): Promise<SoakResult> {
   }
   if (options.bytes < text(options.peers, 0, 0).length + 8) throw new TypeError(`bytes must leave room for the sequence number, got ${options.bytes}`)
 
-  const loadStart = await loadAverage()
+  const loadStart = loadAverage()
   const hubDir = await createTempDir('securechat-soak-hub-')
   const probeFile = join(hubDir.path, 'probe.jsonl')
   const dataDir = join(hubDir.path, 'data')
@@ -589,9 +570,9 @@ export async function runSoak (init: SoakOptions = {}): Promise<SoakResult> {
     const sample = async (): Promise<void> => {
       const t = (Date.now() - start) / 1000
       const inFlight = soak?.inFlight() ?? { toHub: 0, fromHub: 0 }
-      const [status, cpu] = await Promise.all([procStatus(pid), cpuSeconds(pid)])
+      const [memory, cpu] = await Promise.all([processMemory(pid), processCpuSeconds(pid)])
       progress.push({ t: round(t), ...inFlight, hubCpu: cpu })
-      rss.push({ t, mb: status.rss })
+      rss.push({ t, mb: memory.rssKiB / 1024 })
     }
     await sample()
     timers.push(setInterval(() => { sample().catch(() => {}) }, options.sampleInterval * 1000))
@@ -623,7 +604,7 @@ export async function runSoak (init: SoakOptions = {}): Promise<SoakResult> {
     await sample()
     const drain = (Date.now() - drainStart) / 1000
     for (const t of timers.splice(0)) clearInterval(t)
-    const { hwm } = await procStatus(pid)
+    const hwm = (await processMemory(pid)).hwmKiB / 1024
     const { heap, external } = await probePoints(probeFile, start)
     const peersDelay = await soak.stop()
     soak.pump()
@@ -635,11 +616,8 @@ export async function runSoak (init: SoakOptions = {}): Promise<SoakResult> {
     const trends = { rss: trend(rss, options.duration), heap: trend(heap, options.duration), external: trend(external, options.duration) }
     const lag = (p: number): number => round(delay.percentile(p) / 1e6)
 
-    const date = new Date().toISOString()
-    const result: SoakResult = {
-      date,
-      machine: machine(),
-      load: { start: loadStart, end: await loadAverage() },
+    return await saveResult('soak', {
+      load: { start: loadStart, end: loadAverage() },
       options,
       messages: { toHub, fromHub },
       exactlyOnce: clean(toHub) && clean(fromHub) && unexpected === 0,
@@ -656,10 +634,7 @@ export async function runSoak (init: SoakOptions = {}): Promise<SoakResult> {
       errors: soak.errors,
       eventLoopDelay: { runner: { p50: lag(50), p99: lag(99), max: round(delay.max / 1e6) }, peers: peersDelay },
       timings: { setup: round(setup), traffic: round(traffic), drain: round(drain) },
-      file: resultFile('soak', date, init.resultsDir)
-    }
-    await writeResult(result.file, result)
-    return result
+    }, init.resultsDir)
   } finally {
     for (const t of timers) clearInterval(t)
     delay.disable()
@@ -684,7 +659,6 @@ function verdict (flat: boolean | null): string {
 /** the stdout table: messages per direction, the verdict, latency, memory */
 export function formatSoak (r: SoakResult): string {
   const o = r.options
-  const m = r.machine
   const n = (v: number | string, w = 9): string => String(v).padStart(w)
   const row = (name: string, c: DirectionCount, p: Percentiles): string =>
     `${name.padEnd(14)}${n(c.sent)}${n(c.queued)}${n(c.received)}${n(c.acked)}${n(c.missing, 8)}${n(c.duplicated, 6)}${n(c.outOfOrder, 7)}${n(p.p50.toFixed(1), 10)}${n(p.p99.toFixed(1), 10)}`
@@ -701,7 +675,7 @@ export function formatSoak (r: SoakResult): string {
   const d = r.eventLoopDelay
   return [
     `soak: hub process + ${o.peers} peers in ${o.workers} process${o.workers === 1 ? '' : 'es'}, ${o.duration} s at ${o.rate} msg/s per peer each way, ${o.bytes}-byte messages`,
-    `(${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node}; load average ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end)`,
+    `(${machineLine(r.machine)}; load average ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end)`,
     `${'direction'.padEnd(14)}${n('sent')}${n('queued')}${n('received')}${n('acked')}${n('missing', 8)}${n('dup', 6)}${n('order', 7)}${n('p50 ms', 10)}${n('p99 ms', 10)}`,
     row('peers → hub', toHub, r.latency.toHub),
     row('hub → peers', fromHub, r.latency.fromHub),
@@ -721,15 +695,5 @@ export function formatSoak (r: SoakResult): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      peers: { type: 'string' },
-      duration: { type: 'string' },
-      rate: { type: 'string' }
-    }
-  })
-  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
-  const result = await runSoak({ peers: num(values.peers), duration: num(values.duration), rate: num(values.rate) })
-  process.stdout.write(formatSoak(result) + '\n')
+  await printResult(runSoak(cliOptions({ peers: 'number', duration: 'number', rate: 'number' })), formatSoak)
 }

@@ -49,15 +49,14 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
-import os from 'node:os'
 import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import { onExit } from '../test/helpers/cleanup.ts'
 import { NODE_BIN, NODE_FLAGS, REPO_ROOT } from '../test/helpers/process.ts'
 import { createTempDir } from '../test/helpers/tmp.ts'
-import { checkCounts, machine, percentilesOf, resultFile, writeResult } from './common.ts'
+import { cell, cliOptions, machineLine, printResult, ratioCell, toStderr } from './cli.ts'
+import { countOptions, loadAverage, percentilesOf, saveResult } from './common.ts'
 import type { Machine, Percentiles } from './common.ts'
 
 export type { Percentiles } from './common.ts'
@@ -579,20 +578,17 @@ const caseKey = (state: DataDirState, passphrase: boolean): string => `${state}$
 export async function runStartup (init: StartupOptions = {}): Promise<StartupResult> {
   const launchers = [...new Set(init.launchers ?? LAUNCHERS)]
   const options: Options = {
-    runs: init.runs ?? 10,
-    warmup: init.warmup ?? 1,
-    profileRuns: init.profileRuns ?? 3,
+    ...countOptions(init, { runs: 10, warmup: 1, profileRuns: 3 }, ['warmup']),
     launchers,
     breakdown: init.breakdown ?? 'built',
     passphrase: init.passphrase ?? true,
     states: [...new Set(init.states ?? ['fresh', 'existing'] as const)]
   }
-  checkCounts({ runs: options.runs, warmup: options.warmup, profileRuns: options.profileRuns }, ['warmup'])
   if (launchers.length === 0 || !launchers.every(l => LAUNCHERS.includes(l))) throw new TypeError(`launchers must be some of ${LAUNCHERS.join(', ')}`)
   if (options.states.length === 0 || !options.states.every(s => s === 'fresh' || s === 'existing')) throw new TypeError('states must be some of fresh, existing')
   if (options.breakdown !== 'none' && !BREAKDOWN_LAUNCHERS.includes(options.breakdown)) throw new TypeError(`breakdown must be one of ${BREAKDOWN_LAUNCHERS.join(', ')} or none`)
   const progress = init.onProgress ?? (() => {})
-  const loadStart = os.loadavg()[0] ?? 0
+  const loadStart = loadAverage()
 
   const binRuns = existsSync(join(REPO_ROOT, 'dist', 'src', 'bin.js')) ? 'dist' : 'source'
   const needsBuilt = launchers.includes('built') || launchers.includes('cached') || options.breakdown === 'built' || options.breakdown === 'cached'
@@ -752,21 +748,15 @@ export async function runStartup (init: StartupOptions = {}): Promise<StartupRes
       breakdown = { launcher, cases: keys, phases, modules, packages, cpu }
     }
 
-    const date = new Date().toISOString()
-    const result: StartupResult = {
-      date,
-      machine: machine(),
-      load: { start: loadStart, end: os.loadavg()[0] ?? 0 },
+    return await saveResult('startup', {
+      load: { start: loadStart, end: loadAverage() },
       options,
       cli: { built: built === null ? null : relative(REPO_ROOT, built), from: cli?.from ?? null, buildMs: cli?.buildMs ?? 0, typeErrors: cli?.typeErrors ?? false, binRuns },
       baselines,
       cases: caseResults,
       ratios,
       breakdown,
-      file: resultFile('startup', date, init.resultsDir)
-    }
-    await writeResult(result.file, result)
-    return result
+    }, init.resultsDir)
   } finally {
     for (const child of running) killGroup(child, 'SIGKILL')
     await dir.remove()
@@ -784,19 +774,18 @@ const LAUNCHER_NAMES: Record<Launcher, string> = {
 
 /** the stdout tables: baselines and cases (p50, p99), the ratios, then the phases and the CPU profile */
 export function formatStartup (r: StartupResult): string {
-  const ms = (v: number | null | undefined, width = 10): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(1)).padStart(width)
-  const m = r.machine
+  const ms = (v: number | null | undefined, width = 10): string => v === null || v === undefined || Number.isNaN(v) ? '–'.padStart(width) : cell(v, 1, width)
   const row = (name: string, t: Timing): string => `${name.padEnd(64)}${ms(t.ready.p50)}${ms(t.ready.p99)}${ms(t.cpuMs)}  ${t.ready.count}`
   const built = r.cli.built === null ? '' : `; built = ${r.cli.built} (${r.cli.from === 'dist' ? 'dist/, fresh' : `tsc into a temp outDir, ${(r.cli.buildMs / 1000).toFixed(1)} s${r.cli.typeErrors ? ', with type errors' : ''}`})`
   const lines = [
-    `start to ready: spawn to the first ready line (CPU: median of the process group's at that line), --json --no-mdns --host 127.0.0.1 (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node}, load ${r.load.start.toFixed(1)}–${r.load.end.toFixed(1)})`,
+    `start to ready: spawn to the first ready line (CPU: median of the process group's at that line), --json --no-mdns --host 127.0.0.1 (${machineLine(r.machine)}, load ${r.load.start.toFixed(1)}–${r.load.end.toFixed(1)})`,
     `bin/securechat.js ran ${r.cli.binRuns === 'dist' ? 'dist/src/bin.js' : 'the sources (no dist/: a second node process)'}${built}`,
     `${'start'.padEnd(64)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'CPU ms'.padStart(10)}  runs`,
     row('baseline: node -e (a line)', r.baselines.node),
     row('baseline: node, import("libp2p")', r.baselines.importLibp2p),
     row('baseline: bare libp2p node (TCP+Noise+Yamux) started', r.baselines.bareLibp2p),
     ...r.cases.map(c => row(`${LAUNCHER_NAMES[c.launcher]}, ${c.state}${c.passphrase ? ', passphrase' : ''}`, c)),
-    ...Object.entries(r.ratios).map(([launcher, ratio]) => `${`ratio ${LAUNCHER_NAMES[launcher as Launcher]} (existing) / bare libp2p`.padEnd(64)}${ratio.toFixed(2).padStart(9)}×`)
+    ...Object.entries(r.ratios).map(([launcher, ratio]) => `${`ratio ${LAUNCHER_NAMES[launcher as Launcher]} (existing) / bare libp2p`.padEnd(64)}${ratioCell(ratio, 2, 9)}`)
   ]
   const b = r.breakdown
   if (b !== null) {
@@ -820,21 +809,6 @@ export function formatStartup (r: StartupResult): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      runs: { type: 'string' },
-      warmup: { type: 'string' },
-      'profile-runs': { type: 'string' }
-    }
-  })
-  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
-  const { env } = process
-  const result = await runStartup({
-    runs: num(values.runs ?? env.STARTUP_RUNS),
-    warmup: num(values.warmup ?? env.STARTUP_WARMUP),
-    profileRuns: num(values['profile-runs'] ?? env.STARTUP_PROFILE_RUNS),
-    onProgress: line => { process.stderr.write(`${line}\n`) }
-  })
-  process.stdout.write(formatStartup(result) + '\n')
+  const options = cliOptions({ runs: 'number', warmup: 'number', profileRuns: 'number' }, { env: 'STARTUP' })
+  await printResult(runStartup({ ...options, onProgress: toStderr }), formatStartup)
 }

@@ -21,12 +21,11 @@
  * node --experimental-transform-types bench/throughput.ts [--messages N --senders N --bytes N]
  */
 import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
-import { lpStream } from '@libp2p/utils'
 import { open, seal } from '../src/crypto/aead.ts'
 import { SessionCipher } from '../src/protocol/session.ts'
 import { LoopbackNodes } from '../test/helpers/nodes.ts'
-import { bareNode, checkCounts, machine, resultFile, writeResult } from './common.ts'
+import { cell, cliOptions, machineLine, printResult } from './cli.ts'
+import { countOptions, echoStream, saveResult } from './common.ts'
 import type { Machine } from './common.ts'
 import type { ChatNode } from '../src/types.ts'
 
@@ -75,15 +74,7 @@ function rate (count: number, ms: number): number {
 
 /** bare libp2p echo of `count` messages: all written at once (pipelined), or one at a time */
 async function echoRate (count: number, payload: Uint8Array, pipelined: boolean): Promise<number> {
-  const [server, client] = await Promise.all([bareNode(), bareNode()])
-  try {
-    await server.handle(ECHO, async (stream) => {
-      const lp = lpStream(stream, { maxDataLength: payload.byteLength })
-      for (let i = 0; i < count; i++) await lp.write(await lp.read())
-      await stream.close()
-    })
-    const stream = await client.dialProtocol(server.getMultiaddrs(), ECHO)
-    const lp = lpStream(stream, { maxDataLength: payload.byteLength })
+  return echoStream(ECHO, count, payload.byteLength, async lp => {
     const start = performance.now()
     if (pipelined) {
       const reading = (async () => { for (let i = 0; i < count; i++) await lp.read() })()
@@ -95,12 +86,8 @@ async function echoRate (count: number, payload: Uint8Array, pipelined: boolean)
         await lp.read()
       }
     }
-    const result = rate(count, performance.now() - start)
-    await stream.close()
-    return result
-  } finally {
-    await Promise.allSettled([server.stop(), client.stop()])
-  }
+    return rate(count, performance.now() - start)
+  })
 }
 
 /** `sender` and `receiver` are contacts of each other; the first message went through */
@@ -156,13 +143,7 @@ function cipherRates (rounds: number, bytes: number): { aesGcm: number, sessionC
 }
 
 export async function runThroughput (init: ThroughputOptions = {}): Promise<ThroughputResult> {
-  const options = {
-    messages: init.messages ?? 5000,
-    senders: init.senders ?? 10,
-    bytes: init.bytes ?? 200,
-    rounds: init.rounds ?? 50_000
-  }
-  checkCounts(options)
+  const options = countOptions(init, { messages: 5000, senders: 10, bytes: 200, rounds: 50_000 })
   const text = 'x'.repeat(options.bytes)
   const payload = new TextEncoder().encode(text)
 
@@ -189,10 +170,7 @@ export async function runThroughput (init: ThroughputOptions = {}): Promise<Thro
     await loopback.cleanup()
   }
 
-  const date = new Date().toISOString()
-  const result: ThroughputResult = {
-    date,
-    machine: machine(),
+  return saveResult('throughput', {
     options,
     rates: { pipelined, sequential, securechat, fanIn, aesGcm, sessionCipher },
     ratios: {
@@ -201,18 +179,14 @@ export async function runThroughput (init: ThroughputOptions = {}): Promise<Thro
       fanInToSingle: fanIn / securechat,
       sessionCipherToAesGcm: sessionCipher / aesGcm
     },
-    file: resultFile('throughput', date, init.resultsDir)
-  }
-  await writeResult(result.file, result)
-  return result
+  }, init.resultsDir)
 }
 
 export function formatThroughput (r: ThroughputResult): string {
-  const n = (v: number): string => v.toFixed(0).padStart(10)
-  const x = (v: number): string => `${v.toFixed(3)} ×`.padStart(10)
-  const m = r.machine
+  const n = (v: number): string => cell(v, 0, 10)
+  const x = (v: number): string => `${cell(v, 3, 8)} ×`
   return [
-    `throughput, ${r.options.bytes}-byte messages, loopback, one process (${m.os}, ${m.cpus} × ${m.cpuModel}, node ${m.node})`,
+    `throughput, ${r.options.bytes}-byte messages, loopback, one process (${machineLine(r.machine)})`,
     `${'part'.padEnd(44)}${'msg/s'.padStart(10)}`,
     `${'bare stream, pipelined, echoed'.padEnd(44)}${n(r.rates.pipelined)}`,
     `${'bare stream, one echo at a time'.padEnd(44)}${n(r.rates.sequential)}`,
@@ -229,11 +203,5 @@ export function formatThroughput (r: ThroughputResult): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    strict: true,
-    options: { messages: { type: 'string' }, senders: { type: 'string' }, bytes: { type: 'string' }, rounds: { type: 'string' } }
-  })
-  const num = (v: string | undefined): number | undefined => v === undefined || v === '' ? undefined : Number(v)
-  const result = await runThroughput({ messages: num(values.messages), senders: num(values.senders), bytes: num(values.bytes), rounds: num(values.rounds) })
-  process.stdout.write(formatThroughput(result) + '\n')
+  await printResult(runThroughput(cliOptions({ messages: 'number', senders: 'number', bytes: 'number', rounds: 'number' })), formatThroughput)
 }
