@@ -13,7 +13,7 @@
 // resolves to `fs`).
 
 /** Services: one libp2p service (or a small family) each, wired by src/node. */
-const SERVICES = '(contacts|delivery|discovery|liveness|presence|profile|receipts|relay)'
+const SERVICES = '(contacts|delivery|discovery|liveness|presence|profile|receipts|relay|rendezvous)'
 /** src/node/ is the node that wires libp2p + store; today's src/node.ts is the same layer until it is split. */
 const NODE = 'src/node(/|\\.ts$)'
 /** The libp2p stack and the database, which a face reaches only through src/app. */

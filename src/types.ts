@@ -63,6 +63,41 @@ export interface RelayView {
 
 export type PeerStatus = 'discovered' | 'connected' | 'disconnected'
 
+/** A member of a room: a peer that proved it knows the room's name and key */
+export interface RoomMemberView {
+  peerId: string
+  /** its nickname, if known */
+  name?: string
+  /** proved its membership on a connection that is open now */
+  online: boolean
+  /** when it last proved it, ms */
+  provenAt: number
+}
+
+/** A room this node joined */
+export interface RoomView {
+  /** 32 hex characters, derived from the name and key: the same for every member */
+  id: string
+  /** the name as this node joined it */
+  name: string
+  /** joined with a key */
+  hasKey: boolean
+  joinedAt: number
+  members: RoomMemberView[]
+}
+
+/** A room joined or left, or a member that came online (proved its membership) or went offline */
+export interface RoomEvent {
+  /** the room's name, as this node joined it */
+  room: string
+  id: string
+  status: 'joined' | 'left' | 'online' | 'offline'
+  /** the member, for online and offline */
+  member?: string
+  /** the member's nickname, if known */
+  name?: string
+}
+
 /** The events of a ChatNode, one per `--json` line type */
 export interface ChatNodeEvents {
   peer: CustomEvent<{ peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }>
@@ -78,6 +113,8 @@ export interface ChatNodeEvents {
   relay: CustomEvent<{ peerId: string, addr: string, status: 'reserved' | 'lost' }>
   /** a peer's relation, petname or verification changed */
   contact: CustomEvent<ContactView>
+  /** a room joined or left, a member online or offline */
+  room: CustomEvent<RoomEvent>
   /** an asynchronous failure nobody awaits (a background send, a bad inbound stream) */
   error: CustomEvent<{ code: string, message: string, id?: string, peer?: string }>
 }
@@ -160,5 +197,16 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
   /** marks a peer verified (and a contact) once the safety numbers were compared */
   verify(peer: string, options?: AbortOptions): Promise<ContactView>
   safety(peer: string, options?: AbortOptions): Promise<SafetyView>
+  /**
+   * Joins a room (or returns it, if joined already): its keys come from the
+   * name and key through a memory-hard KDF (about half a second); members
+   * are found on the LAN and through the relays. InvalidRoomNameError,
+   * InvalidRoomKeyError, RoomLimitError (64 rooms).
+   */
+  join(room: string, key?: string, options?: AbortOptions): Promise<RoomView>
+  /** Leaves a room, named as joined or by id: UnknownRoomError if not joined */
+  leave(room: string, options?: AbortOptions): Promise<RoomView>
+  /** The joined rooms by name, each with its members */
+  rooms(options?: AbortOptions): Promise<RoomView[]>
   stop(): Promise<void>
 }

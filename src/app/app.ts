@@ -10,6 +10,8 @@ import { InvalidCommandError } from './errors.ts'
 import { InvalidNameError } from '../errors.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
 import { resolvePeer, resolvePeerId } from './resolve.ts'
+import { InvalidRoomKeyError, InvalidRoomNameError } from '../rooms/errors.ts'
+import { roomKeyProblem, roomNameProblem } from '../rooms/room-keys.ts'
 import { validateText } from '../protocol/text.ts'
 import type { ChatApi, ChatEvents } from './api.ts'
 import type { Command, CommandResults, ResultOf } from './commands.ts'
@@ -109,6 +111,20 @@ class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
         return node.safety(await peerOf(command.peer), options)
       case 'verify':
         return node.verify(await peerOf(command.peer), options)
+      case 'join': {
+        // the room rules, whatever node is underneath (the node applies them too),
+        // before the node spends half a second on the room's KDF
+        const nameProblem = roomNameProblem(command.room)
+        if (nameProblem != null) throw new InvalidRoomNameError(`room name ${nameProblem}`)
+        // the problem only, never the key
+        const keyProblem = command.key === undefined ? undefined : roomKeyProblem(command.key)
+        if (keyProblem != null) throw new InvalidRoomKeyError(`room key ${keyProblem}`)
+        return node.join(command.room, command.key, options)
+      }
+      case 'leave':
+        return node.leave(command.room, options)
+      case 'rooms':
+        return node.rooms(options)
     }
   }
 
@@ -133,7 +149,9 @@ const STRING_FIELDS: Partial<Record<Command['type'], string[]>> = {
   unblock: ['peer'],
   name: ['peer'],
   safety: ['peer'],
-  verify: ['peer']
+  verify: ['peer'],
+  join: ['room'],
+  leave: ['room']
 }
 
 /** Throws InvalidCommandError unless `command` has a known type and fields of the right types */
@@ -161,6 +179,10 @@ function checkCommand (command: unknown): asserts command is Command {
 
   if (type === 'name' && c.petname !== null && typeof c.petname !== 'string') {
     throw new InvalidCommandError('name: petname must be a string or null')
+  }
+
+  if (type === 'join' && c.key !== undefined && typeof c.key !== 'string') {
+    throw new InvalidCommandError('join: key must be a string')
   }
 
   if (type === 'markRead' && (!Array.isArray(c.ids) || !c.ids.every(id => typeof id === 'string'))) {

@@ -63,7 +63,7 @@ async function * tally (records: AsyncIterable<StoreRecord>, counts: Tally): Asy
       counts.peerId = peerIdOf(record.key)
     } else if (record.type === 'peer') {
       counts.peers++
-    } else {
+    } else if (record.type === 'message') {
       counts.messages++
     }
     yield record
@@ -119,7 +119,7 @@ async function * checked (records: AsyncIterable<StoreRecord>, counts: Tally): A
       }
       relations.set(record.peer.peerId, record.peer.relation ?? 'stranger')
       counts.peers++
-    } else {
+    } else if (record.type === 'message') {
       const { message } = record
       if (message.peer === self) {
         throw new ArchiveCorruptError('archive holds a conversation with its own identity')

@@ -7,7 +7,7 @@
  * unique peer id prefix (resolve.ts); results always carry full peer ids.
  */
 import type { ResolvedBy } from './resolve.ts'
-import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, SafetyView } from '../types.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomView, SafetyView } from '../types.ts'
 
 export type Command =
   /** store a message durably as `pending` and queue it for delivery */
@@ -39,6 +39,12 @@ export type Command =
   | { type: 'safety', peer: string }
   /** mark a peer verified once the safety numbers were compared; it becomes a contact too */
   | { type: 'verify', peer: string }
+  /** join a room by its name and, for a room with one, its key (a secret: never shown, logged or put in an error) */
+  | { type: 'join', room: string, key?: string }
+  /** leave a room, named as joined (or by its id) */
+  | { type: 'leave', room: string }
+  /** the joined rooms and their members, online or not */
+  | { type: 'rooms' }
 
 export type CommandType = Command['type']
 
@@ -69,9 +75,12 @@ export interface CommandResults {
   name: ContactView
   safety: SafetyView
   verify: ContactView
+  join: RoomView
+  leave: RoomView
+  rooms: RoomView[]
 }
 
 export type ResultOf<C extends Command> = CommandResults[C['type']]
 
 /** Every command type, in the order docs/API.md lists them */
-export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve', 'requests', 'accept', 'decline', 'block', 'unblock', 'name', 'safety', 'verify']
+export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve', 'requests', 'accept', 'decline', 'block', 'unblock', 'name', 'safety', 'verify', 'join', 'leave', 'rooms']

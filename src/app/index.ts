@@ -21,10 +21,13 @@ export { peerAddrProblem } from './address.ts'
 export { validateText } from '../protocol/text.ts'
 export { nicknameProblem } from '../protocol/nickname.ts'
 export { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES } from '../protocol/constants.ts'
+export { MAX_ROOM_KEY_BYTES, MAX_ROOM_NAME_BYTES, roomKeyProblem, roomNameProblem } from '../rooms/room-keys.ts'
+export { InvalidRoomKeyError, InvalidRoomNameError, UnknownRoomError } from '../rooms/errors.ts'
+export { RoomLimitError } from '../store/errors.ts'
 export { checkPassphrase, inspectDataDir } from '../store/data-dir.ts'
 export type { DataDirInfo, DataDirState } from '../store/data-dir.ts'
 export { changePassphrase } from '../store/passwd.ts'
-export type { ChatMessage, ConnectionKind, ContactView, Direction, MessageStatus, PeerRelation, PeerStatus, PeerView, RelayView, RequestView, SafetyView } from '../types.ts'
+export type { ChatMessage, ConnectionKind, ContactView, Direction, MessageStatus, PeerRelation, PeerStatus, PeerView, RelayView, RequestView, RoomEvent, RoomMemberView, RoomView, SafetyView } from '../types.ts'
 
 export type AppInit = ChatNodeInit
 

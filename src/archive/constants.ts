@@ -7,8 +7,17 @@ import { AES_KEY_LENGTH, GCM_TAG_LENGTH } from '../crypto/aead.ts'
 
 /** The file starts with these ASCII bytes */
 export const ARCHIVE_MAGIC = 'securechat-archive'
-/** The byte after the magic; a reader refuses any other (UnsupportedArchiveError) */
-export const ARCHIVE_VERSION = 1
+/**
+ * The byte after the magic: the version this securechat writes. A reader
+ * takes MIN_ARCHIVE_VERSION to ARCHIVE_VERSION and refuses any other
+ * (UnsupportedArchiveError), so an older securechat says "a newer format"
+ * of an archive with records it does not know, rather than "damaged".
+ * Version 2 added room records; version 1 is the same format without them.
+ */
+export const ARCHIVE_VERSION = 2
+export const MIN_ARCHIVE_VERSION = 1
+/** The first version whose archives may hold room records */
+export const ROOMS_SINCE_VERSION = 2
 
 /** scrypt salt, random per archive: every archive gets a fresh key, so frame counters never repeat a nonce */
 export const SALT_LENGTH = 16
@@ -20,7 +29,7 @@ export const CHECKSUM_LENGTH = 16
 /** magic, version, scrypt N, r, p (u32 big-endian each), salt, key check, checksum */
 export const HEADER_LENGTH = ARCHIVE_MAGIC.length + 1 + 3 * 4 + SALT_LENGTH + KEY_CHECK_LENGTH + CHECKSUM_LENGTH
 
-/** HKDF-SHA256 infos (salt: the archive's salt) of the two values derived from the scrypt output */
+/** HKDF-SHA256 infos (salt: the archive's salt) of the two values derived from the scrypt output; "v1" in every version */
 export const FRAME_KEY_INFO = 'securechat-archive v1 frame key'
 export const KEY_CHECK_INFO = 'securechat-archive v1 key check'
 export const FRAME_KEY_LENGTH = AES_KEY_LENGTH
@@ -35,7 +44,9 @@ export const MAX_FRAME_LENGTH = MAX_FRAME_PLAINTEXT + GCM_TAG_LENGTH
 /**
  * Largest record (its protobuf encoding): far above anything the store
  * holds (a message carries at most 16 KiB of text, a peer-book entry at most
- * 8 addresses), so a reader can refuse a crafted length before buffering it.
+ * 8 addresses, a room at most 256 members: under 80 KiB even with the
+ * longest peer ids), so a reader can refuse a crafted length before
+ * buffering it.
  */
 export const MAX_RECORD_BYTES = 1024 * 1024
 

@@ -3,7 +3,7 @@
  *
  *   offset  bytes
  *        0     18  magic "securechat-archive" (ASCII)
- *       18      1  version: 1
+ *       18      1  version: 2 (1: an archive written before room records; read alike)
  *       19     12  scrypt N, r, p: u32 big-endian each
  *       31     16  salt (random)
  *       47     16  key check: HKDF(scrypt(passphrase, salt), salt, "... key check")
@@ -20,11 +20,13 @@
 import { sha256 } from '../crypto/hkdf.ts'
 import { scryptParamsValid } from '../crypto/passphrase-kdf.ts'
 import { SCRYPT_BOUNDS } from '../store/keyfile.ts'
-import { ARCHIVE_MAGIC, ARCHIVE_VERSION, CHECKSUM_LENGTH, HEADER_LENGTH, KEY_CHECK_LENGTH, SALT_LENGTH } from './constants.ts'
+import { ARCHIVE_MAGIC, ARCHIVE_VERSION, CHECKSUM_LENGTH, HEADER_LENGTH, KEY_CHECK_LENGTH, MIN_ARCHIVE_VERSION, SALT_LENGTH } from './constants.ts'
 import { ArchiveCorruptError, ArchiveTruncatedError, UnsupportedArchiveError } from './errors.ts'
 import type { ScryptParams } from '../crypto/passphrase-kdf.ts'
 
 export interface ArchiveHeader {
+  /** MIN_ARCHIVE_VERSION to ARCHIVE_VERSION */
+  version: number
   params: ScryptParams
   salt: Uint8Array
   keyCheck: Uint8Array
@@ -65,9 +67,9 @@ export function encodeHeader (params: ScryptParams, salt: Uint8Array, keyCheck: 
 
 /**
  * Refuses `bytes` (the start of a file, at most HEADER_LENGTH bytes) unless
- * it could begin a version 1 archive: UnsupportedArchiveError when the magic
- * or the version differ, checked first so that any other file is "not an
- * archive", whatever its length.
+ * it could begin an archive of a version this securechat reads:
+ * UnsupportedArchiveError when the magic or the version differ, checked
+ * first so that any other file is "not an archive", whatever its length.
  */
 function checkFormat (bytes: Uint8Array): void {
   const magic = bytes.subarray(0, MAGIC.byteLength)
@@ -75,8 +77,8 @@ function checkFormat (bytes: Uint8Array): void {
     throw new UnsupportedArchiveError('not a securechat archive')
   }
   const version = bytes[VERSION_OFFSET]
-  if (version !== undefined && version !== ARCHIVE_VERSION) {
-    throw new UnsupportedArchiveError(`archive format version ${version} is not supported (this securechat reads version ${ARCHIVE_VERSION})`)
+  if (version !== undefined && (version < MIN_ARCHIVE_VERSION || version > ARCHIVE_VERSION)) {
+    throw new UnsupportedArchiveError(`archive format version ${version} is not supported (this securechat reads versions ${MIN_ARCHIVE_VERSION} to ${ARCHIVE_VERSION})`)
   }
 }
 
@@ -105,6 +107,7 @@ export function decodeHeader (bytes: Uint8Array): ArchiveHeader {
   }
   const copy = bytes.slice()
   return {
+    version: copy[VERSION_OFFSET] ?? ARCHIVE_VERSION,
     params,
     salt: copy.slice(SALT_OFFSET, KEY_CHECK_OFFSET),
     keyCheck: copy.slice(KEY_CHECK_OFFSET, CHECKSUM_OFFSET),

@@ -21,7 +21,7 @@ import { pipe } from 'it-pipe'
 import { scryptParamsValid } from '../crypto/passphrase-kdf.ts'
 import { WrongPassphraseError } from '../store/errors.ts'
 import { DEFAULT_SCRYPT_PARAMS, SCRYPT_BOUNDS } from '../store/keyfile.ts'
-import { ARCHIVE_VERSION, HEADER_LENGTH, SALT_LENGTH } from './constants.ts'
+import { HEADER_LENGTH, SALT_LENGTH } from './constants.ts'
 import { openFrames, sealFrames, toFramePlaintexts } from './frames.ts'
 import { decodeHeader, encodeHeader } from './header.ts'
 import { deriveArchiveKeys, keyCheckMatches } from './key.ts'
@@ -79,8 +79,8 @@ export async function * sealArchive (records: AsyncIterable<StoreRecord>, passph
 export async function readArchiveHeader (source: AsyncIterable<Uint8Array>): Promise<ArchiveInfo> {
   const reader = new ByteReader(source)
   try {
-    const { params } = decodeHeader(await reader.read(HEADER_LENGTH))
-    return { version: ARCHIVE_VERSION, params }
+    const { version, params } = decodeHeader(await reader.read(HEADER_LENGTH))
+    return { version, params }
   } finally {
     await reader.close()
   }
@@ -132,7 +132,7 @@ export async function openArchive (source: AsyncIterable<Uint8Array>, passphrase
   const { header, frameKey } = unlocked
   return (async function * () {
     try {
-      yield * pipe(openFrames(reader, frameKey, header.bytes, options), decodeRecords)
+      yield * pipe(openFrames(reader, frameKey, header.bytes, options), plaintexts => decodeRecords(plaintexts, header.version))
     } finally {
       await reader.close()
     }

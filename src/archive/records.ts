@@ -9,9 +9,10 @@ import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES } from '../protocol/constants.ts'
 import { isKeyPart } from '../store/keys.ts'
+import { roomProblem as storedRoomProblem } from '../store/room-record.ts'
 import { ArchiveCorruptError } from './errors.ts'
 import { ArchiveRecord } from './pb/archive.ts'
-import type { StoreRecord, StoredPeer } from '../store/index.ts'
+import type { StoreRecord, StoredPeer, StoredRoom } from '../store/index.ts'
 import type { ChatMessage } from '../types.ts'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -25,9 +26,12 @@ const STATUSES: ReadonlySet<unknown> = new Set(['pending', 'sent', 'delivered', 
  */
 const PEER_FIELDS: ReadonlySet<string> = new Set(['peerId', 'name', 'relation', 'petname', 'verified', 'addrs', 'firstSeen', 'lastSeen'])
 const MESSAGE_FIELDS: ReadonlySet<string> = new Set(['id', 'peer', 'direction', 'from', 'name', 'text', 'ts', 'status'])
+const ROOM_FIELDS: ReadonlySet<string> = new Set(['id', 'name', 'key', 'proofKey', 'rendezvousKey', 'joinedAt', 'members'])
+const MEMBER_FIELDS: ReadonlySet<string> = new Set(['peerId', 'provenAt'])
 const RECORD_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   identity: new Set(['type', 'key']),
   peer: new Set(['type', 'peer']),
+  room: new Set(['type', 'room']),
   message: new Set(['type', 'message', 'request'])
 }
 
@@ -109,6 +113,29 @@ function peerProblem (peer: StoredPeer): string | undefined {
   return undefined
 }
 
+/**
+ * The store's own check of a room (its bounds: the size of the name and
+ * the key, at most MAX_ROOM_MEMBERS members, each once), and members that
+ * are libp2p peer ids. How many rooms there are is the stream's to count
+ * (stream.ts).
+ */
+function roomProblem (room: StoredRoom): string | undefined {
+  if (typeof room !== 'object' || room === null || !hasOnly(room, ROOM_FIELDS)) {
+    return 'room: not an object, or unknown fields'
+  }
+  if (!Array.isArray(room.members) || !room.members.every(m => typeof m === 'object' && m !== null && hasOnly(m, MEMBER_FIELDS))) {
+    return 'room: bad members, or unknown fields'
+  }
+  const problem = storedRoomProblem(room)
+  if (problem !== undefined) {
+    return `room: ${problem}`
+  }
+  if (!room.members.every(m => isPeerId(m.peerId))) {
+    return 'room: a member is not a peer id'
+  }
+  return undefined
+}
+
 function messageProblem (message: ChatMessage, request: unknown): string | undefined {
   if (typeof message !== 'object' || message === null || !hasOnly(message, MESSAGE_FIELDS)) {
     return 'message: not an object, or unknown fields'
@@ -152,6 +179,8 @@ export function recordProblem (record: StoreRecord): string | undefined {
       return identityProblem(record.key)
     case 'peer':
       return peerProblem(record.peer)
+    case 'room':
+      return roomProblem(record.room)
     case 'message':
       return messageProblem(record.message, record.request)
     default:
@@ -166,6 +195,15 @@ function toProtobuf (record: StoreRecord): ArchiveRecord {
     case 'peer': {
       const { peerId, name, relation, petname, verified, addrs, firstSeen, lastSeen } = record.peer
       return { peer: { peerId, name, relation, petname, verified: verified === true, addrs, firstSeen, lastSeen } }
+    }
+    case 'room': {
+      const { id, name, key, proofKey, rendezvousKey, joinedAt, members } = record.room
+      return {
+        room: {
+          id, name, key, proofKey: new Uint8Array(proofKey), rendezvousKey: new Uint8Array(rendezvousKey), joinedAt,
+          members: members.map(({ peerId, provenAt }) => ({ peerId, provenAt }))
+        }
+      }
     }
     case 'message': {
       const { id, peer, direction, from, name, text, ts, status } = record.message
@@ -195,6 +233,14 @@ function fromProtobuf (record: ArchiveRecord): StoreRecord {
       peer.verified = true
     }
     return { type: 'peer', peer }
+  }
+  if (record.room != null) {
+    const { id, name, key, proofKey, rendezvousKey, joinedAt, members } = record.room
+    const room: StoredRoom = { id, name, proofKey, rendezvousKey, joinedAt, members: members.map(({ peerId, provenAt }) => ({ peerId, provenAt })) }
+    if (key !== undefined) {
+      room.key = key
+    }
+    return { type: 'room', room }
   }
   if (record.message != null) {
     const { id, peer, direction, from, name, text, ts, status, request } = record.message

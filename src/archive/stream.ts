@@ -1,28 +1,35 @@
 /**
  * The plaintext of an archive: its records in the store's order (the
- * identity, then the peer book, then the messages), each a protobuf
- * (records.ts) prefixed with its length as an unsigned varint, across frame
- * boundaries as they fall. Pipeline stages for it-pipe, one per direction.
+ * identity, then the peer book, then the joined rooms, then the messages),
+ * each a protobuf (records.ts) prefixed with its length as an unsigned
+ * varint, across frame boundaries as they fall. Pipeline stages for
+ * it-pipe, one per direction.
  */
 import * as lp from 'it-length-prefixed'
-import { MAX_RECORD_BYTES } from './constants.ts'
+import { MAX_STORED_ROOMS } from '../store/constants.ts'
+import { ARCHIVE_VERSION, MAX_RECORD_BYTES, ROOMS_SINCE_VERSION } from './constants.ts'
 import { ArchiveCorruptError } from './errors.ts'
 import { decodeRecord, encodeRecord } from './records.ts'
 import type { StoreRecord } from '../store/index.ts'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
-const PHASES: Readonly<Record<StoreRecord['type'], number>> = { identity: 0, peer: 1, message: 2 }
+const PHASES: Readonly<Record<StoreRecord['type'], number>> = { identity: 0, peer: 1, room: 2, message: 3 }
 
 interface OrderChecker {
-  /** why `record` is out of order, or undefined */
+  /** why `record` is out of order (or one too many), or undefined */
   next(record: StoreRecord): string | undefined
   /** why the records cannot end here (no identity), or undefined */
   end(): string | undefined
 }
 
-/** The order of records: one identity, first; then peers; then messages */
-function orderChecker (): OrderChecker {
+/**
+ * The order of records: one identity, first; then peers; then rooms (at
+ * most the store's MAX_STORED_ROOMS, and none before version 2); then
+ * messages
+ */
+function orderChecker (version: number): OrderChecker {
   let phase = -1
+  let rooms = 0
   return {
     next: record => {
       const next = PHASES[record.type]
@@ -31,6 +38,14 @@ function orderChecker (): OrderChecker {
       }
       if (next < phase || (next === 0 && phase === 0)) {
         return `a ${record.type} record out of order`
+      }
+      if (record.type === 'room') {
+        if (version < ROOMS_SINCE_VERSION) {
+          return `a room record in a version ${version} archive`
+        }
+        if (++rooms > MAX_STORED_ROOMS) {
+          return `more than ${MAX_STORED_ROOMS} room records`
+        }
       }
       phase = next
       return undefined
@@ -41,7 +56,7 @@ function orderChecker (): OrderChecker {
 
 /** Store records in, length-prefixed encoded records out; TypeError for an invalid or misplaced record */
 export async function * encodeRecords (source: AsyncIterable<StoreRecord>): AsyncGenerator<Uint8ArrayList> {
-  const order = orderChecker()
+  const order = orderChecker(ARCHIVE_VERSION)
   for await (const record of source) {
     const problem = order.next(record)
     if (problem !== undefined) {
@@ -59,9 +74,9 @@ export async function * encodeRecords (source: AsyncIterable<StoreRecord>): Asyn
   }
 }
 
-/** Authenticated plaintext in, validated store records out; ArchiveCorruptError for anything wrong */
-export async function * decodeRecords (source: AsyncIterable<Uint8Array>): AsyncGenerator<StoreRecord> {
-  const order = orderChecker()
+/** Authenticated plaintext of an archive of `version` in, validated store records out; ArchiveCorruptError for anything wrong */
+export async function * decodeRecords (source: AsyncIterable<Uint8Array>, version = ARCHIVE_VERSION): AsyncGenerator<StoreRecord> {
+  const order = orderChecker(version)
   // the frames' errors (and an abort) pass through as they are; every other one is the records' own
   let upstream: unknown
   const guarded = (async function * () {

@@ -22,6 +22,8 @@ import { profile } from '../profile/index.ts'
 import { secureChat } from '../protocol/index.ts'
 import { receipts } from '../receipts/index.ts'
 import { relayKeeper } from '../relay/keeper/index.ts'
+import { rendezvousClient } from '../rendezvous/index.ts'
+import { rooms } from '../rooms/index.ts'
 import { DEFAULT_HOST, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.ts'
 import type { ChatNodeInit } from './index.ts'
 import type { Contacts } from '../contacts/index.ts'
@@ -30,6 +32,8 @@ import type { Liveness } from '../liveness/index.ts'
 import type { FairnessPeers } from '../net/gater.ts'
 import type { Presence } from '../presence/index.ts'
 import type { Profile } from '../profile/index.ts'
+import type { RendezvousClient } from '../rendezvous/index.ts'
+import type { Rooms } from '../rooms/index.ts'
 import type { SecureChat } from '../protocol/index.ts'
 import type { Receipts } from '../receipts/index.ts'
 import type { RelayKeeper } from '../relay/keeper/index.ts'
@@ -56,6 +60,8 @@ export type ChatServices = {
   receipts: Receipts
   liveness: Liveness
   presence: Presence
+  rendezvous: RendezvousClient
+  rooms: Rooms
 }
 
 /**
@@ -107,7 +113,9 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       delivery: delivery({ ...init.delivery, nickname: init.name }),
       receipts: receipts({ enabled: init.readReceipts ?? true }),
       liveness: liveness(init.liveness),
-      presence: presence()
+      presence: presence(),
+      rendezvous: rendezvousClient(),
+      rooms: rooms(init.rooms)
     }
   }
 }

@@ -10,6 +10,7 @@ import type { LivenessInit } from '../liveness/index.ts'
 import type { FairnessInit } from '../net/gater.ts'
 import type { SecureChatInit } from '../protocol/index.ts'
 import type { RelayKeeperInit } from '../relay/keeper/index.ts'
+import type { RoomsInit } from '../rooms/index.ts'
 
 export { createChatNode } from './node.ts'
 
@@ -50,4 +51,6 @@ export interface ChatNodeInit {
    * connections per remote IP per second (@default 5)
    */
   connections?: FairnessInit
+  /** rooms tuning, for tests: a cheaper room secret, shorter rendezvous rounds */
+  rooms?: RoomsInit
 }

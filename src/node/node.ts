@@ -12,6 +12,7 @@ import { loadOrCreateIdentity } from '../identity.ts'
 import { parsePeerAddr, parsePeerId } from '../net/multiaddr.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
 import { isProtocolViolation } from '../protocol/errors.ts'
+import { UnknownRoomError } from '../rooms/errors.ts'
 import { createStore } from '../store/index.ts'
 import { libp2pOptions } from './config.ts'
 import { SessionErrors } from './session-errors.ts'
@@ -19,7 +20,7 @@ import type { ChatServices } from './config.ts'
 import type { ChatNodeInit } from './index.ts'
 import type { Store } from '../store/index.ts'
 import type { ContactInfo } from '../contacts/index.ts'
-import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerView, RelayView, RequestView, SafetyView, SendOptions } from '../types.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerView, RelayView, RequestView, RoomEvent, RoomView, SafetyView, SendOptions } from '../types.ts'
 import type { AbortOptions, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
 class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNode {
@@ -31,6 +32,8 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
   /** rejected sessions, shown once per peer per window and a few per window in all (session-errors.ts) */
   private readonly sessionErrors: SessionErrors
   private stopping?: Promise<void>
+  /** room events wait for the member's nickname one after the other, so they keep their order */
+  private roomEvents: Promise<void> = Promise.resolve()
 
   constructor (libp2p: Libp2p<ChatServices>, store: Store, name: string) {
     super()
@@ -136,7 +139,40 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     return this.libp2p.services.contacts.safety(parsePeerId(peer))
   }
 
-  private async changeContact (peer: string, change: (contacts: ChatServices['contacts'], id: PeerId) => Promise<void>): Promise<ContactView> {
+  async join (room: string, key?: string, options: AbortOptions = {}): Promise<RoomView> {
+    this.checkRunning()
+    return this.named(await this.libp2p.services.rooms.join(room, key, options), options)
+  }
+
+  async leave (room: string, options: AbortOptions = {}): Promise<RoomView> {
+    this.checkRunning()
+    const left = await this.libp2p.services.rooms.leave(room, options)
+    if (left == null) {
+      throw new UnknownRoomError(`not in room '${room}': /rooms lists the rooms joined`)
+    }
+    return this.named(left, options)
+  }
+
+  async rooms (options: AbortOptions = {}): Promise<RoomView[]> {
+    this.checkRunning()
+    const names = await this.names(options)
+    return this.libp2p.services.rooms.rooms().map(r => withNames(r, names))
+  }
+
+  /** nicknames by peer id, from the peer book */
+  private async names (options: AbortOptions): Promise<Map<string, string>> {
+    const names = new Map<string, string>()
+    for (const p of await this.store.peers(options)) {
+      if (p.name != null) names.set(p.peerId, p.name)
+    }
+    return names
+  }
+
+  private async named (room: RoomView, options: AbortOptions): Promise<RoomView> {
+    return room.members.length === 0 ? room : withNames(room, await this.names(options))
+  }
+
+    private async changeContact (peer: string, change: (contacts: ChatServices['contacts'], id: PeerId) => Promise<void>): Promise<ContactView> {
     this.checkRunning()
     const id = parsePeerId(peer)
 
@@ -196,6 +232,21 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     relayKeeper.addEventListener('relay', (evt) => { this.emit('relay', evt.detail) })
     this.libp2p.services.contacts.addEventListener('contact', (evt) => { this.emit('contact', contactView(evt.detail)) })
     chat.addEventListener('session:error', (evt) => { this.onSessionError(evt.detail.peer, evt.detail.error) })
+    this.libp2p.services.rooms.addEventListener('room', (evt) => { this.onRoom(evt.detail) })
+  }
+
+  /** a room event, with the member's nickname when the peer book has one; in order */
+  private onRoom (event: RoomEvent): void {
+    if (event.member == null) {
+      this.roomEvents = this.roomEvents.then(() => { this.emit('room', event) })
+      return
+    }
+    const member = event.member
+    const named = this.store.getPeer(member).catch(() => undefined)
+    this.roomEvents = this.roomEvents.then(async () => {
+      const name = (await named)?.name
+      this.emit('room', name == null ? event : { ...event, name })
+    })
   }
 
   /**
@@ -217,6 +268,17 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     if (this.stopping == null) {
       this.emit('error', line)
     }
+  }
+}
+
+/** `room` with each member's nickname, where known */
+function withNames (room: RoomView, names: Map<string, string>): RoomView {
+  return {
+    ...room,
+    members: room.members.map(m => {
+      const name = names.get(m.peerId)
+      return name == null ? m : { ...m, name }
+    })
   }
 }
 

@@ -17,6 +17,7 @@ import { createLibp2p } from 'libp2p'
 import { InvalidMultiaddrError } from '../errors.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { ipOf, tcpListenAddr } from '../net/multiaddr.ts'
+import { rendezvousServer } from '../rendezvous/index.ts'
 import { createStore } from '../store/index.ts'
 import { IpConnectionLimiter } from './ip-limiter.ts'
 import {
@@ -28,6 +29,7 @@ import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify } from '@libp2p/identify'
 import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import type { RendezvousServer } from '../rendezvous/index.ts'
 import type { Store } from '../store/index.ts'
 
 export interface RelayLimits {
@@ -63,6 +65,8 @@ type RelayServices = {
   identify: Identify
   ping: Ping
   relay: CircuitRelayService
+  /** room members meet here under namespaces that do not name their rooms (docs/PROTOCOL.md, "Rendezvous") */
+  rendezvous: RendezvousServer
 }
 
 export interface RelayNode extends TypedEventEmitter<RelayNodeEvents> {
@@ -71,6 +75,8 @@ export interface RelayNode extends TypedEventEmitter<RelayNodeEvents> {
   addrs(): string[]
   /** reservations currently held */
   reservationCount(): number
+  /** rendezvous registrations currently held (expired ones not yet swept included) */
+  registrationCount(): number
   stop(): Promise<void>
 }
 
@@ -123,6 +129,10 @@ class SecureChatRelay extends TypedEventEmitter<RelayNodeEvents> implements Rela
 
   reservationCount (): number {
     return this.libp2p.services.relay.reservations.size
+  }
+
+  registrationCount (): number {
+    return this.libp2p.services.rendezvous.registrationCount()
   }
 
   async stop (): Promise<void> {
@@ -204,7 +214,8 @@ export async function createRelayNode (init: RelayInit, options: AbortOptions = 
             defaultDurationLimit: init.durationLimit ?? RELAY_DURATION_LIMIT_MS,
             defaultDataLimit: init.dataLimit ?? RELAY_DATA_LIMIT_BYTES
           }
-        })
+        }),
+        rendezvous: rendezvousServer()
       }
     })
 

@@ -22,6 +22,12 @@ export const SUBLEVEL_INDEX = 'index'
 export const SUBLEVEL_META = 'meta'
 export const SUBLEVEL_OUTBOX = 'outbox'
 export const SUBLEVEL_REQUESTS = 'requests'
+/**
+ * Joined rooms (rooms.ts). Added after store format 2 without changing it:
+ * a sublevel is a key prefix, so a database written before it simply has
+ * no such keys and opens as it is; no migration.
+ */
+export const SUBLEVEL_ROOMS = 'rooms'
 
 /** Outgoing messages not yet acknowledged, per peer and in total, before append refuses more */
 export const DEFAULT_MAX_OUTBOX_PER_PEER = 10_000
@@ -47,6 +53,23 @@ export const DEFAULT_HISTORY_LIMIT = 50
 /** Digits of the per-conversation sequence number of a history key */
 export const SEQ_DIGITS = 12
 export const MAX_SEQ = 10 ** SEQ_DIGITS - 1
+
+/** Rooms a store keeps (src/rooms/membership.ts MAX_JOINED_ROOMS: a node is in at most 64) */
+export const MAX_STORED_ROOMS = 64
+/** Proven members kept per room: the most recent ones, the rooms service decides which */
+export const MAX_ROOM_MEMBERS = 256
+/**
+ * UTF-8 bytes of a stored room's name and key, as given. The rooms service
+ * bounds the canonical name (NFKC, lower case) at 64 bytes and the NFC key
+ * at 256 (src/rooms/room-keys.ts); normalisation maps at most 4 bytes to 1
+ * (NFKC: U+1D400 MATHEMATICAL BOLD CAPITAL A to "A"; NFC shrinks less), so
+ * 4 times those bounds holds every room the service accepts, typed in any
+ * form. The store applies no name rule of its own beyond these sizes.
+ */
+export const MAX_STORED_ROOM_NAME_BYTES = 4 * 64
+export const MAX_STORED_ROOM_KEY_BYTES = 4 * 256
+/** A room's proof key and rendezvous key (HKDF-SHA256 outputs, src/rooms/room-keys.ts) */
+export const ROOM_SECRET_KEY_LENGTH = 32
 
 /** Longest peer id or message id accepted as part of a key */
 export const MAX_KEY_PART_LENGTH = 256

@@ -105,3 +105,13 @@ export class StoreNotEmptyError extends Error {
     super(message, options)
   }
 }
+
+/** putRoom() or restore() past MAX_STORED_ROOMS rooms or MAX_ROOM_MEMBERS members in a room; nothing was written */
+export class RoomLimitError extends Error {
+  static override name = 'RoomLimitError'
+  override name = 'RoomLimitError'
+
+  constructor (message = 'room limit reached', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

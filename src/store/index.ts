@@ -1,15 +1,16 @@
 /**
- * The store: one LevelDB per data dir holding the identity, the peer book and
- * the message history, every value encrypted at rest (see at-rest.ts and
- * keyfile.ts).
+ * The store: one LevelDB per data dir holding the identity, the peer book,
+ * the joined rooms and the message history, every value encrypted at rest
+ * (see at-rest.ts and keyfile.ts).
  *
- * Keys name no peer, message or time (store format 2, keys.ts): a peer or
- * message is a keyed hash under a key derived from the data key, and a
- * conversation's records are ordered by a per-conversation counter. What
- * the database files still show: how many conversations and peer-book
- * entries there are, how many records each conversation has, and (from
- * value sizes) roughly how long each message is; the file system shows when
- * files were written. A format-1 database (peer ids, ids and times in clear
+ * Keys name no peer, message, room or time (store format 2, keys.ts): a
+ * peer, message or room is a keyed hash under a key derived from the data
+ * key, and a conversation's records are ordered by a per-conversation
+ * counter. What the database files still show: how many conversations,
+ * peer-book entries and rooms there are, how many records each
+ * conversation has, and (from value sizes) roughly how long each message
+ * is and how many members each room has; the file system shows when files
+ * were written. A format-1 database (peer ids, ids and times in clear
  * keys) is migrated at open (upgrade.ts).
  *
  * Without a passphrase the key file holds the raw data key: that protects
@@ -28,6 +29,7 @@
  * (restore() into a store holding data),
  * DataDirInUseError (open() while another store, in this process or another,
  * has the data dir open; level's error is its `cause`), OutboxFullError,
+ * RequestQuotaError, RoomLimitError,
  * TypeError (bad arguments), AbortError, and level's own errors from open()
  * for any other failure to open the database.
  */
@@ -62,6 +64,29 @@ export interface StoredPeer {
   lastSeen: number
 }
 
+/** A member of a room: a peer that proved it knows the room's key (src/rooms/membership.ts) */
+export interface StoredMember {
+  peerId: string
+  /** when it last proved it, ms */
+  provenAt: number
+}
+
+/** A room this node joined, with what was derived from its name and key (src/rooms/room-keys.ts) */
+export interface StoredRoom {
+  /** 32 lower-case hex characters */
+  id: string
+  /** the name as the user typed it */
+  name: string
+  /** the room key, if the room has one */
+  key?: string
+  /** 32 bytes each */
+  proofKey: Uint8Array
+  rendezvousKey: Uint8Array
+  joinedAt: number
+  /** at most MAX_ROOM_MEMBERS, by peer id */
+  members: StoredMember[]
+}
+
 /** An upsert of the peer book: `name` and `addrs` replace the stored ones when given */
 export interface PeerUpdate {
   peerId: string
@@ -82,7 +107,7 @@ export interface StoreInit {
   dataDir: string
   /** wraps the data key in `securechat.key` (scrypt + AES-256-GCM); without it the key file holds the raw key */
   passphrase?: string
-  /** called for every corrupt record `history()` or `peers()` skips */
+  /** called for every corrupt record `history()`, `peers()` or `rooms()` skips */
   onCorrupt?: (err: CorruptRecordError) => void
   /** component `securechat:store` logs skipped records and open/close; default silent */
   logger?: ComponentLogger
@@ -134,6 +159,7 @@ export interface SetStatusOptions extends AbortOptions {
 export type StoreRecord =
   | { type: 'identity', key: Uint8Array }
   | { type: 'peer', peer: StoredPeer }
+  | { type: 'room', room: StoredRoom }
   /** `request`: an incoming message held in the quarantine */
   | { type: 'message', message: ChatMessage, request: boolean }
 
@@ -141,6 +167,7 @@ export type StoreRecord =
 export interface RestoreSummary {
   identity: boolean
   peers: number
+  rooms: number
   messages: number
 }
 
@@ -208,9 +235,16 @@ export interface Store {
   /** Every known peer, by peer id; corrupt records are skipped and reported */
   peers(options?: AbortOptions): Promise<StoredPeer[]>
 
+  /** The joined rooms, by id; entries that cannot be read are reported (onCorrupt) and skipped */
+  rooms(options?: AbortOptions): Promise<StoredRoom[]>
+  /** Writes `room` (a new one or a new version of one), synced; RoomLimitError past MAX_STORED_ROOMS rooms or MAX_ROOM_MEMBERS members; TypeError for a malformed room */
+  putRoom(room: StoredRoom, options?: AbortOptions): Promise<void>
+  /** Removes a room; resolves whether there was one */
+  deleteRoom(id: string, options?: AbortOptions): Promise<boolean>
+
   /**
    * Everything the store holds, for a backup: the identity first (if any),
-   * then every peer-book entry, then each conversation's messages oldest
+   * then every peer-book entry, then every joined room, then each conversation's messages oldest
    * first (outbox membership follows from an outgoing message's status).
    * Corrupt records are skipped and reported. Each part is read from a
    * snapshot of its own, outside the write queue: meant for a store no node
@@ -221,7 +255,7 @@ export interface Store {
    * Writes `records` (as records() yields them) into this store, which must
    * hold nothing yet (StoreNotEmptyError otherwise). Records are validated
    * like stored ones (TypeError; a second identity or a second record of
-   * one peer too); what they mean (key type, text and name rules) is the
+   * one peer or room too; RoomLimitError past the room bounds); what they mean (key type, text and name rules) is the
    * caller's to check. Writes are not synced one
    * by one; the last write is, so a crash leaves a prefix: restore into a
    * scratch data dir and move it into place when this resolves.

@@ -9,10 +9,12 @@
  *   conversation      C<hash(peer)>   (a different hash: domain-separated)
  *   history key       <conversation>!<seq>   seq: 12 digits, per conversation
  *   index key         M<hash(peer, id)>
+ *   room key          R<hash(room id)>
  *
  * `seq` counts the appends to one conversation, so byte order of its history
  * keys is append order and no clock is needed. What the keys still show is
- * how many conversations there are and how many records each has.
+ * how many conversations there are and how many records each has (and
+ * how many rooms were joined).
  */
 import { createHmac, createSecretKey, hkdfSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
@@ -28,12 +30,15 @@ const HASH_BYTES = 16
 /** Printable ASCII without space and `!`: what a peer id or message id may be */
 const KEY_PART = new RegExp(`^[\\x22-\\x7e]{1,${MAX_KEY_PART_LENGTH}}$`)
 const HASH_PART = /^[A-Za-z0-9_-]{22}$/
+/** A room id: 128 bits as lower-case hex (src/rooms/room-keys.ts) */
+const ROOM_ID = /^[0-9a-f]{32}$/
 const HISTORY_KEY = new RegExp(`^(C[A-Za-z0-9_-]{22})${SEPARATOR}([0-9]{${SEQ_DIGITS}})$`)
 
 /** Domains of the keyed hashes */
 const DOMAIN_PEER = 'P'
 const DOMAIN_CONVERSATION = 'C'
 const DOMAIN_MESSAGE = 'M'
+const DOMAIN_ROOM = 'R'
 
 export function isKeyPart (value: unknown): value is string {
   return typeof value === 'string' && KEY_PART.test(value)
@@ -44,6 +49,10 @@ export function assertKeyPart (value: unknown, what: string): asserts value is s
   if (!isKeyPart(value)) {
     throw new TypeError(`${what} must be 1-${MAX_KEY_PART_LENGTH} printable ASCII characters without space or "${SEPARATOR}"`)
   }
+}
+
+export function isRoomId (value: unknown): value is string {
+  return typeof value === 'string' && ROOM_ID.test(value)
 }
 
 /** Whether `key` is a peer-book key (of any names key) */
@@ -84,6 +93,14 @@ export class KeyNames {
     assertKeyPart(peer, 'peer')
     assertKeyPart(id, 'id')
     return this.#hash(DOMAIN_MESSAGE, [peer, id])
+  }
+
+  /** Key of the joined room `id` (32 lower-case hex characters) */
+  room (id: string): string {
+    if (!isRoomId(id)) {
+      throw new TypeError('room id must be 32 lower-case hex characters')
+    }
+    return this.#hash(DOMAIN_ROOM, [id])
   }
 }
 

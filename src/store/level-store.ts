@@ -6,20 +6,20 @@
  *
  * The on-disk layout is in handles.ts and keys.ts; opening in open.ts (the
  * data key in data-key.ts, the format in format.ts); one module per
- * namespace: identity.ts, peer-book.ts and history.ts (with the index and
- * outbox), requests.ts; the bounds in outbox-counts.ts and
+ * namespace: identity.ts, peer-book.ts, rooms.ts and history.ts (with the
+ * index and outbox), requests.ts; the bounds in outbox-counts.ts and
  * request-counts.ts; backups in backup.ts.
  */
 import {
   DEFAULT_HISTORY_LIMIT, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL, DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
-  DEFAULT_MAX_REQUEST_BYTES_TOTAL, DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER, DEFAULT_MAX_REQUEST_PEERS
+  DEFAULT_MAX_REQUEST_BYTES_TOTAL, DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER, DEFAULT_MAX_REQUEST_PEERS, MAX_ROOM_MEMBERS
 } from './constants.ts'
 import { readRecords, restoreRecords } from './backup.ts'
-import { StoreNotOpenError } from './errors.ts'
+import { RoomLimitError, StoreNotOpenError } from './errors.ts'
 import { lookup, scanHistory, scanOutbox } from './history.ts'
 import { prepareAppend, prepareStatus, storedAlready } from './history-writes.ts'
 import { readIdentity, writeIdentity } from './identity.ts'
-import { assertKeyPart } from './keys.ts'
+import { assertKeyPart, isRoomId } from './keys.ts'
 import { openHandles } from './open.ts'
 import { OutboxCache } from './outbox-cache.ts'
 import { OutboxCounts } from './outbox-counts.ts'
@@ -27,12 +27,16 @@ import { RequestCounts } from './request-counts.ts'
 import { endRequests } from './requests.ts'
 import { readPeer, scanPeers, upsertPeer, deletePeer } from './peer-book.ts'
 import { isMessageStatus, messageProblem, peerUpdateProblem, pickMessage } from './records.ts'
+import { pickRoom, roomProblem } from './room-record.ts'
+import { deleteRoom, putRoom, scanRooms } from './rooms.ts'
 import { Sequences } from './sequences.ts'
 import { WriteQueue } from './write-queue.ts'
 import type { CorruptRecordError } from './errors.ts'
 import type { Handles } from './handles.ts'
 import type { Overlay, Prepared } from './write-queue.ts'
-import type { AppendOptions, AppendedMany, PeerUpdate, RestoreSummary, SetStatusOptions, StatusChange, Store, StoreInit, StoreRecord, StoreStatus, StoredPeer } from './index.ts'
+import type {
+  AppendOptions, AppendedMany, PeerUpdate, RestoreSummary, SetStatusOptions, StatusChange, Store, StoreInit, StoreRecord, StoreStatus, StoredPeer, StoredRoom
+} from './index.ts'
 import type { RequestSummary } from './request-counts.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -346,6 +350,32 @@ export class LevelStore implements Store {
   async peers (options: AbortOptions = {}): Promise<StoredPeer[]> {
     options.signal?.throwIfAborted()
     return scanPeers(this.#handlesOrThrow(), options, this.#report)
+  }
+
+  async rooms (options: AbortOptions = {}): Promise<StoredRoom[]> {
+    options.signal?.throwIfAborted()
+    return scanRooms(this.#handlesOrThrow(), options, this.#report)
+  }
+
+  async putRoom (room: StoredRoom, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    if (Array.isArray(room?.members) && room.members.length > MAX_ROOM_MEMBERS) {
+      throw new RoomLimitError(`a room holds at most ${MAX_ROOM_MEMBERS} members`)
+    }
+    const problem = roomProblem(room)
+    if (problem !== undefined) {
+      throw new TypeError(`invalid room: ${problem}`)
+    }
+    const record = pickRoom(room)
+    await this.#exclusive(options, async handles => putRoom(handles, record))
+  }
+
+  async deleteRoom (id: string, options: AbortOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted()
+    if (!isRoomId(id)) {
+      throw new TypeError('room id must be 32 lower-case hex characters')
+    }
+    return this.#exclusive(options, async handles => deleteRoom(handles, id))
   }
 
   records (options: AbortOptions = {}): AsyncIterable<StoreRecord> {

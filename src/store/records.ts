@@ -22,11 +22,11 @@ export function isMessageStatus (value: unknown): value is MessageStatus {
   return typeof value === 'string' && (MESSAGE_STATUSES as readonly string[]).includes(value)
 }
 
-function isRecord (value: unknown): value is Record<string, unknown> {
+export function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function unknownField (value: Record<string, unknown>, allowed: readonly string[]): string | undefined {
+export function unknownField (value: Record<string, unknown>, allowed: readonly string[]): string | undefined {
   return Object.keys(value).find(key => !allowed.includes(key))
 }
 
@@ -102,7 +102,7 @@ const PAD_BUCKET = 256
 const MARKS_ROOM = 48
 
 /** `json` as bytes, padded with spaces (JSON ignores them) to the bucket of `sizeOf` bytes */
-function padded (json: string, sizeOf: number): Uint8Array {
+export function padded (json: string, sizeOf: number): Uint8Array {
   const bytes = encoder.encode(json)
   const target = Math.max(PAD_BUCKET, Math.ceil(sizeOf / PAD_BUCKET) * PAD_BUCKET)
   const out = new Uint8Array(Math.max(target, bytes.length)).fill(0x20)
@@ -121,7 +121,7 @@ export function encodeMessage (message: ChatMessage): Uint8Array {
   return padded(JSON.stringify(picked), longest)
 }
 
-function parseJson (bytes: Uint8Array): unknown {
+export function parseJson (bytes: Uint8Array): unknown {
   try {
     return JSON.parse(decoder.decode(bytes))
   } catch {

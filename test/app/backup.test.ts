@@ -1,8 +1,8 @@
 /**
  * exportArchive and importArchive on real LevelDB data dirs: a store with
  * everything in it (identity, a verified contact with a petname, strangers,
- * a blocked peer, history both ways, an undelivered message in the outbox,
- * a held message request) comes back identical in a new data dir, protected
+ * a blocked peer, joined rooms, history both ways, an undelivered message
+ * in the outbox, a held message request) comes back identical in a new data dir, protected
  * by the archive's passphrase; every way an import can fail leaves the
  * target's parent exactly as it was, and an export never leaves a file.
  */
@@ -86,6 +86,11 @@ async function fullAccount (root: string, passphrase: string | undefined = PASSP
     await store.setStatus(contact, read.id, 'read')
     await store.append(message(contact, self, { direction: 'out', status: 'pending', text: 'still in the outbox' }))
     await store.append(message(stranger, stranger, { text: 'buy now' }), { request: true })
+    await store.putRoom({
+      id: randomBytes(16).toString('hex'), name: 'Ｔｅａｍ', key: 'room secret', proofKey: new Uint8Array(randomBytes(32)), rendezvousKey: new Uint8Array(randomBytes(32)),
+      joinedAt: 1_700_000_300_000, members: [{ peerId: contact, provenAt: 1_700_000_400_000 }, { peerId: stranger, provenAt: 1_700_000_400_001 }]
+    })
+    await store.putRoom({ id: randomBytes(16).toString('hex'), name: 'lobby', proofKey: new Uint8Array(randomBytes(32)), rendezvousKey: new Uint8Array(randomBytes(32)), joinedAt: 1_700_000_300_001, members: [] })
   })
   if (passphrase !== undefined) {
     await protectCheaply(dataDir, passphrase)
@@ -110,7 +115,7 @@ async function abortedImport (file: string, dataDir: string): Promise<unknown> {
 }
 
 void describe('exportArchive / importArchive', () => {
-  void it('restores identity, contacts, history, outbox and requests into a new data dir, identical', async (t) => {
+  void it('restores identity, contacts, rooms, history, outbox and requests into a new data dir, identical', async (t) => {
     const root = await tempDir(t, 'securechat-backup-')
     const account = await fullAccount(root)
     const file = join(root, 'backup.sca')
@@ -136,9 +141,11 @@ void describe('exportArchive / importArchive', () => {
       outbox: store.outboxSize(),
       requests: store.requests(),
       pending: (await store.pending(account.contact)).map(m => m.text),
-      contact: await store.getPeer(account.contact)
+      contact: await store.getPeer(account.contact),
+      rooms: await store.rooms()
     }))))
     assert.deepEqual(after, before)
+    assert.deepEqual(after?.rooms.map(r => [r.name, r.key, r.members.length]).sort(), [['lobby', undefined, 0], ['Ｔｅａｍ', 'room secret', 2]])
     assert.equal(after?.outbox, 1)
     assert.deepEqual(after?.pending, ['still in the outbox'])
     assert.deepEqual(after?.requests.map(r => [r.peer, r.messages]), [[account.stranger, 1]])

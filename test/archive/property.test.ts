@@ -168,9 +168,16 @@ void describe('archive decoder properties', () => {
       id: fc.string({ maxLength: 40 }), peer: field, direction: fc.constantFrom('in', 'out', 'sideways'), from: field, name: fc.string(), text: fc.string(),
       ts: fc.double(), status: fc.option(fc.constantFrom('pending', 'sent', 'delivered', 'read', 'lost'), { nil: undefined }), request: fc.boolean()
     })
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 32, maxLength: 32 })).map(b => new Uint8Array(b))
+    const room = fc.record({
+      id: fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ minLength: 16, maxLength: 16 }).map(b => Buffer.from(b).toString('hex'))),
+      name: fc.string({ maxLength: 80 }), key: fc.option(fc.string({ maxLength: 80 }), { nil: undefined }), proofKey: bytes, rendezvousKey: bytes,
+      joinedAt: fc.oneof(fc.double(), fc.nat()), members: fc.array(fc.record({ peerId: field, provenAt: fc.oneof(fc.double(), fc.nat()) }), { maxLength: 3 })
+    })
     const record = fc.oneof(
       fc.record({ identity: fc.record({ key: fc.oneof(fc.uint8Array({ maxLength: 80 }), fc.constant(identity.key)).map(key => new Uint8Array(key)) }) }),
       fc.record({ peer }),
+      fc.record({ room }),
       fc.record({ message }),
       fc.constant({})
     )

@@ -2,16 +2,30 @@
  * A ChatNode without a network: it records calls, keeps sent and accepted
  * messages as history, holds messages from non-contacts as requests, keeps
  * relations, petnames and verified marks in its peer list (with a `contact`
- * event for every change, as the real node), and lets tests fire node
+ * event for every change, as the real node), keeps joined rooms and their
+ * members (with `room` events, as the real node), and lets tests fire node
  * events and fail or stall any method.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { TypedEventEmitter } from '@libp2p/interface'
+import { InvalidRoomKeyError, InvalidRoomNameError, RoomLimitError, UnknownRoomError, roomKeyProblem, roomNameProblem } from '../../src/app/index.ts'
 import { BlockedPeerError, EmptyMessageError, InvalidMultiaddrError, NodeStoppedError } from '../../src/errors.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type {
-  ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerRelation, PeerView, RelayView, RequestView, SafetyView, SendOptions
+  ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerRelation, PeerView, RelayView, RequestView, RoomMemberView, RoomView, SafetyView, SendOptions
 } from '../../src/types.ts'
+
+/** A joined room as the stub keeps it: with its key, which no view carries */
+export interface StubRoom {
+  id: string
+  name: string
+  key?: string
+  joinedAt: number
+  members: RoomMemberView[]
+}
+
+/** Rooms a node can be in (src/rooms: MAX_JOINED_ROOMS) */
+const MAX_ROOMS = 64
 
 /** A known peer; a contact unless said otherwise */
 export function peerView (peerId: string, name?: string, online = false, relation: PeerRelation = 'contact'): PeerView {
@@ -42,6 +56,8 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
   gate?: (call: string, options: AbortOptions) => Promise<void>
   /** stop() waits for this */
   stopGate: Promise<void> = Promise.resolve()
+  /** joined rooms by id */
+  readonly joined = new Map<string, StubRoom>()
   /** commands running right now, and the most at once */
   running = 0
   maxRunning = 0
@@ -254,7 +270,7 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
     return this.view(peer)
   }
 
-    async peers (options: AbortOptions = {}): Promise<PeerView[]> {
+  async peers (options: AbortOptions = {}): Promise<PeerView[]> {
     await this.enter('peers', options)
     return this.knownPeers.map(p => ({ ...p }))
   }
@@ -270,9 +286,101 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
     return peer
   }
 
+  /**
+   * As the real node: the name and key rules, at most 64 rooms, a room
+   * joined already is returned as it is (no event). The call is recorded
+   * without the key. Not the real KDF: the id is a plain hash of the
+   * canonical name and the key.
+   */
+  async join (room: string, key?: string, options: AbortOptions = {}): Promise<RoomView> {
+    await this.enter(`join ${room}${key === undefined ? '' : ' with a key'}`, options)
+    const nameProblem = roomNameProblem(room)
+    if (nameProblem != null) throw new InvalidRoomNameError(`room name ${nameProblem}`)
+    const keyProblem = key === undefined ? undefined : roomKeyProblem(key)
+    if (keyProblem != null) throw new InvalidRoomKeyError(`room key ${keyProblem}`)
+    const id = createHash('sha256').update(`${canonical(room)}\0${key ?? ''}`).digest('hex').slice(0, 32)
+    const existing = this.joined.get(id)
+
+    if (existing != null) {
+      return this.roomView(existing)
+    }
+
+    if (this.joined.size >= MAX_ROOMS) {
+      throw new RoomLimitError(`a node can be in at most ${MAX_ROOMS} rooms: /leave one first`)
+    }
+
+    const joined: StubRoom = { id, name: room, joinedAt: Date.now(), members: [] }
+    if (key !== undefined) joined.key = key
+    this.joined.set(id, joined)
+    this.safeDispatchEvent('room', { detail: { room, id, status: 'joined' } })
+    return this.roomView(joined)
+  }
+
+  async leave (room: string, options: AbortOptions = {}): Promise<RoomView> {
+    await this.enter(`leave ${room}`, options)
+    const found = this.findRoom(room)
+
+    if (found == null) {
+      throw new UnknownRoomError(`not in room '${room}': /rooms lists the rooms joined`)
+    }
+
+    this.joined.delete(found.id)
+    this.safeDispatchEvent('room', { detail: { room: found.name, id: found.id, status: 'left' } })
+    return this.roomView(found)
+  }
+
+  async rooms (options: AbortOptions = {}): Promise<RoomView[]> {
+    await this.enter('rooms', options)
+    return [...this.joined.values()].map(r => this.roomView(r)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  }
+
+  /**
+   * A peer proves it is in `room` (online), or its connection closes
+   * (offline), as the real node reports it: a `room` event with the
+   * nickname the peer list has for it
+   */
+  roomMember (room: string, peerId: string, online: boolean, provenAt = Date.now()): void {
+    const found = this.findRoom(room)
+    if (found == null) throw new Error(`stub: not in room ${room}`)
+    const member = found.members.find(m => m.peerId === peerId)
+
+    if (member == null) {
+      found.members.push({ peerId, online, provenAt })
+    } else {
+      member.online = online
+      if (online) member.provenAt = provenAt
+    }
+
+    const name = this.knownPeers.find(p => p.peerId === peerId)?.name
+    this.safeDispatchEvent('room', { detail: { room: found.name, id: found.id, status: online ? 'online' : 'offline', member: peerId, ...(name == null ? {} : { name }) } })
+  }
+
+  /** a room by the name it was joined under (any case) or by id */
+  private findRoom (room: string): StubRoom | undefined {
+    return this.joined.get(room) ?? [...this.joined.values()].find(r => canonical(r.name) === canonical(room))
+  }
+
+  private roomView (room: StubRoom): RoomView {
+    return {
+      id: room.id,
+      name: room.name,
+      hasKey: room.key !== undefined,
+      joinedAt: room.joinedAt,
+      members: room.members.map(m => {
+        const name = this.knownPeers.find(p => p.peerId === m.peerId)?.name
+        return { ...m, ...(name == null ? {} : { name }) }
+      })
+    }
+  }
+
   async stop (): Promise<void> {
     this.calls.push('stop')
     this.stopped = true
     await this.stopGate
   }
+}
+
+/** The room-name form rooms are told apart by, as src/rooms/room-keys.ts canonicalRoomName */
+function canonical (name: string): string {
+  return name.normalize('NFKC').toLowerCase()
 }

@@ -53,6 +53,9 @@ export interface AcceptedEvent { type: 'accepted', peerId: string, messages: num
 export interface DeclinedEvent { type: 'declined', peerId: string, messages: number }
 export interface ContactEvent { type: 'contact', peerId: string, relation: PeerRelation, petname?: string, verified: boolean }
 export interface SafetyEvent { type: 'safety', peer: string, number: string, verified: boolean }
+export interface RoomEvent { type: 'room', room: string, id: string, status: 'joined' | 'left' | 'online' | 'offline', member?: string, name?: string }
+export interface RoomInfo { id: string, name: string, hasKey: boolean, joinedAt: number, members: Array<{ peerId: string, name?: string, online: boolean, provenAt: number }> }
+export interface RoomsEvent { type: 'rooms', rooms: RoomInfo[] }
 
 /** `securechat relay --json` prints `ready` (without a name), then these */
 export interface ReservationEvent { type: 'reservation', peerId: string, expiry: number }
@@ -62,7 +65,7 @@ export type ChatEvent =
   | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | DeliveredEvent | SentEvent
   | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent | ConnectedEvent
   | ReadEvent | RequestsEvent | AcceptedEvent | DeclinedEvent | ContactEvent | SafetyEvent
-  | ReservationEvent | StoppedEvent
+  | RoomEvent | RoomsEvent | ReservationEvent | StoppedEvent
 
 export type ChatEventType = ChatEvent['type']
 export type EventOf<K extends ChatEventType> = Extract<ChatEvent, { type: K }>

@@ -11,9 +11,11 @@ import { describe, it } from 'node:test'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { Level } from 'level'
 import { sealValue } from '../../src/store/at-rest.ts'
-import { filesUnder, snapshotDir } from '../helpers/files.ts'
+import { filesUnder, findOnDisk, peerIdNeedles, snapshotDir, textNeedles } from '../helpers/files.ts'
+import { tempDir } from '../helpers/tmp.ts'
 import { createStore, CorruptRecordError } from '../../src/store/index.ts'
-import { fixture, message, PEER_A, PEER_B } from './helpers.ts'
+import { fixture, message, PEER_A, PEER_B, room } from './helpers.ts'
+import type { Needle } from '../helpers/files.ts'
 import type { Fixture } from './helpers.ts'
 import type { StoreInit } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
@@ -105,6 +107,84 @@ void describe('store at rest', () => {
     const again = await openStore(fx)
     await again.close()
     assert.equal(await onDisk(db, TEXT_MARKER), false)
+  })
+
+  void it('writes no room name, room key, room id, derived key or member peer id to disk', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    // a member that is in no other record, so that only the room could leak it
+    const member = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
+    const joined = room({ name: 'RoomNameMarker-c41d', key: 'RoomKeyMarker-5e0a 🔑', members: [{ peerId: member, provenAt: 1_700_000_123_456 }] })
+    await store.putRoom(joined)
+    await store.putRoom(room({ name: 'another-room', members: [{ peerId: member, provenAt: 1 }] }))
+    await store.append(message(PEER_A))
+    await store.close()
+    // reopened: the log compacted into a table file, searched too
+    await (await openStore(fx)).close()
+
+    const b64 = (text: string): string => Buffer.from(text).toString('base64url')
+    const needles: Needle[] = [
+      ...textNeedles('room name', joined.name),
+      ...textNeedles('room key', joined.key ?? ''),
+      // the record holds them in base64url, inside the sealed value
+      ...textNeedles('room name base64url', b64(joined.name)),
+      ...textNeedles('room key base64url', b64(joined.key ?? '')),
+      ...textNeedles('room id', joined.id),
+      ...textNeedles('room id HEX', joined.id.toUpperCase()),
+      { label: 'room id bytes', bytes: Buffer.from(joined.id, 'hex') },
+      { label: 'proof key', bytes: joined.proofKey },
+      { label: 'rendezvous key', bytes: joined.rendezvousKey },
+      ...textNeedles('proof key base64url', Buffer.from(joined.proofKey).toString('base64url')),
+      ...peerIdNeedles('member', member),
+      ...textNeedles('proven at', '1700000123456')
+    ]
+    // control: the search reads the database files, and finds every needle where it is in clear
+    assert.ok((await findOnDisk(fx.dataDir, textNeedles('sublevel', '!rooms!'))).length > 0)
+    const clear = await tempDir(t, 'securechat-control-')
+    await writeFile(join(clear, 'clear'), Buffer.concat(needles.map(n => Buffer.from(n.bytes))))
+    assert.equal((await findOnDisk(clear, needles)).length, needles.length)
+
+    assert.deepEqual(await findOnDisk(fx.dataDir, needles), [])
+  })
+
+  void it('skips and reports a corrupt or moved room record; putRoom replaces it, deleteRoom removes it', async t => {
+    const fx = await fixture(t)
+    const store = await openStore(fx)
+    const [first, second] = [room({ name: 'first' }), room({ name: 'second' })]
+    await store.putRoom(first)
+    await store.putRoom(second)
+    await store.close()
+
+    // one record copied over the other (whichever is which: the keys are keyed hashes), then one truncated
+    const [target, source] = await withRaw(fx.dataDir, 'rooms', async rooms => rooms.keys().all()) as [string, string]
+    await withRaw(fx.dataDir, 'rooms', async rooms => {
+      await rooms.put(target, await rooms.get(source) as Uint8Array)
+    })
+    const reported: CorruptRecordError[] = []
+    const again = await openStore(fx, { onCorrupt: err => reported.push(err) })
+    const left = await again.rooms()
+    assert.equal(left.length, 1)
+    assert.deepEqual(reported.map(e => [e.name, e.sublevel, e.key]), [['CorruptRecordError', 'rooms', target]])
+    assert.equal(reported[0]?.message.includes(left[0]?.name ?? ''), false)
+    const damaged = left[0]?.id === first.id ? second : first
+    // written again: the damaged record is replaced
+    await again.putRoom(damaged)
+    assert.equal((await again.rooms()).length, 2)
+    await again.close()
+
+    await withRaw(fx.dataDir, 'rooms', async rooms => {
+      const value = await rooms.get(target) as Uint8Array
+      await rooms.put(target, value.subarray(0, value.byteLength - 1))
+    })
+    reported.length = 0
+    const last = await openStore(fx, { onCorrupt: err => reported.push(err) })
+    assert.equal((await last.rooms()).length, 1)
+    assert.deepEqual(reported.map(e => [e.sublevel, e.key]), [['rooms', target]])
+    // an unreadable room does not count towards the bound, and is removed by its id
+    assert.equal(await last.deleteRoom(damaged.id), true)
+    reported.length = 0
+    assert.deepEqual((await last.rooms()).map(r => r.id), [damaged === first ? second.id : first.id])
+    assert.deepEqual(reported, [])
   })
 
   void it('creates the data dir 0700 and the key file 0600, raw key without passphrase', async t => {

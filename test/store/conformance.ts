@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { fixture, message, PEER_A, PEER_B, PEER_C } from './helpers.ts'
+import { fixture, message, PEER_A, PEER_B, PEER_C, room } from './helpers.ts'
 import type { Fixture } from './helpers.ts'
-import type { Store } from '../../src/store/index.ts'
+import type { Store, StoredMember, StoredRoom } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
 import type { TestContext } from 'node:test'
 
@@ -59,6 +59,9 @@ export function storeConformance (name: string, factory: StoreFactory, options: 
       assert.equal(store.status, 'closed')
       await assert.rejects(store.history(PEER_A), { name: 'StoreNotOpenError' })
       await assert.rejects(store.append(message(PEER_A)), { name: 'StoreNotOpenError' })
+      await assert.rejects(store.rooms(), { name: 'StoreNotOpenError' })
+      await assert.rejects(store.putRoom(room()), { name: 'StoreNotOpenError' })
+      await assert.rejects(store.deleteRoom(room().id), { name: 'StoreNotOpenError' })
 
       const opening = store.open()
       assert.equal(store.status, 'opening')
@@ -371,9 +374,82 @@ export function storeConformance (name: string, factory: StoreFactory, options: 
       await assert.rejects(store.peers({ signal }), { name: 'AbortError' })
       await assert.rejects(store.getIdentity({ signal }), { name: 'AbortError' })
       await assert.rejects(store.putIdentity(new Uint8Array([1]), { signal }), { name: 'AbortError' })
+      const joined = room()
+      await assert.rejects(store.putRoom(joined, { signal }), { name: 'AbortError' })
+      assert.deepEqual(await store.rooms(), [])
+      await assert.rejects(store.rooms({ signal }), { name: 'AbortError' })
+      await assert.rejects(store.deleteRoom(joined.id, { signal }), { name: 'AbortError' })
       await store.close()
       await assert.rejects(store.open({ signal }), { name: 'AbortError' })
       assert.equal(store.status, 'closed')
+    })
+
+    void it('keeps joined rooms by id, their members by peer id; replaces and deletes them; across restarts', async t => {
+      const { store, reopen } = await setup(t)
+      assert.deepEqual(await store.rooms(), [])
+      const keyed = room({ name: 'Ｄｅｍｏ', key: 'a shared 🔑', members: [{ peerId: PEER_B, provenAt: 2 }, { peerId: PEER_A, provenAt: 3 }] })
+      const open = room({ name: 'lobby', joinedAt: 0 })
+      await store.putRoom(keyed)
+      await store.putRoom(open)
+      const sorted = (rooms: StoredRoom[]): StoredRoom[] => [...rooms].sort((a, b) => a.id < b.id ? -1 : 1)
+      const byPeer = (members: StoredMember[]): StoredMember[] => [...members].sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+      const stored = { ...keyed, proofKey: new Uint8Array(keyed.proofKey), members: byPeer(keyed.members) }
+      assert.deepEqual(await store.rooms(), sorted([stored, open]))
+      // what was stored is a copy: changing the caller's object changes nothing
+      keyed.proofKey.fill(0)
+      keyed.members.push({ peerId: PEER_C, provenAt: 4 })
+      assert.deepEqual(await store.rooms(), sorted([stored, open]))
+
+      // a new version replaces the old one
+      const updated: StoredRoom = { ...stored, members: [{ peerId: PEER_C, provenAt: 9 }, ...stored.members] }
+      await store.putRoom(updated)
+      assert.deepEqual(await store.rooms(), sorted([{ ...updated, members: byPeer(updated.members) }, open]))
+
+      const again = await reopen()
+      assert.deepEqual(await again.rooms(), sorted([{ ...updated, members: byPeer(updated.members) }, open]))
+      assert.equal(await again.deleteRoom(open.id), true)
+      assert.equal(await again.deleteRoom(open.id), false)
+      assert.equal(await again.deleteRoom(room().id), false)
+      const last = await reopen()
+      assert.deepEqual((await last.rooms()).map(r => r.id), [keyed.id])
+      assert.equal((await last.rooms())[0]?.key, 'a shared 🔑')
+    })
+
+    void it('keeps at most 64 rooms and 256 members a room (RoomLimitError); malformed rooms are TypeError', async t => {
+      const { store } = await setup(t)
+      const rooms = Array.from({ length: 64 }, () => room())
+      for (const r of rooms) {
+        await store.putRoom(r)
+      }
+      const extra = room()
+      await assert.rejects(store.putRoom(extra), { name: 'RoomLimitError' })
+      // a stored room may still change; one deleted makes room for another
+      await store.putRoom({ ...rooms[0]!, name: 'renamed' })
+      assert.equal(await store.deleteRoom(rooms[1]!.id), true)
+      await store.putRoom(extra)
+      assert.equal((await store.rooms()).length, 64)
+
+      const members = (n: number): StoredMember[] => Array.from({ length: n }, (_, i) => ({ peerId: `${PEER_A}${i}`, provenAt: i }))
+      await store.putRoom({ ...extra, members: members(256) })
+      await assert.rejects(store.putRoom({ ...extra, members: members(257) }), { name: 'RoomLimitError' })
+      assert.equal((await store.rooms()).find(r => r.id === extra.id)?.members.length, 256)
+
+      // the bounds themselves are fine: 256 bytes of name, 1,024 of key
+      await store.putRoom({ ...extra, name: 'é'.repeat(128), key: '\u0000'.repeat(1024) })
+      const bad: Array<Record<string, unknown>> = [
+        { id: 'A'.repeat(32) }, { id: '0'.repeat(31) }, { id: undefined },
+        { name: '' }, { name: 'a\nb' }, { name: 'é'.repeat(129) }, { name: '\ud800' }, { name: 5 },
+        { key: '' }, { key: 'x'.repeat(1025) }, { key: '\udfff' }, { key: null },
+        { proofKey: new Uint8Array(31) }, { rendezvousKey: new Uint8Array(33) }, { proofKey: 'x'.repeat(32) },
+        { joinedAt: -1 }, { joinedAt: 1.5 }, { joinedAt: Number.NaN },
+        { members: 'x' }, { members: [{ peerId: 'a b', provenAt: 1 }] }, { members: [{ peerId: PEER_A, provenAt: -1 }] },
+        { members: [{ peerId: PEER_A, provenAt: 1 }, { peerId: PEER_A, provenAt: 2 }] }, { members: [null] }
+      ]
+      for (const fields of bad) {
+        await assert.rejects(store.putRoom({ ...room(), ...fields }), TypeError, Object.keys(fields).join())
+      }
+      await assert.rejects(store.deleteRoom('not a room id'), TypeError)
+      assert.equal((await store.rooms()).length, 64)
     })
 
     void it('finishes queued writes before closing', async t => {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/tmp.ts'
-import type { Store } from '../../src/store/index.ts'
+import type { Store, StoredRoom } from '../../src/store/index.ts'
 import type { ChatMessage } from '../../src/types.ts'
 import type { TestContext } from 'node:test'
 
@@ -62,4 +62,17 @@ export function message (peer: string, overrides: Partial<ChatMessage> = {}): Ch
     base.status = 'pending'
   }
   return { ...base, ...overrides }
+}
+
+/** A joined room with a fresh random id and keys, no key and no members unless told otherwise */
+export function room (overrides: Partial<StoredRoom> = {}): StoredRoom {
+  return {
+    id: randomBytes(16).toString('hex'),
+    name: 'demo',
+    proofKey: new Uint8Array(randomBytes(32)),
+    rendezvousKey: new Uint8Array(randomBytes(32)),
+    joinedAt: 1_700_000_000_000,
+    members: [],
+    ...overrides
+  }
 }

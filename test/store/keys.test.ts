@@ -9,7 +9,7 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { MAX_SEQ } from '../../src/store/constants.ts'
 import {
-  conversationRange, decodeHistoryKey, deriveNamesKey, encodeHistoryKey, isKeyPart, isPeerKey, KeyNames
+  conversationRange, decodeHistoryKey, deriveNamesKey, encodeHistoryKey, isKeyPart, isPeerKey, isRoomId, KeyNames
 } from '../../src/store/keys.ts'
 
 const keyPart = fc.string({ unit: fc.integer({ min: 0x22, max: 0x7e }).map(c => String.fromCharCode(c)), minLength: 1, maxLength: 60 })
@@ -42,6 +42,24 @@ void describe('store keys', () => {
     const n = names()
     assert.notEqual(n.message('ab', 'c'), n.message('a', 'bc'))
     assert.notEqual(n.peer('peer1'), n.peer('peer2'))
+  })
+
+  void it('names rooms by a keyed hash of their id, in a domain of their own', () => {
+    const a = names()
+    const b = names()
+    const roomId = fc.uint8Array({ minLength: 16, maxLength: 16 }).map(bytes => Buffer.from(bytes).toString('hex'))
+    fc.assert(fc.property(roomId, id => {
+      const key = a.room(id)
+      assert.match(key, /^R[A-Za-z0-9_-]{22}$/)
+      assert.equal(a.room(id), key, 'deterministic')
+      assert.notEqual(b.room(id), key, 'depends on the key')
+      // the same text as a peer is another hash
+      assert.notEqual(a.peer(id).slice(1), key.slice(1))
+    }), { numRuns: 300 })
+    for (const bad of ['', 'A'.repeat(32), 'g'.repeat(32), '0'.repeat(31), '0'.repeat(33), ' '.repeat(32), 32, undefined]) {
+      assert.equal(isRoomId(bad), false)
+      assert.throws(() => a.room(bad as string), TypeError)
+    }
   })
 
   void it('derives one names key per data key', () => {

@@ -7,6 +7,7 @@ export interface ArchiveRecord {
   identity?: Identity
   peer?: Peer
   message?: Message
+  room?: Room
 }
 
 export namespace ArchiveRecord {
@@ -21,17 +22,26 @@ export namespace ArchiveRecord {
 
         obj = { ...obj }
 
+        if (obj.room != null) {
+          obj.message = undefined
+          obj.peer = undefined
+          obj.identity = undefined
+        }
+
         if (obj.message != null) {
+          obj.room = undefined
           obj.peer = undefined
           obj.identity = undefined
         }
 
         if (obj.peer != null) {
+          obj.room = undefined
           obj.message = undefined
           obj.identity = undefined
         }
 
         if (obj.identity != null) {
+          obj.room = undefined
           obj.message = undefined
           obj.peer = undefined
         }
@@ -49,6 +59,11 @@ export namespace ArchiveRecord {
         if (obj.message != null) {
           w.uint32(26)
           Message.codec().encode(obj.message, w)
+        }
+
+        if (obj.room != null) {
+          w.uint32(34)
+          Room.codec().encode(obj.room, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -81,6 +96,12 @@ export namespace ArchiveRecord {
               })
               break
             }
+            case 4: {
+              obj.room = Room.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.room
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -88,17 +109,26 @@ export namespace ArchiveRecord {
           }
         }
 
+        if (obj.room != null) {
+          delete obj.message
+          delete obj.peer
+          delete obj.identity
+        }
+
         if (obj.message != null) {
+          delete obj.room
           delete obj.peer
           delete obj.identity
         }
 
         if (obj.peer != null) {
+          delete obj.room
           delete obj.message
           delete obj.identity
         }
 
         if (obj.identity != null) {
+          delete obj.room
           delete obj.message
           delete obj.peer
         }
@@ -128,6 +158,13 @@ export namespace ArchiveRecord {
             case 3: {
               yield * Message.codec().stream(reader, reader.uint32(), `${prefix}.message`, {
                 limits: opts.limits?.message
+              })
+
+              break
+            }
+            case 4: {
+              yield * Room.codec().stream(reader, reader.uint32(), `${prefix}.room`, {
+                limits: opts.limits?.room
               })
 
               break
@@ -235,6 +272,48 @@ export namespace ArchiveRecord {
     value: boolean
   }
 
+  export interface ArchiveRecordRoomIdFieldEvent {
+    field: '$.room.id'
+    value: string
+  }
+
+  export interface ArchiveRecordRoomNameFieldEvent {
+    field: '$.room.name'
+    value: string
+  }
+
+  export interface ArchiveRecordRoomKeyFieldEvent {
+    field: '$.room.key'
+    value: string
+  }
+
+  export interface ArchiveRecordRoomProofKeyFieldEvent {
+    field: '$.room.proofKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ArchiveRecordRoomRendezvousKeyFieldEvent {
+    field: '$.room.rendezvousKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ArchiveRecordRoomJoinedAtFieldEvent {
+    field: '$.room.joinedAt'
+    value: number
+  }
+
+  export interface ArchiveRecordRoomMembersPeerIdFieldEvent {
+    field: '$.room.members[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface ArchiveRecordRoomMembersProvenAtFieldEvent {
+    field: '$.room.members[].provenAt'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<ArchiveRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ArchiveRecord.codec())
   }
@@ -243,7 +322,7 @@ export namespace ArchiveRecord {
     return decodeMessage(buf, ArchiveRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArchiveRecord>): Generator<ArchiveRecordIdentityKeyFieldEvent | ArchiveRecordPeerPeerIdFieldEvent | ArchiveRecordPeerNameFieldEvent | ArchiveRecordPeerRelationFieldEvent | ArchiveRecordPeerPetnameFieldEvent | ArchiveRecordPeerVerifiedFieldEvent | ArchiveRecordPeerAddrsFieldEvent | ArchiveRecordPeerFirstSeenFieldEvent | ArchiveRecordPeerLastSeenFieldEvent | ArchiveRecordMessageIdFieldEvent | ArchiveRecordMessagePeerFieldEvent | ArchiveRecordMessageDirectionFieldEvent | ArchiveRecordMessageFromFieldEvent | ArchiveRecordMessageNameFieldEvent | ArchiveRecordMessageTextFieldEvent | ArchiveRecordMessageTsFieldEvent | ArchiveRecordMessageStatusFieldEvent | ArchiveRecordMessageRequestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArchiveRecord>): Generator<ArchiveRecordIdentityKeyFieldEvent | ArchiveRecordPeerPeerIdFieldEvent | ArchiveRecordPeerNameFieldEvent | ArchiveRecordPeerRelationFieldEvent | ArchiveRecordPeerPetnameFieldEvent | ArchiveRecordPeerVerifiedFieldEvent | ArchiveRecordPeerAddrsFieldEvent | ArchiveRecordPeerFirstSeenFieldEvent | ArchiveRecordPeerLastSeenFieldEvent | ArchiveRecordMessageIdFieldEvent | ArchiveRecordMessagePeerFieldEvent | ArchiveRecordMessageDirectionFieldEvent | ArchiveRecordMessageFromFieldEvent | ArchiveRecordMessageNameFieldEvent | ArchiveRecordMessageTextFieldEvent | ArchiveRecordMessageTsFieldEvent | ArchiveRecordMessageStatusFieldEvent | ArchiveRecordMessageRequestFieldEvent | ArchiveRecordRoomIdFieldEvent | ArchiveRecordRoomNameFieldEvent | ArchiveRecordRoomKeyFieldEvent | ArchiveRecordRoomProofKeyFieldEvent | ArchiveRecordRoomRendezvousKeyFieldEvent | ArchiveRecordRoomJoinedAtFieldEvent | ArchiveRecordRoomMembersPeerIdFieldEvent | ArchiveRecordRoomMembersProvenAtFieldEvent> {
     return streamMessage(buf, ArchiveRecord.codec(), opts)
   }
 }
@@ -872,5 +951,373 @@ export namespace Message {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageIdFieldEvent | MessagePeerFieldEvent | MessageDirectionFieldEvent | MessageFromFieldEvent | MessageNameFieldEvent | MessageTextFieldEvent | MessageTsFieldEvent | MessageStatusFieldEvent | MessageRequestFieldEvent> {
     return streamMessage(buf, Message.codec(), opts)
+  }
+}
+
+export interface Room {
+  id: string
+  name: string
+  key?: string
+  proofKey: Uint8Array<ArrayBuffer>
+  rendezvousKey: Uint8Array<ArrayBuffer>
+  joinedAt: number
+  members: Member[]
+}
+
+export namespace Room {
+  let _codec: Codec<Room>
+
+  export const codec = (): Codec<Room> => {
+    if (_codec == null) {
+      _codec = message<Room>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(10)
+          w.string(obj.id)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(18)
+          w.string(obj.name)
+        }
+
+        if (obj.key != null) {
+          w.uint32(26)
+          w.string(obj.key)
+        }
+
+        if ((obj.proofKey != null && obj.proofKey.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.proofKey)
+        }
+
+        if ((obj.rendezvousKey != null && obj.rendezvousKey.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.rendezvousKey)
+        }
+
+        if ((obj.joinedAt != null && obj.joinedAt !== 0)) {
+          w.uint32(49)
+          w.double(obj.joinedAt)
+        }
+
+        if (obj.members != null && obj.members.length > 0) {
+          for (const value of obj.members) {
+            w.uint32(58)
+            Member.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: '',
+          name: '',
+          proofKey: uint8ArrayAlloc(0),
+          rendezvousKey: uint8ArrayAlloc(0),
+          joinedAt: 0,
+          members: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.string()
+              break
+            }
+            case 2: {
+              obj.name = reader.string()
+              break
+            }
+            case 3: {
+              obj.key = reader.string()
+              break
+            }
+            case 4: {
+              obj.proofKey = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.rendezvousKey = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.joinedAt = reader.double()
+              break
+            }
+            case 7: {
+              if (opts.limits?.members != null && obj.members.length === opts.limits.members) {
+                throw new MaxLengthError('Decode error - repeated field "members" had too many elements')
+              }
+
+              obj.members.push(Member.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.members$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          members: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.proofKey`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.rendezvousKey`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.joinedAt`,
+                value: reader.double()
+              }
+              break
+            }
+            case 7: {
+              if (opts.limits?.members != null && obj.members === opts.limits.members) {
+                throw new MaxLengthError('Streaming decode error - repeated field "members" had too many elements')
+              }
+
+              for (const evt of Member.codec().stream(reader, reader.uint32(), `${prefix}.members[]`, {
+                limits: opts.limits?.members$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.members
+                }
+              }
+
+              obj.members++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RoomIdFieldEvent {
+    field: '$.id'
+    value: string
+  }
+
+  export interface RoomNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface RoomKeyFieldEvent {
+    field: '$.key'
+    value: string
+  }
+
+  export interface RoomProofKeyFieldEvent {
+    field: '$.proofKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RoomRendezvousKeyFieldEvent {
+    field: '$.rendezvousKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RoomJoinedAtFieldEvent {
+    field: '$.joinedAt'
+    value: number
+  }
+
+  export interface RoomMembersPeerIdFieldEvent {
+    field: '$.members[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface RoomMembersProvenAtFieldEvent {
+    field: '$.members[].provenAt'
+    value: number
+    index: number
+  }
+
+  export function encode (obj: Partial<Room>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Room.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Room>): Room {
+    return decodeMessage(buf, Room.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Room>): Generator<RoomIdFieldEvent | RoomNameFieldEvent | RoomKeyFieldEvent | RoomProofKeyFieldEvent | RoomRendezvousKeyFieldEvent | RoomJoinedAtFieldEvent | RoomMembersPeerIdFieldEvent | RoomMembersProvenAtFieldEvent> {
+    return streamMessage(buf, Room.codec(), opts)
+  }
+}
+
+export interface Member {
+  peerId: string
+  provenAt: number
+}
+
+export namespace Member {
+  let _codec: Codec<Member>
+
+  export const codec = (): Codec<Member> => {
+    if (_codec == null) {
+      _codec = message<Member>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(10)
+          w.string(obj.peerId)
+        }
+
+        if ((obj.provenAt != null && obj.provenAt !== 0)) {
+          w.uint32(17)
+          w.double(obj.provenAt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: '',
+          provenAt: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 2: {
+              obj.provenAt = reader.double()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.provenAt`,
+                value: reader.double()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MemberPeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface MemberProvenAtFieldEvent {
+    field: '$.provenAt'
+    value: number
+  }
+
+  export function encode (obj: Partial<Member>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Member.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Member>): Member {
+    return decodeMessage(buf, Member.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Member>): Generator<MemberPeerIdFieldEvent | MemberProvenAtFieldEvent> {
+    return streamMessage(buf, Member.codec(), opts)
   }
 }

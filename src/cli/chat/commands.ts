@@ -2,9 +2,14 @@
  * The REPL's input language: one line in, one ReplCommand out. Pure: no I/O,
  * no node, no state; peer arguments stay as typed (the application API
  * resolves them). Message text is checked by the application's one rule,
- * validateText; a petname by the nickname rule, nicknameProblem.
+ * validateText; a petname by the nickname rule, nicknameProblem; a room's
+ * name and key by the rooms' rules, roomNameProblem and roomKeyProblem.
+ *
+ * A room key is a secret typed in the clear, like a message: no error says
+ * it, and keepInHistory keeps the line that holds it out of the prompt's
+ * history.
  */
-import { nicknameProblem, validateText } from '../../app/index.ts'
+import { nicknameProblem, roomKeyProblem, roomNameProblem, validateText } from '../../app/index.ts'
 import type { Command } from '../../app/index.ts'
 import { UsageError } from '../errors.ts'
 import { UnknownCommandError } from './errors.ts'
@@ -13,7 +18,7 @@ export const DEFAULT_HISTORY_LIMIT = 20
 export const MAX_HISTORY_LIMIT = 1000
 
 /** The application's commands a REPL line maps to one to one */
-type AppCommand = Extract<Command, { type: 'peers' | 'connect' | 'whoami' | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify' }>
+type AppCommand = Extract<Command, { type: 'peers' | 'connect' | 'whoami' | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify' | 'join' | 'leave' | 'rooms' }>
 
 /** A parsed REPL line: an application command, or one of the REPL's own */
 export type ReplCommand =
@@ -32,6 +37,7 @@ export type ReplCommand =
 export type CommandName =
   | 'peers' | 'msg' | 'chat' | 'history' | 'connect' | 'whoami'
   | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify'
+  | 'join' | 'leave' | 'rooms'
   | 'help' | 'quit'
 
 export interface CommandSpec {
@@ -60,6 +66,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'name', aliases: [], usage: '/name <peer> [<petname>]', description: 'give a peer your own name for it (it wins over its nickname); no petname removes it', takesPeer: true },
   { name: 'safety', aliases: [], usage: '/safety <peer>', description: 'show the safety number (and its QR code) to compare with the peer', takesPeer: true },
   { name: 'verify', aliases: [], usage: '/verify <peer>', description: 'mark a peer verified once your safety numbers matched', takesPeer: true },
+  { name: 'join', aliases: [], usage: '/join <room> [<key>]', description: 'join a room; the key is the rest of the line, spaces included', takesPeer: false },
+  { name: 'leave', aliases: [], usage: '/leave <room>', description: 'leave a room (by its name, #name or id)', takesPeer: false },
+  { name: 'rooms', aliases: [], usage: '/rooms', description: 'list your rooms and their members, online or not', takesPeer: false },
   { name: 'help', aliases: [], usage: '/help', description: 'show these commands', takesPeer: false },
   { name: 'quit', aliases: ['exit'], usage: '/quit', description: 'stop the node and exit (also /exit, Ctrl+D)', takesPeer: false }
 ]
@@ -69,6 +78,15 @@ export const PEER_ARGUMENT_HELP: readonly string[] = [
   '<peer> is the first that matches: a full peer id; your petname for a peer;',
   'a unique start or end of a known peer id (the …short id shown); a contact\'s',
   'nickname; a stranger\'s nickname (never a blocked peer\'s).'
+]
+
+/** What /help says of rooms and their keys; one line each */
+export const ROOM_ARGUMENT_HELP: readonly string[] = [
+  '<room> is one word (no white space; case does not matter, #demo is demo).',
+  'Everyone who joins with the same name and key is in one room; with a key it',
+  'is another room than without. The key is typed in the clear at the prompt,',
+  'like a message: it is never printed, and its line is kept out of the',
+  'prompt\'s history.'
 ]
 
 const WHITESPACE = /\s+/
@@ -179,8 +197,41 @@ export function parseLine (line: string): ReplCommand {
 
       return { type: 'name', peer: m[1], petname }
     }
+    case 'join': {
+      // the key is the rest of the line, inner white space kept exactly: a passphrase may have spaces
+      const m = /^(\S+)(?:\s+(.*))?$/s.exec(rest)
+
+      if (m?.[1] == null) {
+        throw usage()
+      }
+
+      const room = roomName(m[1], spec.usage)
+      const key = m[2] ?? ''
+
+      if (key === '') {
+        return { type: 'join', room }
+      }
+
+      // the problem only (its length), never the key
+      const problem = roomKeyProblem(key)
+
+      if (problem != null) {
+        throw new UsageError(`usage: ${spec.usage}: the key ${problem}`)
+      }
+
+      return { type: 'join', room, key }
+    }
+    case 'leave': {
+      if (args.length !== 1 || args[0] == null) {
+        throw usage()
+      }
+
+      // a room id passes the name rule too (32 hex characters)
+      return { type: 'leave', room: roomName(args[0], spec.usage) }
+    }
     case 'peers':
     case 'requests':
+    case 'rooms':
     case 'whoami':
     case 'help':
     case 'quit': {
@@ -191,6 +242,28 @@ export function parseLine (line: string): ReplCommand {
       return { type: spec.name }
     }
   }
+}
+
+/** A room argument: `#demo` or `demo`, checked by the rooms' name rule */
+function roomName (value: string, usage: string): string {
+  const name = value.startsWith('#') ? value.slice(1) : value
+  const problem = roomNameProblem(name)
+
+  if (problem != null) {
+    throw new UsageError(`usage: ${usage}: the room name ${problem}`)
+  }
+
+  return name
+}
+
+/**
+ * Whether a line typed at the prompt may stay in its history (the up
+ * arrow): not a /join with a key, which would keep the key in memory and
+ * bring it back on screen.
+ */
+export function keepInHistory (line: string): boolean {
+  const m = /^\s*\/(\S*)\s+\S+\s+\S/s.exec(line)
+  return m?.[1] == null || findCommand(m[1])?.name !== 'join'
 }
 
 function parseLimit (value: string, usage: string): number {

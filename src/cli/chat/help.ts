@@ -4,7 +4,7 @@
  * command tables so they cannot drift from the parsers.
  */
 import { optionRows, row } from '../help.ts'
-import { COMMANDS, PEER_ARGUMENT_HELP } from './commands.ts'
+import { COMMANDS, PEER_ARGUMENT_HELP, ROOM_ARGUMENT_HELP } from './commands.ts'
 import type { OptionTable, ResolvedContext } from '../options.ts'
 
 /** The REPL commands, as /help prints them */
@@ -15,6 +15,9 @@ export function replHelp (): string {
     row('//<text>', 'send text that starts with a slash: //shrug sends /shrug'),
     '',
     ...PEER_ARGUMENT_HELP.map(line => `  ${line}`),
+    '',
+    ...ROOM_ARGUMENT_HELP.map(line => `  ${line}`),
+    '',
     '  Tab completes command names, petnames, nicknames and peer ids.'
   ].join('\n')
 }
@@ -62,6 +65,10 @@ Examples:
     /requests
     /safety bob        (compare the digits with bob, then:)
     /verify bob
+    /join demo         (a room anyone who knows the name can join)
+    /join team correct horse battery staple
+    /rooms
+    /leave #demo
 
 On a terminal (and without --json), an empty data dir is set up first, as
 by \`securechat init\`, and a protected one asks for its passphrase (three
@@ -71,8 +78,8 @@ tries) before the node starts; a passphrase from SECURECHAT_PASSPHRASE or
 Without a TTY on stdin, commands are read one per line with no prompt, and
 end of input stops the node. --json prints one JSON object per line, each
 with a "type" field (ready, peer, message, pending, sent, delivered, read,
-relay, contact, history, peers, whoami, connected, chat, requests, accepted,
-declined, safety, help, error).
+relay, contact, room, history, peers, whoami, connected, chat, requests,
+accepted, declined, safety, rooms, help, error).
 
 Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
 cannot start (three wrong passphrases too); 2 on a usage error; 130 when a

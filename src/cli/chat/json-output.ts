@@ -5,11 +5,11 @@
  */
 import { JsonLines } from '../json-lines.ts'
 import { COMMANDS } from './commands.ts'
-import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomEvent, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
 import type {
-  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, SelfInfo, SentEventDetail
+  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo, SentEventDetail
 } from './output.ts'
 
 export class JsonOutput implements Output {
@@ -85,6 +85,16 @@ export class JsonOutput implements Output {
     this.lines.write('safety', { peer: view.peerId, number: view.number, verified: view.verified })
   }
 
+  /** the same line for an event and for the result of /join or /leave: scripts wait for one shape */
+  room (event: RoomEvent, _origin: RoomOrigin): void {
+    this.lines.write('room', { room: event.room, id: event.id, status: event.status, member: event.member, name: event.name })
+  }
+
+  /** no key: a room view has none, and whatever else an object carries is left out */
+  rooms (rooms: RoomView[]): void {
+    this.lines.write('rooms', { rooms: rooms.map(roomView) })
+  }
+
   connected (peerId: string): void {
     this.lines.write('connected', { peerId })
   }
@@ -105,6 +115,16 @@ export class JsonOutput implements Output {
 /** Only the documented fields, whatever else the node's objects carry */
 function chatMessage (m: ChatMessage): ChatMessage {
   return { id: m.id, peer: m.peer, direction: m.direction, from: m.from, name: m.name, text: m.text, ts: m.ts, status: m.status }
+}
+
+function roomView (r: RoomView): RoomView {
+  return {
+    id: r.id,
+    name: r.name,
+    hasKey: r.hasKey,
+    joinedAt: r.joinedAt,
+    members: r.members.map(m => ({ peerId: m.peerId, name: m.name, online: m.online, provenAt: m.provenAt }))
+  }
 }
 
 function relayView (r: RelayView): RelayView {

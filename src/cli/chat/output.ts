@@ -5,9 +5,9 @@
  * safe to print. The renderers: TextOutput (text-output.ts) is for people,
  * JsonOutput (json-output.ts) prints exactly one JSON object per line (the
  * `--json` schema, documented in the README). Neither ever prints key
- * material.
+ * material, a room's key included.
  */
-import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, RoomEvent, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 
 export type SelfInfo = Pick<WhoamiInfo, 'peerId' | 'name' | 'addrs'>
@@ -28,6 +28,13 @@ export type RequestOutcome = CommandResults['accept']
  * /verify (which usually follows the event it caused)
  */
 export type ContactOrigin = 'event' | 'command'
+
+/**
+ * Where a room line comes from: a `room` event, or the result of /join or
+ * /leave (the room, as the event of that change would say it). Either may
+ * come first: a renderer that prints both may leave out the second.
+ */
+export type RoomOrigin = 'event' | 'command'
 
 export interface Output {
   /** the node is up */
@@ -53,6 +60,11 @@ export interface Output {
   declined(outcome: RequestOutcome): void
   /** a peer's relation, petname or verified mark, as it is now */
   contact(view: ContactView, origin: ContactOrigin): void
+  /** a room joined or left, a member online or offline (an event), or the room /join or /leave changed */
+  /** `keyless`: the result of a /join without a key (a face warns that the room is open to whoever guesses its name) */
+  room(event: RoomEvent, origin: RoomOrigin, keyless?: boolean): void
+  /** /rooms: the joined rooms and their members */
+  rooms(rooms: RoomView[]): void
   /** /safety: the safety number to compare (a renderer may draw it, hence async) */
   safety(view: SafetyView): Promise<void>
   /** /connect succeeded */

@@ -8,10 +8,10 @@
 import { createInterface } from 'node:readline'
 import { shortId } from '../../app/index.ts'
 import { toErrorInfo } from '../errors.ts'
-import { COMMANDS, parseLine } from './commands.ts'
+import { COMMANDS, keepInHistory, parseLine } from './commands.ts'
 import { NoActiveChatError } from './errors.ts'
 import { sanitize } from './output.ts'
-import type { ChatApi, ChatMessage, ContactView, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatApi, ChatMessage, ContactView, PeerView, RequestView, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { Terminal } from '../terminal.ts'
 import type { ReplCommand } from './commands.ts'
 import type { PeerDirectory } from './directory.ts'
@@ -60,6 +60,9 @@ type Result =
   /** /block, /unblock, /name, /verify: the peer as it is now */
   | { type: 'contact', contact: ContactView }
   | { type: 'safety', safety: SafetyView }
+  /** /join, /leave: the room as it is now */
+  | { type: 'room', room: RoomView, status: 'joined' | 'left' }
+  | { type: 'rooms', rooms: RoomView[] }
 
 const PROMPT = '> '
 const COMMAND_WORDS = COMMANDS.flatMap(c => [c.name, ...c.aliases]).map(n => `/${n}`)
@@ -91,6 +94,12 @@ export async function runRepl (init: ReplInit, options: ReplOptions = {}): Promi
   }
 
   if (tty != null) {
+    // a room's key stays out of the history: readline lets this listener take a line back out
+    rl.on('history', (history: string[]) => {
+      for (let i = history.length - 1; i >= 0; i--) {
+        if (!keepInHistory(history[i] ?? '')) history.splice(i, 1)
+      }
+    })
     tty.terminal.attach(rl, updatePrompt)
     rl.on('SIGINT', () => {
       if (rl.line !== '') {
@@ -216,6 +225,12 @@ async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, opti
       return { type: 'contact', contact: await app.execute({ type: 'name', peer: command.peer, petname: command.petname }, options) }
     case 'safety':
       return { type: 'safety', safety: await app.execute({ type: 'safety', peer: command.peer }, options) }
+    case 'join':
+      return { type: 'room', room: await app.execute(command, options), status: 'joined' }
+    case 'leave':
+      return { type: 'room', room: await app.execute({ type: 'leave', room: command.room }, options), status: 'left' }
+    case 'rooms':
+      return { type: 'rooms', rooms: await app.execute({ type: 'rooms' }, options) }
   }
 }
 
@@ -269,6 +284,15 @@ async function render (result: Result, ctx: ReplState, output: Output, directory
       return
     case 'safety':
       await output.safety(result.safety)
+      return
+    case 'room':
+      output.room({ room: result.room.name, id: result.room.id, status: result.status }, 'command', result.status === 'joined' && !result.room.hasKey)
+      return
+    case 'rooms':
+      for (const m of result.rooms.flatMap(r => r.members)) {
+        directory.see(m.peerId, m.name)
+      }
+      output.rooms(result.rooms)
   }
 }
 

@@ -62,6 +62,10 @@ export async function runSession (init: SessionInit): Promise<number> {
       delivered: evt => { output.delivered(evt.detail) },
       relay: evt => { output.relay(evt.detail) },
       contact: evt => { directory.onContact(evt.detail); output.contact(evt.detail, 'event') },
+      room: evt => {
+        if (evt.detail.member != null) directory.see(evt.detail.member, evt.detail.name)
+        output.room(evt.detail, 'event')
+      },
       error: evt => { output.error(evt.detail) }
     })
 

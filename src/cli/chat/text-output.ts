@@ -17,12 +17,12 @@ import { formatSafetyNumber, scannableSafetyPayload, shortId } from '../../app/i
 import { replHelp } from './help.ts'
 import { sanitize, sanitizeLines } from './output.ts'
 import { layoutRows } from './wrap.ts'
-import type { ChatMessage, ContactView, PeerRelation, PeerView, RequestView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, PeerRelation, PeerView, RequestView, RoomEvent, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
 import type { KnownPeer } from './directory.ts'
 import type {
-  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, SelfInfo, SentEventDetail
+  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo, SentEventDetail
 } from './output.ts'
 
 export interface TextOutputInit {
@@ -95,6 +95,8 @@ export class TextOutput implements Output {
   private readonly previews = new Map<string, string>()
   /** the contact event line printed last, if nothing was printed since: the command that caused it need not repeat it */
   private lastContactEvent?: string
+  /** the room line printed last and where it came from, if nothing was printed since: its twin from the other origin need not repeat it */
+  private lastRoomLine?: { line: string, origin: RoomOrigin }
 
   constructor (sink: Sink, init: TextOutputInit = {}) {
     this.sink = sink
@@ -108,6 +110,7 @@ export class TextOutput implements Output {
 
   private out (line: string): void {
     this.lastContactEvent = undefined
+    this.lastRoomLine = undefined
     this.sink.out(line)
   }
 
@@ -386,6 +389,86 @@ export class TextOutput implements Output {
     }
   }
 
+  /**
+   * `* joined #demo`, `* left #demo`, `* bob (…a1b2c3d4e5f6) is in #demo`,
+   * `* bob (…a1b2c3d4e5f6) went offline in #demo`. A member who is not a
+   * contact is rationed as its presence lines are. The result of /join or
+   * /leave right after its event, or the event right after the result, is
+   * left out: the same line again.
+   */
+  room (event: RoomEvent, origin: RoomOrigin, keyless = false): void {
+    const room = this.roomName(event.room)
+    // the /join result comes before or after its event, whose line is shown once: the warning follows either way
+    const warn = (): void => {
+      if (keyless) {
+        this.out(this.style('dim', `  ${room} has no key: whoever guesses its name can join it, and a relay can test guesses. For a private room: /leave it, then /join ${sanitize(event.room)} <key>`))
+      }
+    }
+    const member = event.member
+
+    if (member != null) {
+      if (this.presenceShown(member)) {
+        const who = this.labelWithId(member, event.name)
+        this.out(this.style('dim', '* ') + (event.status === 'offline' ? `${who} went offline in ${room}` : `${who} is in ${room}`))
+      }
+
+      return
+    }
+
+    const line = `${this.style('dim', '* ')}${event.status === 'left' ? 'left' : 'joined'} ${room}`
+    const last = this.lastRoomLine
+
+    if (last?.line === line && last.origin !== origin) {
+      this.lastRoomLine = undefined
+      warn()
+      return
+    }
+
+    this.out(line)
+    this.lastRoomLine = { line, origin }
+    warn()
+  }
+
+  /** `#demo`, safe to print */
+  private roomName (name: string): string {
+    return this.style('bold', `#${sanitize(name)}`)
+  }
+
+  /**
+   * Each room with how many members it has and how many are online, then
+   * its members as /peers shows peers (name, short id), online first, with
+   * when an offline one last proved it is in the room
+   */
+  rooms (rooms: RoomView[]): void {
+    if (rooms.length === 0) {
+      this.out('no rooms yet (/join <room> [<key>])')
+      return
+    }
+
+    for (const r of rooms) {
+      const online = r.members.filter(m => m.online).length
+      const key = r.hasKey ? ` ${this.style('dim', '(with a key)')}` : ''
+      this.out(r.members.length === 0
+        ? `${this.roomName(r.name)}${key}: no members seen yet`
+        : `${this.roomName(r.name)}${key}: ${plural(r.members.length, 'member')}, ${online} online`)
+
+      const members = [...r.members].sort((a, b) => Number(b.online) - Number(a.online) || b.provenAt - a.provenAt)
+      const rows = members.map(m => {
+        const known = this.known(m.peerId)
+        return [
+          sanitize(known?.petname ?? m.name ?? known?.name ?? '?'),
+          shortId(m.peerId),
+          m.online ? 'online' : `offline, seen ${formatTime(m.provenAt, !sameDay(m.provenAt, this.now()))}`
+        ]
+      })
+      const widths = [0, 1].map(i => Math.max(...rows.map(row => [...(row[i] ?? '')].length)))
+
+      for (const row of rows) {
+        this.out(`  ${row.map((c, i) => i === row.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - [...c].length)).join('  ')}`)
+      }
+    }
+  }
+
   async safety (view: SafetyView): Promise<void> {
     // drawn before anything is printed, so the lines stay together
     const code = this.qr ? await this.qrCode(scannableSafetyPayload(view.number)) : []
@@ -437,6 +520,7 @@ export class TextOutput implements Output {
   error (error: ErrorInfo): void {
     const about = error.peer != null ? ` (${this.label(error.peer)})` : ''
     this.lastContactEvent = undefined
+    this.lastRoomLine = undefined
     this.sink.err(`${this.style('red', 'error:')} ${sanitize(error.message)}${about}`)
   }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES, nicknameProblem, validateText } from '../../../src/app/index.ts'
-import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, parseLine } from '../../../src/cli/chat/commands.ts'
+import { MAX_NICKNAME_BYTES, MAX_ROOM_KEY_BYTES, MAX_ROOM_NAME_BYTES, MAX_TEXT_BYTES, nicknameProblem, roomNameProblem, validateText } from '../../../src/app/index.ts'
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, keepInHistory, parseLine } from '../../../src/cli/chat/commands.ts'
 import * as replCommands from '../../../src/cli/chat/commands.ts'
 import { UnknownCommandError } from '../../../src/cli/chat/errors.ts'
 import { UsageError } from '../../../src/cli/errors.ts'
@@ -42,6 +42,10 @@ void describe('parseLine', () => {
     assert.deepEqual(parseLine('/name bob'), { type: 'name', peer: 'bob', petname: null })
     assert.deepEqual(parseLine('/safety bob'), { type: 'safety', peer: 'bob' })
     assert.deepEqual(parseLine('/verify bob'), { type: 'verify', peer: 'bob' })
+    assert.deepEqual(parseLine('/join demo'), { type: 'join', room: 'demo' })
+    assert.deepEqual(parseLine('/join demo s3cret'), { type: 'join', room: 'demo', key: 's3cret' })
+    assert.deepEqual(parseLine('/leave demo'), { type: 'leave', room: 'demo' })
+    assert.deepEqual(parseLine('/rooms'), { type: 'rooms' })
     assert.deepEqual(parseLine('/help'), { type: 'help' })
     assert.deepEqual(parseLine('/quit'), { type: 'quit' })
     assert.deepEqual(parseLine('/exit'), { type: 'quit' })
@@ -101,6 +105,67 @@ void describe('parseLine', () => {
         assert.ok(error?.message.endsWith(problem) === true, error?.message)
       }
     }), { numRuns: 1000 })
+  })
+
+  void describe('rooms', () => {
+    void it('a key is the rest of the line, its inner white space kept exactly', () => {
+      assert.deepEqual(parseLine('/join team correct horse  battery\tstaple  '), { type: 'join', room: 'team', key: 'correct horse  battery\tstaple' })
+      assert.deepEqual(parseLine('/JOIN  Team \t '), { type: 'join', room: 'Team' })
+      assert.deepEqual(parseLine('/join demo #not-a-room /not-a-command'), { type: 'join', room: 'demo', key: '#not-a-room /not-a-command' })
+      const longest = 'k'.repeat(MAX_ROOM_KEY_BYTES)
+      assert.deepEqual(parseLine(`/join demo ${longest}`), { type: 'join', room: 'demo', key: longest })
+    })
+
+    void it('#demo is demo, in /join and /leave; a room id works in /leave', () => {
+      assert.deepEqual(parseLine('/join #demo'), { type: 'join', room: 'demo' })
+      assert.deepEqual(parseLine('/join #demo key'), { type: 'join', room: 'demo', key: 'key' })
+      assert.deepEqual(parseLine('/leave #demo'), { type: 'leave', room: 'demo' })
+      assert.deepEqual(parseLine('/leave 5b4841584e6830d200188e8808473261'), { type: 'leave', room: '5b4841584e6830d200188e8808473261' })
+      assert.deepEqual(parseLine(`/join ${'é'.repeat(MAX_ROOM_NAME_BYTES / 2)}`), { type: 'join', room: 'é'.repeat(MAX_ROOM_NAME_BYTES / 2) })
+    })
+
+    void it('a room name follows the rooms\' rule (roomNameProblem): a usage error with the reason', () => {
+      for (const [arg, name] of [
+        ['#', ''],
+        ['##demo', '#demo'],
+        ['x'.repeat(MAX_ROOM_NAME_BYTES + 1), 'x'.repeat(MAX_ROOM_NAME_BYTES + 1)],
+        ['a\u200bb', 'a\u200bb'],
+        ['evil\u202egnp', 'evil\u202egnp']
+      ] as const) {
+        const reason = roomNameProblem(name)
+        assert.ok(reason != null, arg)
+        throwsNamed(`/join ${arg}`, UsageError.name, new RegExp(`^usage: /join <room> \\[<key>\\]: the room name ${escapeRegExp(reason)}$`))
+        throwsNamed(`/leave ${arg}`, UsageError.name, new RegExp(`^usage: /leave <room>: the room name ${escapeRegExp(reason)}$`))
+      }
+    })
+
+    void it('a key too long: a usage error that says so, never the key', () => {
+      const key = `secret-${'k'.repeat(MAX_ROOM_KEY_BYTES)}`
+      assert.throws(() => parseLine(`/join demo ${key}`), (err: Error) => {
+        assert.equal(err.name, UsageError.name)
+        assert.equal(err.message, `usage: /join <room> [<key>]: the key is longer than ${MAX_ROOM_KEY_BYTES} bytes`)
+        assert.ok(!err.message.includes('secret'))
+        return true
+      })
+      // counted in UTF-8 bytes of its NFC form
+      throwsNamed(`/join demo ${'é'.repeat(MAX_ROOM_KEY_BYTES / 2 + 1)}`, UsageError.name, /the key is longer than/)
+    })
+
+    void it('usage errors', () => {
+      throwsNamed('/join', UsageError.name, /^usage: \/join <room> \[<key>\]$/)
+      throwsNamed('/leave', UsageError.name, /^usage: \/leave <room>$/)
+      throwsNamed('/leave demo other', UsageError.name, /^usage: \/leave <room>$/)
+      throwsNamed('/rooms all', UsageError.name, /^usage: \/rooms$/)
+    })
+
+    void it('a /join with a key stays out of the prompt\'s history; every other line stays', () => {
+      for (const line of ['/join demo s3cret', '  /JOIN #demo two words', '/join demo\tk']) {
+        assert.equal(keepInHistory(line), false, line)
+      }
+      for (const line of ['/join demo', '/join demo  ', '/leave demo', '/rooms', '/msg bob /join demo key', 'join demo key', '//join demo key', '/joinx demo key']) {
+        assert.equal(keepInHistory(line), true, line)
+      }
+    })
   })
 
   void it('command names are case-insensitive', () => {
@@ -175,8 +240,8 @@ void describe('parseLine', () => {
       fc.string({ unit: 'grapheme', maxLength: 60 }),
       fc.string({ unit: 'binary', maxLength: 60 }),
       fc.tuple(
-        fc.constantFrom('/msg', '/chat', '/history', '/connect', '/peers', '/quit', '/exit', '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify', '/', '//', ''),
-        fc.array(fc.constantFrom(' ', '\t', 'bob', '0', '5', '1001', '-', '\u200b', 'é', '12D3KooW', '\u202e'), { maxLength: 6 }))
+        fc.constantFrom('/msg', '/chat', '/history', '/connect', '/peers', '/quit', '/exit', '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify', '/join', '/leave', '/rooms', '/', '//', ''),
+        fc.array(fc.constantFrom(' ', '\t', 'bob', '0', '5', '1001', '-', '\u200b', 'é', '12D3KooW', '\u202e', '#', 'x'.repeat(MAX_ROOM_NAME_BYTES)), { maxLength: 6 }))
         .map(([c, parts]) => c + parts.join(''))
     )
 

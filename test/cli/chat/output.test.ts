@@ -244,6 +244,71 @@ void describe('TextOutput', () => {
     ])
   })
 
+  void it('room lines: joined, left, members in and offline; a /join or /leave result next to its event is not repeated, whichever comes first', () => {
+    const { output, sink } = text(false, [{ peerId: BOB, name: 'bob', petname: 'Bobby', relation: 'contact' }])
+    const id = 'a'.repeat(32)
+    // /join demo: the event, then the result
+    output.room({ room: 'demo', id, status: 'joined' }, 'event')
+    output.room({ room: 'demo', id, status: 'joined' }, 'command')
+    // the result first, then the event
+    output.room({ room: 'Team', id: 'b'.repeat(32), status: 'joined' }, 'command')
+    output.room({ room: 'Team', id: 'b'.repeat(32), status: 'joined' }, 'event')
+    // a room joined already: the result alone
+    output.room({ room: 'demo', id, status: 'joined' }, 'command')
+    output.room({ room: 'demo', id, status: 'online', member: BOB, name: 'bob' }, 'event')
+    output.room({ room: 'demo', id, status: 'online', member: MALLORY, name: 'mallory\u202e' }, 'event')
+    output.room({ room: 'demo', id, status: 'offline', member: MALLORY }, 'event')
+    output.room({ room: 'demo', id, status: 'left' }, 'event')
+    output.room({ room: 'demo', id, status: 'left' }, 'command')
+    output.room({ room: 'x\u001b[2J', id, status: 'left' }, 'command')
+    assert.deepEqual(sink.lines, [
+      '* joined #demo',
+      '* joined #Team',
+      '* joined #demo',
+      '* Bobby (…bGYxFrWHxgB2) is in #demo',
+      `* mallory\ufffd (…${MALLORY.slice(-12)}) is in #demo`,
+      `* …${MALLORY.slice(-12)} went offline in #demo`,
+      '* left #demo',
+      '* left #x\ufffd[2J'
+    ])
+  })
+
+  void it('room members who are not contacts are rationed with the presence lines', () => {
+    const { output, sink } = text()
+    const strangers = Array.from({ length: 8 }, (_, i) => `12D3KooWStranger${String(i).padStart(4, '0')}`)
+    for (const member of strangers) output.room({ room: 'demo', id: 'a'.repeat(32), status: 'online', member }, 'event')
+    output.room({ room: 'demo', id: 'a'.repeat(32), status: 'online', member: BOB }, 'event')
+    assert.equal(sink.lines.length, 6)
+    assert.equal(sink.lines.at(-1), '* bob (…bGYxFrWHxgB2) is in #demo')
+  })
+
+  void it('/rooms: each room with its members, online first, names and short ids as /peers shows them', () => {
+    const { output, sink } = text(false, [{ peerId: BOB, name: 'bob', petname: 'Bobby', relation: 'contact' }])
+    output.rooms([])
+    output.rooms([
+      {
+        id: 'a'.repeat(32),
+        name: 'demo',
+        hasKey: false,
+        joinedAt: NOW,
+        members: [
+          { peerId: ME, online: false, provenAt: NOW - 86_400_000 },
+          { peerId: MALLORY, name: 'mallory\u202e', online: false, provenAt: NOW },
+          { peerId: BOB, name: 'bob', online: true, provenAt: NOW - 60_000 }
+        ]
+      },
+      { id: 'b'.repeat(32), name: 'Team', hasKey: true, joinedAt: NOW, members: [] }
+    ])
+    assert.deepEqual(sink.lines, [
+      'no rooms yet (/join <room> [<key>])',
+      '#demo: 3 members, 1 online',
+      '  Bobby     …bGYxFrWHxgB2  online',
+      `  mallory\ufffd  …${MALLORY.slice(-12)}  offline, seen 14:05`,
+      '  ?         …oGTxrMLvKXtf  offline, seen 2024-05-16 14:05',
+      '#Team (with a key): no members seen yet'
+    ])
+  })
+
   void it('/safety: the digits in groups of five, no QR code off a terminal', async () => {
     const { output, sink } = text()
     await output.safety({ peerId: BOB, number: DIGITS, verified: false })
@@ -534,6 +599,31 @@ void describe('JsonOutput', () => {
           { peerId: MALLORY, relation: 'request', verified: false, online: false, addrs: [], firstSeen: 1_700_000_000_000, lastSeen: 1_700_000_000_000 }
         ]
       }
+    ])
+  })
+
+  void it('room and rooms lines: exactly the documented fields, never a key', () => {
+    const { output, events, sink } = json()
+    const extra = { key: 'hunter2', proofKey: 'x' }
+    output.room({ room: 'demo', id: 'a'.repeat(32), status: 'joined', ...extra }, 'event')
+    output.room({ room: 'demo', id: 'a'.repeat(32), status: 'joined' }, 'command')
+    output.room({ room: 'demo', id: 'a'.repeat(32), status: 'online', member: BOB, name: 'bob' }, 'event')
+    output.room({ room: 'demo', id: 'a'.repeat(32), status: 'offline', member: BOB }, 'event')
+    output.rooms([
+      { id: 'a'.repeat(32), name: 'demo', hasKey: true, joinedAt: NOW, members: [{ peerId: BOB, name: 'bob', online: true, provenAt: NOW, ...extra }, { peerId: MALLORY, online: false, provenAt: 1 }], ...extra }
+    ])
+    output.rooms([])
+    assert.ok(sink.lines.every(l => !l.includes('hunter2') && !l.includes('proofKey')))
+    assert.deepEqual(events(), [
+      { type: 'room', room: 'demo', id: 'a'.repeat(32), status: 'joined' },
+      { type: 'room', room: 'demo', id: 'a'.repeat(32), status: 'joined' },
+      { type: 'room', room: 'demo', id: 'a'.repeat(32), status: 'online', member: BOB, name: 'bob' },
+      { type: 'room', room: 'demo', id: 'a'.repeat(32), status: 'offline', member: BOB },
+      {
+        type: 'rooms',
+        rooms: [{ id: 'a'.repeat(32), name: 'demo', hasKey: true, joinedAt: NOW, members: [{ peerId: BOB, name: 'bob', online: true, provenAt: NOW }, { peerId: MALLORY, online: false, provenAt: 1 }] }]
+      },
+      { type: 'rooms', rooms: [] }
     ])
   })
 

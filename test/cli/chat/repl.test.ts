@@ -12,7 +12,7 @@ import { MAX_TEXT_BYTES, chatApp, formatSafetyNumber, shortId } from '../../../s
 import { COMMANDS } from '../../../src/cli/chat/commands.ts'
 import { PeerDirectory } from '../../../src/cli/chat/directory.ts'
 import { JsonOutput } from '../../../src/cli/chat/json-output.ts'
-import { complete } from '../../../src/cli/chat/repl.ts'
+import { complete, runRepl } from '../../../src/cli/chat/repl.ts'
 import { runSession } from '../../../src/cli/chat/session.ts'
 import { TextOutput } from '../../../src/cli/chat/text-output.ts'
 import { Terminal } from '../../../src/cli/terminal.ts'
@@ -187,6 +187,7 @@ void describe('REPL (line mode, --json)', () => {
     assert.deepEqual((help?.commands as Array<{ usage: string }>).map(c => c.usage.split(' ')[0]), [
       '/peers', '/msg', '/chat', '/history', '/connect', '/whoami',
       '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify',
+      '/join', '/leave', '/rooms',
       '/help', '/quit'
     ])
     assert.ok(node.calls.includes(`history ${carol} 1`))
@@ -506,6 +507,124 @@ void describe('REPL (line mode, --json)', () => {
       ])
       // a read receipt for the contact's message only: strangers get none
       assert.deepEqual(node.marked, [`${bob} ${node.received[0]?.id}`])
+    })
+  })
+
+  void describe('rooms', () => {
+    const KEY = 'correct horse  battery staple'
+
+    void it('--json: /join, /rooms, /leave and the room events, each one line; the key never printed', async () => {
+      const h = harness(node)
+      await h.waitForEvents(1)
+      h.send('/join #demo', `/join Team ${KEY}`, '/join demo')
+      const joined = await h.waitForEvents(6)
+      const demo = [...node.joined.values()].find(r => r.name === 'demo')
+      const team = [...node.joined.values()].find(r => r.name === 'Team')
+      assert.ok(demo != null && team != null)
+      assert.equal(team.key, KEY, 'the key reaches the node as typed, inner spaces kept')
+      assert.deepEqual(joined.slice(1), [
+        // the node's event, then the command's result: the same line
+        { type: 'room', room: 'demo', id: demo.id, status: 'joined' },
+        { type: 'room', room: 'demo', id: demo.id, status: 'joined' },
+        { type: 'room', room: 'Team', id: team.id, status: 'joined' },
+        { type: 'room', room: 'Team', id: team.id, status: 'joined' },
+        // joined already: the result alone
+        { type: 'room', room: 'demo', id: demo.id, status: 'joined' }
+      ])
+
+      node.roomMember('demo', bob, true, 1_700_000_000_000)
+      node.roomMember('demo', stranger, true, 1_700_000_000_001)
+      node.roomMember('demo', stranger, false)
+      h.send('/rooms', '/leave #DEMO', '/leave demo', `/leave ${team.id}`, '/rooms', '/leave two words', '/join demo', `/join bad\u200bname ${KEY}`)
+      h.input.end()
+      assert.equal(await h.done, 0)
+      const events = h.events.slice(6)
+
+      assert.deepEqual(events, [
+        { type: 'room', room: 'demo', id: demo.id, status: 'online', member: bob, name: 'bob' },
+        { type: 'room', room: 'demo', id: demo.id, status: 'online', member: stranger },
+        { type: 'room', room: 'demo', id: demo.id, status: 'offline', member: stranger },
+        {
+          type: 'rooms',
+          rooms: [
+            { id: team.id, name: 'Team', hasKey: true, joinedAt: team.joinedAt, members: [] },
+            {
+              id: demo.id,
+              name: 'demo',
+              hasKey: false,
+              joinedAt: demo.joinedAt,
+              members: [{ peerId: bob, name: 'bob', online: true, provenAt: 1_700_000_000_000 }, { peerId: stranger, online: false, provenAt: 1_700_000_000_001 }]
+            }
+          ]
+        },
+        { type: 'room', room: 'demo', id: demo.id, status: 'left' },
+        { type: 'room', room: 'demo', id: demo.id, status: 'left' },
+        { type: 'error', code: 'UnknownRoomError', message: 'not in room \'demo\': /rooms lists the rooms joined' },
+        { type: 'room', room: 'Team', id: team.id, status: 'left' },
+        { type: 'room', room: 'Team', id: team.id, status: 'left' },
+        { type: 'rooms', rooms: [] },
+        { type: 'error', code: 'UsageError', message: 'usage: /leave <room>' },
+        { type: 'room', room: 'demo', id: demo.id, status: 'joined' },
+        { type: 'room', room: 'demo', id: demo.id, status: 'joined' },
+        { type: 'error', code: 'UsageError', message: 'usage: /join <room> [<key>]: the room name contains white space, control or invisible characters' }
+      ])
+      assert.ok(!JSON.stringify(h.events).includes('horse'), 'the key is never printed')
+      assert.deepEqual(node.calls.filter(c => c.startsWith('join') || c.startsWith('leave') || c === 'rooms'), [
+        'join demo', 'join Team with a key', 'join demo', 'rooms', 'leave DEMO', 'leave demo', `leave ${team.id}`, 'rooms', 'join demo'
+      ])
+      assert.equal(h.stderr(), '')
+    })
+
+    void it('the app\'s room errors, by name; a limit of 64 rooms', async () => {
+      for (let i = 0; i < 64; i++) await node.join(`room${i}`)
+      const { events } = await script(node, ['/join one-more', `/join other ${KEY}`, '/leave nowhere'])
+      assert.deepEqual(events.map(e => e.code), ['RoomLimitError', 'RoomLimitError', 'UnknownRoomError'])
+      assert.ok(!JSON.stringify(events).includes('horse'))
+    })
+
+    void it('text output: the room lines and the /rooms listing; the key never printed', async () => {
+      await node.join('demo')
+      await node.join('Team', KEY)
+      node.roomMember('demo', bob, true)
+      node.roomMember('demo', carol, false, new Date(2024, 4, 17, 14, 5).getTime())
+      const { out, err } = await textScript(node, ['/rooms', '/join #demo', `/join ops ${KEY}`, '/leave #team', '/leave team', '/rooms'])
+      const b = shortId(bob)
+      const c = shortId(carol)
+      assert.deepEqual(out.slice(out.indexOf('type /help for commands') + 1), [
+        '#Team (with a key): no members seen yet',
+        '#demo: 2 members, 1 online',
+        `  bob    ${b}  online`,
+        `  carol  ${c}  offline, seen 2024-05-17 14:05`,
+        '* joined #demo',
+        '  #demo has no key: whoever guesses its name can join it, and a relay can test guesses. For a private room: /leave it, then /join demo <key>',
+        '* joined #ops',
+        '* left #Team',
+        '#demo: 2 members, 1 online',
+        `  bob    ${b}  online`,
+        `  carol  ${c}  offline, seen 2024-05-17 14:05`,
+        '#ops (with a key): no members seen yet'
+      ])
+      assert.deepEqual(err, ['error: not in room \'team\': /rooms lists the rooms joined'])
+      assert.ok(![...out, ...err].some(l => l.includes('horse')), 'the key is never printed')
+    })
+
+    void it('on a terminal, a /join with a key is kept out of the prompt\'s history (the up arrow skips it)', async () => {
+      const input = new PassThrough()
+      const stdout = new PassThrough()
+      const sink = { lines: [] as string[], out (l: string) { this.lines.push(l) }, err (l: string) { this.lines.push(l) } }
+      stdout.resume()
+      const app = chatApp(node)
+      const done = runRepl({ app, output: new JsonOutput(sink), directory: new PeerDirectory(), input, tty: { stdout, terminal: new Terminal(stdout, new PassThrough()) } })
+      // the up arrow brings back the line before the /join
+      input.write('/rooms\r')
+      input.write(`/join team ${KEY}\r`)
+      input.write('\u001b[A\r')
+      const deadline = Date.now() + 5000
+      while (node.calls.length < 3 && Date.now() < deadline) await sleep(2)
+      input.end()
+      assert.equal(await done, 'eof')
+      await app.stop()
+      assert.deepEqual(node.calls.filter(c => c !== 'stop'), ['rooms', 'join team with a key', 'rooms'])
     })
   })
 
