@@ -107,12 +107,11 @@ export class RelayKeeperService extends TypedEventEmitter<RelayKeeperEvents> imp
   status (): RelayView[] {
     const addrs = this.components.addressManager.getAddresses().map(ma => ma.toString())
 
-    return this.relays.map(r => ({
-      addr: r.addr.toString(),
-      peerId: r.peer.toString(),
-      connected: this.isConnected(r),
-      reserved: addrs.some(a => a.includes(`/p2p/${r.peer.toString()}/p2p-circuit`))
-    }))
+    return this.relays.map(r => {
+      const connected = this.isConnected(r)
+      // a circuit address can outlive the connection its reservation was made on
+      return { addr: r.addr.toString(), peerId: r.peer.toString(), connected, reserved: connected && addrs.some(a => a.includes(`/p2p/${r.peer.toString()}/p2p-circuit`)) }
+    })
   }
 
   isRelay (peer: PeerId): boolean {
@@ -144,6 +143,13 @@ export class RelayKeeperService extends TypedEventEmitter<RelayKeeperEvents> imp
 
     if (relay != null) {
       this.log('lost connection to relay %p', relay.peer)
+      // a reservation lives on the connection that made it: it is lost now,
+      // even if our circuit address goes only later (or, when the relay is
+      // back at once, never goes at all) and the next one is made meanwhile
+      const peerId = relay.peer.toString()
+      if (this.reserved.delete(peerId)) {
+        this.safeDispatchEvent('relay', { detail: { peerId, addr: relay.addr.toString(), status: 'lost' } })
+      }
       this.schedule(relay)
     }
   }
