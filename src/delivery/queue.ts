@@ -182,7 +182,7 @@ export class DeliveryQueue {
       }
 
       const byId = new Map(batch.map(m => [m.id, m]))
-      const sent = new SentMarks(batch, this.init, this.sentDelay)
+      const sent = new SentMarks(byId, this.init, this.sentDelay)
 
       try {
         await this.init.sendBatch(peer, batch, {
@@ -240,8 +240,9 @@ class SentMarks {
   private readonly unacked = new Set<string>()
   private timer?: ReturnType<typeof setTimeout>
 
-  constructor (batch: ChatMessage[], init: Pick<DeliveryQueueInit, 'store' | 'onSent'>, delay: number) {
-    this.byId = new Map(batch.map(m => [m.id, m]))
+  /** `byId`: the batch's messages by id */
+  constructor (byId: Map<string, ChatMessage>, init: Pick<DeliveryQueueInit, 'store' | 'onSent'>, delay: number) {
+    this.byId = byId
     this.init = init
     this.delay = delay
   }
