@@ -23,8 +23,33 @@ export interface ChatMessage {
   text: string
   /** sender clock, ms since epoch */
   ts: number
-  /** outgoing messages only */
+  /**
+   * outgoing messages only. A room message is `pending` until every member
+   * it was sent to acknowledged it, then `delivered`; `sent` if there was
+   * no member to send it to
+   */
   status?: MessageStatus
+  /**
+   * room messages only: the room's Lamport clock when it was sent. Every
+   * member shows a room's messages in (clock, sender peer id) order
+   */
+  clock?: number
+}
+
+/**
+ * A message of a room: `peer` is `#` and the room id (a room's
+ * conversation, not a peer), `from` the member who wrote it, `room` the
+ * room's name as this node joined it
+ */
+export interface RoomMessage extends ChatMessage {
+  room: string
+  clock: number
+}
+
+/** What post() resolves with: the stored message and the members it was queued for */
+export interface RoomPost extends RoomMessage {
+  /** peer ids: the proven members, less this node, blocked members and any with 1,000 room messages waiting already */
+  to: string[]
 }
 
 export type ConnectionKind = 'direct' | 'relayed'
@@ -102,11 +127,15 @@ export interface RoomEvent {
 export interface ChatNodeEvents {
   peer: CustomEvent<{ peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }>
   /** an incoming message; `request`: from a peer who is not a contact (held until accepted) */
-  message: CustomEvent<{ id: string, from: string, name: string, text: string, ts: number, request?: true }>
-  /** an outgoing message's frame went out; its ack is awaited */
-  sent: CustomEvent<{ id: string, to: string }>
-  /** the peer acknowledged (durably stored) an outgoing message: fires once per message */
-  delivered: CustomEvent<{ id: string, to: string }>
+  /** `room`: a room message, with the room's name as joined (never a request: members may write without being contacts) */
+  message: CustomEvent<{ id: string, from: string, name: string, text: string, ts: number, request?: true, room?: string }>
+  /** an outgoing message's frame went out to `to`; its ack is awaited (`room`: a room message, once per member) */
+  sent: CustomEvent<{ id: string, to: string, room?: string }>
+  /**
+   * the peer acknowledged (durably stored) an outgoing message: fires once
+   * per message, and for a room message once per member (`room` set)
+   */
+  delivered: CustomEvent<{ id: string, to: string, room?: string }>
   /** the peer's user displayed an outgoing message (a read receipt): fires once per message */
   read: CustomEvent<{ id: string, by: string }>
   /** a reservation on a configured relay was made or lost */
@@ -208,5 +237,18 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
   leave(room: string, options?: AbortOptions): Promise<RoomView>
   /** The joined rooms by name, each with its members */
   rooms(options?: AbortOptions): Promise<RoomView[]>
+  /**
+   * Posts `text` to a joined room (named as joined, or by id): stored once,
+   * durably, with the room's next Lamport clock, and queued for every
+   * member proven so far that is not blocked (one outbox entry each, sent
+   * over the pairwise /securechat sessions); a member offline now gets it
+   * when it is back. Resolves with the stored message and the members it
+   * waits for; `delivered` fires per member. UnknownRoomError,
+   * EmptyMessageError, MessageTooLargeError, OutboxFullError,
+   * NodeStoppedError.
+   */
+  post(room: string, text: string, options?: SendOptions): Promise<RoomPost>
+  /** The last `limit` messages of a joined room, in (clock, sender) order, oldest first; UnknownRoomError */
+  roomHistory(room: string, options?: HistoryOptions): Promise<RoomMessage[]>
   stop(): Promise<void>
 }

@@ -29,8 +29,9 @@ export interface ChatApi extends TypedEventTarget<ChatEvents> {
    * InvalidPeerIdError, InvalidMultiaddrError, EmptyMessageError,
    * MessageTooLargeError, OutboxFullError, UnreachablePeerError,
    * BlockedPeerError, InvalidNameError, InvalidRoomNameError,
-   * InvalidRoomKeyError, RoomLimitError, UnknownRoomError, NodeStoppedError,
-   * or the signal's reason when aborted.
+   * InvalidRoomKeyError, RoomLimitError, UnknownRoomError,
+   * NodeStoppedError, or the signal's reason when
+   * aborted.
    */
   execute<C extends Command>(command: C, options?: AbortOptions): Promise<ResultOf<C>>
   /** Stops the node and closes the store; resolves once everything has stopped. Idempotent. */

@@ -10,13 +10,13 @@ import { InvalidCommandError } from './errors.ts'
 import { InvalidNameError } from '../errors.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
 import { resolvePeer, resolvePeerId } from './resolve.ts'
-import { InvalidRoomKeyError, InvalidRoomNameError } from '../rooms/errors.ts'
-import { roomKeyProblem, roomNameProblem } from '../rooms/room-keys.ts'
+import { InvalidRoomKeyError, InvalidRoomNameError, UnknownRoomError } from '../rooms/errors.ts'
+import { canonicalRoomName, roomKeyProblem, roomNameProblem } from '../rooms/room-keys.ts'
 import { validateText } from '../protocol/text.ts'
 import type { ChatApi, ChatEvents } from './api.ts'
 import type { Command, CommandResults, ResultOf } from './commands.ts'
 import type { Resolved } from './resolve.ts'
-import type { ChatNode } from '../types.ts'
+import type { ChatNode, RoomView } from '../types.ts'
 import type { AbortOptions } from '@libp2p/interface'
 
 class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
@@ -125,6 +125,29 @@ class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
         return node.leave(command.room, options)
       case 'rooms':
         return node.rooms(options)
+      case 'post':
+        // the one text rule, whatever node is underneath (the node applies it too)
+        validateText(command.text)
+        return node.post(roomArgument(command.room), command.text, options)
+      case 'roomHistory': {
+        const room = roomArgument(command.room)
+        // the node says whether the room is joined (UnknownRoomError), then which it is: a message's conversation, else the room as the node finds it
+        const messages = await node.roomHistory(room, { ...options, limit: command.limit })
+        const rooms = await node.rooms(options)
+        const last = messages.at(-1)
+        const view = last == null ? findRoom(rooms, room) : rooms.find(r => `#${r.id}` === last.peer)
+
+        if (view != null) {
+          return { room: view.name, id: view.id, messages }
+        }
+
+        if (last == null) {
+          // left between the two reads
+          throw new UnknownRoomError(`not in room '${room}'`)
+        }
+
+        return { room: last.room, id: last.peer.slice(1), messages }
+      }
     }
   }
 
@@ -151,7 +174,9 @@ const STRING_FIELDS: Partial<Record<Command['type'], string[]>> = {
   safety: ['peer'],
   verify: ['peer'],
   join: ['room'],
-  leave: ['room']
+  leave: ['room'],
+  post: ['room', 'text'],
+  roomHistory: ['room']
 }
 
 /** Throws InvalidCommandError unless `command` has a known type and fields of the right types */
@@ -173,8 +198,8 @@ function checkCommand (command: unknown): asserts command is Command {
     }
   }
 
-  if (type === 'history' && c.limit !== undefined && (!Number.isSafeInteger(c.limit) || (c.limit as number) < 1)) {
-    throw new InvalidCommandError('history: limit must be a positive integer')
+  if ((type === 'history' || type === 'roomHistory') && c.limit !== undefined && (!Number.isSafeInteger(c.limit) || (c.limit as number) < 1)) {
+    throw new InvalidCommandError(`${type}: limit must be a positive integer`)
   }
 
   if (type === 'name' && c.petname !== null && typeof c.petname !== 'string') {
@@ -188,6 +213,21 @@ function checkCommand (command: unknown): asserts command is Command {
   if (type === 'markRead' && (!Array.isArray(c.ids) || !c.ids.every(id => typeof id === 'string'))) {
     throw new InvalidCommandError('markRead: ids must be an array of strings')
   }
+}
+
+/** A `room` field as the node takes it: `#demo` is `demo` (no room name starts with `#`, roomNameProblem) */
+function roomArgument (room: string): string {
+  return room.startsWith('#') ? room.slice(1) : room
+}
+
+/**
+ * A joined room by id, or by its name in any case, as the node finds it:
+ * of two rooms with one name (one with a key, one without) the one joined
+ * first, which comes first in `rooms` too (sorted by name, stably)
+ */
+function findRoom (rooms: readonly RoomView[], room: string): RoomView | undefined {
+  const canonical = canonicalRoomName(room)
+  return rooms.find(r => r.id === room) ?? rooms.find(r => canonicalRoomName(r.name) === canonical)
 }
 
 /** The application API over a started node; stopping the API stops the node */

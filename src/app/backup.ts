@@ -24,7 +24,7 @@ import { ArchiveCorruptError } from '../archive/errors.ts'
 import * as archive from '../archive/index.ts'
 import { inspectDataDir } from '../store/data-dir.ts'
 import { WrongPassphraseError } from '../store/errors.ts'
-import { DataDirInUseError, createStore } from '../store/index.ts'
+import { DataDirInUseError, createStore, isRoomConversation } from '../store/index.ts'
 import { DataDirNotEmptyError, NoAccountError } from './errors.ts'
 import type { ArchiveInfo, ExportInit, ExportSummary, ImportInit, ImportSummary } from './index.ts'
 import type { Store, StoreRecord } from '../store/index.ts'
@@ -127,7 +127,11 @@ async function * checked (records: AsyncIterable<StoreRecord>, counts: Tally): A
       if (message.direction === 'out' && message.from !== self) {
         throw new ArchiveCorruptError('archive holds an outgoing message from another identity')
       }
-      const queued = message.direction === 'out' && message.status !== 'delivered' && message.status !== 'read'
+      if (message.direction === 'in' && message.from === self) {
+        throw new ArchiveCorruptError('archive holds an incoming message from its own identity')
+      }
+      // a room message is restored without the members it waited for (the archive has no fan-out): nothing of it is sent
+      const queued = message.direction === 'out' && message.status !== 'delivered' && message.status !== 'read' && !isRoomConversation(message.peer)
       const relation = relations.get(message.peer)
       if (queued && relation !== 'contact' && relation !== 'blocked') {
         throw new ArchiveCorruptError('archive holds a message to send to a peer that is not a contact')

@@ -5,9 +5,11 @@
  *
  * `peer` fields take what a user typed: a full peer id, a nickname or a
  * unique peer id prefix (resolve.ts); results always carry full peer ids.
+ * `room` fields take a joined room's name (in any case, with or without a
+ * leading `#`) or its id; results carry the name as joined.
  */
 import type { ResolvedBy } from './resolve.ts'
-import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomView, SafetyView } from '../types.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomMessage, RoomPost, RoomView, SafetyView } from '../types.ts'
 
 export type Command =
   /** store a message durably as `pending` and queue it for delivery */
@@ -45,6 +47,10 @@ export type Command =
   | { type: 'leave', room: string }
   /** the joined rooms and their members, online or not */
   | { type: 'rooms' }
+  /** store a message to a joined room durably and queue it for each of its members (not blocked) */
+  | { type: 'post', room: string, text: string }
+  /** the last `limit` messages of a joined room, in (clock, sender) order, oldest first (default 50) */
+  | { type: 'roomHistory', room: string, limit?: number }
 
 export type CommandType = Command['type']
 
@@ -78,9 +84,17 @@ export interface CommandResults {
   join: RoomView
   leave: RoomView
   rooms: RoomView[]
+  /**
+   * `to`: the members it was queued for, as the room's member list says
+   * just before the post (proven members that are not blocked); empty: no
+   * member yet, nobody was sent it (it is in the room's history all the same)
+   */
+  post: RoomPost
+  /** `room`: the room's name as joined, `id` its id (two rooms may share a name: one with a key, one without) */
+  roomHistory: { room: string, id: string, messages: RoomMessage[] }
 }
 
 export type ResultOf<C extends Command> = CommandResults[C['type']]
 
 /** Every command type, in the order docs/API.md lists them */
-export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve', 'requests', 'accept', 'decline', 'block', 'unblock', 'name', 'safety', 'verify', 'join', 'leave', 'rooms']
+export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve', 'requests', 'accept', 'decline', 'block', 'unblock', 'name', 'safety', 'verify', 'join', 'leave', 'rooms', 'post', 'roomHistory']

@@ -27,7 +27,7 @@ export { RoomLimitError } from '../store/errors.ts'
 export { checkPassphrase, inspectDataDir } from '../store/data-dir.ts'
 export type { DataDirInfo, DataDirState } from '../store/data-dir.ts'
 export { changePassphrase } from '../store/passwd.ts'
-export type { ChatMessage, ConnectionKind, ContactView, Direction, MessageStatus, PeerRelation, PeerStatus, PeerView, RelayView, RequestView, RoomEvent, RoomMemberView, RoomView, SafetyView } from '../types.ts'
+export type { ChatMessage, ConnectionKind, ContactView, Direction, MessageStatus, PeerRelation, PeerStatus, PeerView, RelayView, RequestView, RoomEvent, RoomMemberView, RoomMessage, RoomPost, RoomView, SafetyView } from '../types.ts'
 
 export type AppInit = ChatNodeInit
 

@@ -13,11 +13,25 @@ export const ARCHIVE_MAGIC = 'securechat-archive'
  * (UnsupportedArchiveError), so an older securechat says "a newer format"
  * of an archive with records it does not know, rather than "damaged".
  * Version 2 added room records; version 1 is the same format without them.
+ *
+ * Version 3 added room messages: a message whose peer is a room's
+ * conversation (`#` and the room id) with the room's Lamport clock, a new
+ * Message field. A protobuf reader skips a field it does not know, so
+ * without the bump an older securechat would restore such a message without
+ * its clock (the one that writes version 2 calls the archive damaged
+ * instead, only because `#...` is no peer id: the wrong error, by luck);
+ * with it, a securechat that reads 1 to 2 refuses the archive as a newer
+ * format from its header, before it asks for the passphrase. Versions 1
+ * and 2 are version 3 without room messages and read as written. The
+ * header is written (and bound into every frame) before the records are
+ * seen, so a writer always writes ARCHIVE_VERSION, room messages or not.
  */
-export const ARCHIVE_VERSION = 2
+export const ARCHIVE_VERSION = 3
 export const MIN_ARCHIVE_VERSION = 1
 /** The first version whose archives may hold room records */
 export const ROOMS_SINCE_VERSION = 2
+/** The first version whose archives may hold room messages (with their clock) */
+export const ROOM_MESSAGES_SINCE_VERSION = 3
 
 /** scrypt salt, random per archive: every archive gets a fresh key, so frame counters never repeat a nonce */
 export const SALT_LENGTH = 16

@@ -3,7 +3,7 @@
  *
  *   offset  bytes
  *        0     18  magic "securechat-archive" (ASCII)
- *       18      1  version: 2 (1: an archive written before room records; read alike)
+ *       18      1  version: 3 (2: before room messages, 1: before room records too; read alike)
  *       19     12  scrypt N, r, p: u32 big-endian each
  *       31     16  salt (random)
  *       47     16  key check: HKDF(scrypt(passphrase, salt), salt, "... key check")

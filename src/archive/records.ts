@@ -4,11 +4,17 @@
  * through one validation: export refuses to write what import would refuse
  * to read. Decoding never throws anything but ArchiveCorruptError, whatever
  * the bytes; messages name the field, never its contents.
+ *
+ * A room message (format version 3 on) is a message of a room's
+ * conversation: its peer is `#` and the room id, its sender any member, and
+ * it carries the room's Lamport clock, which no other message does. Whether
+ * a version may hold one is the stream's to check (stream.ts).
  */
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_NICKNAME_BYTES, MAX_TEXT_BYTES } from '../protocol/constants.ts'
 import { isKeyPart } from '../store/keys.ts'
+import { isClock, isRoomConversation } from '../store/records.ts'
 import { roomProblem as storedRoomProblem } from '../store/room-record.ts'
 import { ArchiveCorruptError } from './errors.ts'
 import { ArchiveRecord } from './pb/archive.ts'
@@ -25,7 +31,7 @@ const STATUSES: ReadonlySet<unknown> = new Set(['pending', 'sent', 'delivered', 
  * the format (and ARCHIVE_VERSION) must follow first.
  */
 const PEER_FIELDS: ReadonlySet<string> = new Set(['peerId', 'name', 'relation', 'petname', 'verified', 'addrs', 'firstSeen', 'lastSeen'])
-const MESSAGE_FIELDS: ReadonlySet<string> = new Set(['id', 'peer', 'direction', 'from', 'name', 'text', 'ts', 'status'])
+const MESSAGE_FIELDS: ReadonlySet<string> = new Set(['id', 'peer', 'direction', 'from', 'name', 'text', 'ts', 'status', 'clock'])
 const ROOM_FIELDS: ReadonlySet<string> = new Set(['id', 'name', 'key', 'proofKey', 'rendezvousKey', 'joinedAt', 'members'])
 const MEMBER_FIELDS: ReadonlySet<string> = new Set(['peerId', 'provenAt'])
 const RECORD_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
@@ -136,6 +142,11 @@ function roomProblem (room: StoredRoom): string | undefined {
   return undefined
 }
 
+/** Whether `message` belongs to a room's conversation (`#` and the room id) rather than a peer's */
+export function isRoomMessage (message: ChatMessage): boolean {
+  return typeof message.peer === 'string' && isRoomConversation(message.peer)
+}
+
 function messageProblem (message: ChatMessage, request: unknown): string | undefined {
   if (typeof message !== 'object' || message === null || !hasOnly(message, MESSAGE_FIELDS)) {
     return 'message: not an object, or unknown fields'
@@ -143,8 +154,16 @@ function messageProblem (message: ChatMessage, request: unknown): string | undef
   if (!isKeyPart(message.id)) {
     return 'message: bad id'
   }
-  if (!isPeerId(message.peer) || !isPeerId(message.from)) {
+  const room = isRoomMessage(message)
+  if ((!room && !isPeerId(message.peer)) || !isPeerId(message.from)) {
     return 'message: bad peer or sender'
+  }
+  // the clock is on every room message and on nothing else, as the store has it
+  if (room && !isClock(message.clock)) {
+    return 'message: a room message without a valid clock'
+  }
+  if (!room && message.clock !== undefined) {
+    return 'message: a clock on a message that is not a room message'
   }
   if (message.direction !== 'in' && message.direction !== 'out') {
     return 'message: bad direction'
@@ -153,7 +172,7 @@ function messageProblem (message: ChatMessage, request: unknown): string | undef
     !fits(message.name, MAX_NICKNAME_BYTES) || !fits(message.text, MAX_TEXT_BYTES)) {
     return 'message: bad name or text'
   }
-  if (message.direction === 'in' && message.from !== message.peer) {
+  if (message.direction === 'in' && !room && message.from !== message.peer) {
     return 'message: an incoming message not from its peer'
   }
   if (!isTimestamp(message.ts)) {
@@ -162,7 +181,8 @@ function messageProblem (message: ChatMessage, request: unknown): string | undef
   if (message.status !== undefined && (message.direction !== 'out' || !STATUSES.has(message.status))) {
     return 'message: bad status'
   }
-  if (typeof request !== 'boolean' || (request && message.direction !== 'in')) {
+  // members post to a room without being contacts: a room message is never held as a request
+  if (typeof request !== 'boolean' || (request && (message.direction !== 'in' || room))) {
     return 'message: bad request mark'
   }
   return undefined
@@ -206,8 +226,8 @@ function toProtobuf (record: StoreRecord): ArchiveRecord {
       }
     }
     case 'message': {
-      const { id, peer, direction, from, name, text, ts, status } = record.message
-      return { message: { id, peer, direction, from, name, text, ts, status, request: record.request } }
+      const { id, peer, direction, from, name, text, ts, status, clock } = record.message
+      return { message: { id, peer, direction, from, name, text, ts, status, request: record.request, clock } }
     }
   }
 }
@@ -243,10 +263,13 @@ function fromProtobuf (record: ArchiveRecord): StoreRecord {
     return { type: 'room', room }
   }
   if (record.message != null) {
-    const { id, peer, direction, from, name, text, ts, status, request } = record.message
+    const { id, peer, direction, from, name, text, ts, status, request, clock } = record.message
     const message: ChatMessage = { id, peer, direction: direction as ChatMessage['direction'], from, name, text, ts }
     if (status !== undefined) {
       message.status = status as ChatMessage['status']
+    }
+    if (clock !== undefined) {
+      message.clock = clock
     }
     return { type: 'message', message, request }
   }

@@ -1,15 +1,16 @@
 /**
  * The plaintext of an archive: its records in the store's order (the
- * identity, then the peer book, then the joined rooms, then the messages),
+ * identity, then the peer book, then the joined rooms, then the messages,
+ * a room's conversation among them),
  * each a protobuf (records.ts) prefixed with its length as an unsigned
  * varint, across frame boundaries as they fall. Pipeline stages for
  * it-pipe, one per direction.
  */
 import * as lp from 'it-length-prefixed'
 import { MAX_STORED_ROOMS } from '../store/constants.ts'
-import { ARCHIVE_VERSION, MAX_RECORD_BYTES, ROOMS_SINCE_VERSION } from './constants.ts'
+import { ARCHIVE_VERSION, MAX_RECORD_BYTES, ROOM_MESSAGES_SINCE_VERSION, ROOMS_SINCE_VERSION } from './constants.ts'
 import { ArchiveCorruptError } from './errors.ts'
-import { decodeRecord, encodeRecord } from './records.ts'
+import { decodeRecord, encodeRecord, isRoomMessage } from './records.ts'
 import type { StoreRecord } from '../store/index.ts'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -25,7 +26,8 @@ interface OrderChecker {
 /**
  * The order of records: one identity, first; then peers; then rooms (at
  * most the store's MAX_STORED_ROOMS, and none before version 2); then
- * messages
+ * messages (none of a room before version 3: no writer of an older version
+ * wrote one, so such an archive was crafted)
  */
 function orderChecker (version: number): OrderChecker {
   let phase = -1
@@ -46,6 +48,9 @@ function orderChecker (version: number): OrderChecker {
         if (++rooms > MAX_STORED_ROOMS) {
           return `more than ${MAX_STORED_ROOMS} room records`
         }
+      }
+      if (record.type === 'message' && version < ROOM_MESSAGES_SINCE_VERSION && isRoomMessage(record.message)) {
+        return `a room message in a version ${version} archive`
       }
       phase = next
       return undefined

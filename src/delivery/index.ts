@@ -10,18 +10,22 @@ import type { Contacts } from '../contacts/index.ts'
 import type { RelayKeeper } from '../relay/keeper/index.ts'
 import type { SecureChat } from '../protocol/index.ts'
 import type { Store } from '../store/index.ts'
-import type { ChatMessage } from '../types.ts'
+import type { Rooms } from '../rooms/index.ts'
+import type { ChatMessage, RoomPost } from '../types.ts'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerDiscovery, PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export interface DeliveryEvents {
   /** an outgoing message was stored and queued (status `pending`) */
   'queued': CustomEvent<ChatMessage>
-  /** an incoming message was stored for the first time: show it (`request`: from a peer who is not a contact) */
-  'message': CustomEvent<ChatMessage & { request?: true }>
-  /** an outgoing message's frame went out; its ack is awaited */
-  'sent': CustomEvent<{ id: string, to: string }>
-  /** the peer acknowledged (durably stored) an outgoing message: once per message */
-  'delivered': CustomEvent<{ id: string, to: string }>
+  /**
+   * an incoming message was stored for the first time: show it (`request`:
+   * from a peer who is not a contact; `room`: a room message, the room's name)
+   */
+  'message': CustomEvent<ChatMessage & { request?: true, room?: string }>
+  /** an outgoing message's frame went out to `to`; its ack is awaited (`room`: a room message's room name) */
+  'sent': CustomEvent<{ id: string, to: string, room?: string }>
+  /** `to` acknowledged (durably stored) an outgoing message: once per message, for a room message once per member */
+  'delivered': CustomEvent<{ id: string, to: string, room?: string }>
   /** delivery to a peer started failing (once per failure streak); it is retried with backoff */
   'failing': CustomEvent<{ peer: string, error: Error, outbox: number }>
 }
@@ -34,6 +38,14 @@ export interface Delivery extends TypedEventTarget<DeliveryEvents> {
    * BlockedPeerError, OutboxFullError.
    */
   send(peer: PeerId, text: string, options?: AbortOptions): Promise<ChatMessage>
+  /**
+   * Stores `text` durably as a message to the joined room `room` (named as
+   * joined or by id), with the room's next Lamport clock, waiting for every
+   * proven member that is not blocked, and queues it for each. Throws
+   * UnknownRoomError, EmptyMessageError, MessageTooLargeError,
+   * OutboxFullError.
+   */
+  post(room: string, text: string, options?: AbortOptions): Promise<RoomPost>
 }
 
 export interface DeliveryComponents {
@@ -46,6 +58,8 @@ export interface DeliveryComponents {
   contacts: Contacts
   /** LAN discovery: an announcement retries that peer's outbox at once */
   lan: PeerDiscovery
+  /** the rooms joined and their proven members; a room left drops its waiting messages */
+  rooms: Pick<Rooms, 'find' | 'byId' | 'addEventListener' | 'removeEventListener'>
 }
 
 export interface DeliveryInit {

@@ -34,6 +34,8 @@ export interface DeliveryStore {
   pendingPeers(options?: { signal?: AbortSignal }): Promise<string[]>
   /** resolves with a truthy value only for the call that changed the status */
   setStatus(peer: string, id: string, status: 'sent' | 'delivered', options?: { sync?: boolean }): Promise<object | undefined>
+  /** a room message (its `peer` is the room's conversation) reached `member`: truthy only for the call that settled it */
+  deliveredTo(member: string, message: ChatMessage): Promise<object | undefined>
 }
 
 export interface SendBatch {
@@ -47,10 +49,10 @@ export interface SendBatch {
 export interface DeliveryQueueInit {
   store: DeliveryStore
   sendBatch: SendBatch
-  /** a message was acknowledged: fires once per message */
-  onDelivered: (message: ChatMessage) => void
-  /** a message's frame went out (status `sent`) */
-  onSent?: (message: ChatMessage) => void
+  /** a message was acknowledged by `to`: fires once per message, and for a room message once per member */
+  onDelivered: (message: ChatMessage, to: string) => void
+  /** a message's frame went out to `to` (a direct message is `sent` then) */
+  onSent?: (message: ChatMessage, to: string) => void
   /**
    * An attempt to deliver to `peer` failed. `firstFailure` is true for the
    * first failure since delivery to that peer last worked (or started), so
@@ -182,7 +184,7 @@ export class DeliveryQueue {
       }
 
       const byId = new Map(batch.map(m => [m.id, m]))
-      const sent = new SentMarks(byId, this.init, this.sentDelay)
+      const sent = new SentMarks(peer, byId, this.init, this.sentDelay)
 
       try {
         await this.init.sendBatch(peer, batch, {
@@ -191,10 +193,16 @@ export class DeliveryQueue {
           onAck: async (id) => {
             sent.acked(id)
             const message = byId.get(id)
+            if (message == null) {
+              return
+            }
             // not synced on its own (it shares the next synced batch, if any): after a power
             // loss the message is pending again, is sent again and the receiver's dedup acks it
-            if (message != null && await this.init.store.setStatus(peer, id, 'delivered', { sync: false }) != null) {
-              this.init.onDelivered({ ...message, status: 'delivered' })
+            const settled = message.peer === peer
+              ? await this.init.store.setStatus(peer, id, 'delivered', { sync: false })
+              : await this.init.store.deliveredTo(peer, message)
+            if (settled != null) {
+              this.init.onDelivered(message.peer === peer ? { ...message, status: 'delivered' } : message, peer)
             }
           }
         })
@@ -233,6 +241,7 @@ export class DeliveryQueue {
  * `pending` again). One timer per batch, not per message.
  */
 class SentMarks {
+  private readonly peer: string
   private readonly byId: Map<string, ChatMessage>
   private readonly init: Pick<DeliveryQueueInit, 'store' | 'onSent'>
   private readonly delay: number
@@ -240,8 +249,9 @@ class SentMarks {
   private readonly unacked = new Set<string>()
   private timer?: ReturnType<typeof setTimeout>
 
-  /** `byId`: the batch's messages by id */
-  constructor (byId: Map<string, ChatMessage>, init: Pick<DeliveryQueueInit, 'store' | 'onSent'>, delay: number) {
+  /** `byId`: the batch's messages to `peer` by id */
+  constructor (peer: string, byId: Map<string, ChatMessage>, init: Pick<DeliveryQueueInit, 'store' | 'onSent'>, delay: number) {
+    this.peer = peer
     this.byId = byId
     this.init = init
     this.delay = delay
@@ -254,8 +264,14 @@ class SentMarks {
       return
     }
 
+    this.init.onSent?.(message, this.peer)
+
+    // a room message has no `sent` status of its own: it waits for several members
+    if (message.peer !== this.peer) {
+      return
+    }
+
     this.unacked.add(id)
-    this.init.onSent?.(message)
 
     if (this.timer == null) {
       this.timer = setTimeout(() => { void this.flush() }, this.delay)

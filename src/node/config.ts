@@ -110,12 +110,13 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       contacts: contacts(),
       relayKeeper: relayKeeper({ ...init.relayKeeper, relays }),
       profile: profile({ nickname: init.name }),
+      rendezvous: rendezvousClient(),
+      rooms: rooms(init.rooms),
+      // after rooms: room messages are checked against the rooms joined
       delivery: delivery({ ...init.delivery, nickname: init.name }),
       receipts: receipts({ enabled: init.readReceipts ?? true }),
       liveness: liveness(init.liveness),
-      presence: presence(),
-      rendezvous: rendezvousClient(),
-      rooms: rooms(init.rooms)
+      presence: presence()
     }
   }
 }

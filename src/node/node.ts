@@ -20,7 +20,7 @@ import type { ChatServices } from './config.ts'
 import type { ChatNodeInit } from './index.ts'
 import type { Store } from '../store/index.ts'
 import type { ContactInfo } from '../contacts/index.ts'
-import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerView, RelayView, RequestView, RoomEvent, RoomView, SafetyView, SendOptions } from '../types.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerView, RelayView, RequestView, RoomEvent, RoomMessage, RoomPost, RoomView, SafetyView, SendOptions } from '../types.ts'
 import type { AbortOptions, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
 class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNode {
@@ -159,6 +159,21 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     return this.libp2p.services.rooms.rooms().map(r => withNames(r, names))
   }
 
+  async post (room: string, text: string, options: SendOptions = {}): Promise<RoomPost> {
+    this.checkRunning()
+    return this.libp2p.services.delivery.post(room, text, options)
+  }
+
+  async roomHistory (room: string, options: HistoryOptions = {}): Promise<RoomMessage[]> {
+    this.checkRunning()
+    const joined = this.libp2p.services.rooms.find(room)
+    if (joined == null) {
+      throw new UnknownRoomError(`not in room '${room}': /rooms lists the rooms joined`)
+    }
+    const messages = await this.store.history(`#${joined.id}`, { limit: options.limit, signal: options.signal })
+    return messages.map(m => ({ ...m, room: joined.name, clock: m.clock ?? 0 }))
+  }
+
   /** nicknames by peer id, from the peer book */
   private async names (options: AbortOptions): Promise<Map<string, string>> {
     const names = new Map<string, string>()
@@ -215,7 +230,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     presence.addEventListener('peer', (evt) => { this.emit('peer', evt.detail) })
     delivery.addEventListener('message', (evt) => {
       const m = evt.detail
-      this.emit('message', { id: m.id, from: m.from, name: m.name, text: m.text, ts: m.ts, ...(m.request === true ? { request: true } : {}) })
+      this.emit('message', { id: m.id, from: m.from, name: m.name, text: m.text, ts: m.ts, ...(m.request === true ? { request: true } : {}), ...(m.room == null ? {} : { room: m.room }) })
     })
     delivery.addEventListener('sent', (evt) => { this.emit('sent', evt.detail) })
     delivery.addEventListener('delivered', (evt) => { this.emit('delivered', evt.detail) })

@@ -17,7 +17,7 @@ import {
   MAX_IN_FLIGHT, MAX_IN_FLIGHT_BYTES, PROTOCOL_ID, SEND_TIMEOUT_MS, SESSION_IDLE_TIMEOUT_MS
 } from './constants.ts'
 import { decodeEnvelope, encodeEnvelope } from './envelope.ts'
-import type { ChatEnvelope, ReadEnvelope } from './envelope.ts'
+import type { MessageEnvelope, ReadEnvelope } from './envelope.ts'
 import { InvalidEnvelopeError } from './errors.ts'
 import { Inbox } from './inbox.ts'
 import { performHandshake, readFrame, writeFrame } from './wire.ts'
@@ -106,7 +106,9 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
   }
 
   async sendBatch (peer: PeerId, messages: OutgoingMessage[], options: SendBatchOptions = {}): Promise<void> {
-    await this.sendEnvelopes(peer, messages.map(m => ({ type: 'chat', ...m })), options)
+    await this.sendEnvelopes(peer, messages.map(m => m.room === undefined
+      ? { type: 'chat', id: m.id, timestamp: m.timestamp, text: m.text }
+      : { type: 'room', id: m.id, timestamp: m.timestamp, text: m.text, room: m.room.id, clock: m.room.clock }), options)
   }
 
   /**
@@ -117,7 +119,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
     await this.sendEnvelopes(peer, ids.map(id => ({ type: 'read', id })), options)
   }
 
-  private async sendEnvelopes (peer: PeerId, envelopes: Array<ChatEnvelope | ReadEnvelope>, options: SendBatchOptions): Promise<void> {
+  private async sendEnvelopes (peer: PeerId, envelopes: Array<MessageEnvelope | ReadEnvelope>, options: SendBatchOptions): Promise<void> {
     if (envelopes.length === 0) {
       return
     }
@@ -135,7 +137,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
     try {
       while (next < envelopes.length || inFlight.length > 0) {
         while (next < envelopes.length) {
-          const envelope = envelopes[next] as ChatEnvelope | ReadEnvelope
+          const envelope = envelopes[next] as MessageEnvelope | ReadEnvelope
           const size = frameSize(envelope)
 
           if (inFlight.length > 0 && (inFlight.length >= this.maxInFlight || bytes + size > this.maxInFlightBytes)) {
@@ -268,7 +270,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
 
       // the reader goes on reading while the envelopes read so far are
       // stored: the next run is what arrived meanwhile (inbox.ts)
-      const inbox = new Inbox<ChatEnvelope | ReadEnvelope>(this.maxInFlight, this.maxInFlightBytes)
+      const inbox = new Inbox<MessageEnvelope | ReadEnvelope>(this.maxInFlight, this.maxInFlightBytes)
       const reading = this.readInbound(session, inbox)
 
       try {
@@ -301,7 +303,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
   }
 
   /** Reads envelopes into `inbox` until the stream ends (end()) or fails (end(error)); never rejects */
-  private async readInbound (session: SecureSession, inbox: Inbox<ChatEnvelope | ReadEnvelope>): Promise<void> {
+  private async readInbound (session: SecureSession, inbox: Inbox<MessageEnvelope | ReadEnvelope>): Promise<void> {
     try {
       while (true) {
         await inbox.room()
@@ -347,12 +349,12 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
    * first one that cannot be handled ends the session, unacked, with what
    * follows it.
    */
-  private async handleRun (session: SecureSession, peer: PeerId, connection: Connection, run: Array<ChatEnvelope | ReadEnvelope>): Promise<void> {
+  private async handleRun (session: SecureSession, peer: PeerId, connection: Connection, run: Array<MessageEnvelope | ReadEnvelope>): Promise<void> {
     const signal = signalWithTimeout(this.sendTimeout)
     let i = 0
 
     while (i < run.length) {
-      const envelope = run[i] as ChatEnvelope | ReadEnvelope
+      const envelope = run[i] as MessageEnvelope | ReadEnvelope
 
       if (envelope.type === 'read') {
         await this.onRead(peer, envelope.id, { signal })
@@ -361,9 +363,9 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
         continue
       }
 
-      const chats: ChatEnvelope[] = []
-      while (i < run.length && run[i]?.type === 'chat') {
-        chats.push(run[i] as ChatEnvelope)
+      const chats: MessageEnvelope[] = []
+      while (i < run.length && run[i]?.type !== 'read') {
+        chats.push(run[i] as MessageEnvelope)
         i++
       }
 
@@ -373,6 +375,7 @@ export class SecureChatService extends TypedEventEmitter<SecureChatEvents> imple
         id: c.id,
         timestamp: c.timestamp,
         text: c.text,
+        ...(c.type === 'room' ? { room: { id: c.room, clock: c.clock } } : {}),
         connection
       })), { signal })
 

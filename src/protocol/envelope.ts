@@ -17,6 +17,18 @@ export interface ChatEnvelope {
   text: string
 }
 
+/** A message to a room: a chat message with the room's id and its Lamport clock */
+export interface RoomEnvelope {
+  type: 'room'
+  id: string
+  timestamp: number
+  text: string
+  /** 32 lower-case hex characters */
+  room: string
+  /** a non-negative safe integer */
+  clock: number
+}
+
 export interface AckEnvelope {
   type: 'ack'
   id: string
@@ -27,7 +39,12 @@ export interface ReadEnvelope {
   id: string
 }
 
-export type ValidEnvelope = ChatEnvelope | AckEnvelope | ReadEnvelope
+export type ValidEnvelope = ChatEnvelope | RoomEnvelope | AckEnvelope | ReadEnvelope
+
+/** What a session carries from sender to receiver (acks go back) */
+export type MessageEnvelope = ChatEnvelope | RoomEnvelope
+
+const ROOM_ID = /^[0-9a-f]{32}$/
 
 export function isMessageId (id: string): boolean {
   return ID_PATTERN.test(id)
@@ -39,13 +56,13 @@ export function newMessageId (): string {
 }
 
 /**
- * The varint of field 3 (timestamp), written here rather than by protons:
- * protons-runtime's uint64 writer (7.1.2) emits a broken varint, 4 of its
- * bytes uninitialised memory, for values in [2^31, 2^32)
+ * A uint64 varint field (field `field`, wire type 0), written here rather
+ * than by protons: protons-runtime's uint64 writer (7.1.2) emits a broken
+ * varint, 4 of its bytes uninitialised memory, for values in [2^31, 2^32)
  */
-function timestampField (timestamp: number): Uint8Array {
-  const out = [3 << 3]
-  let v = BigInt.asUintN(64, BigInt(timestamp))
+function varintField (field: number, value: number): Uint8Array {
+  const out = [field << 3]
+  let v = BigInt.asUintN(64, BigInt(value))
 
   while (v >= 0x80n) {
     out.push(Number(v & 0x7fn) | 0x80)
@@ -56,14 +73,22 @@ function timestampField (timestamp: number): Uint8Array {
   return Uint8Array.from(out)
 }
 
+const EMPTY = { type: Envelope.Type.CHAT, id: '', timestamp: 0n, text: '', room: '', clock: 0n }
+
 export function encodeEnvelope (envelope: ValidEnvelope): Uint8Array {
-  if (envelope.type === 'chat') {
-    // fields in number order, as Envelope.encode would write them: type (CHAT, the default, omitted) and id, timestamp, text
+  if (envelope.type === 'chat' || envelope.type === 'room') {
+    // fields in number order, as Envelope.encode would write them: type (CHAT, the default, omitted) and id, timestamp, text[, room, clock]
+    const type = envelope.type === 'chat' ? Envelope.Type.CHAT : Envelope.Type.ROOM
     const parts = [
-      Envelope.encode({ type: Envelope.Type.CHAT, id: envelope.id, timestamp: 0n, text: '' }),
-      timestampField(envelope.timestamp),
-      Envelope.encode({ type: Envelope.Type.CHAT, id: '', timestamp: 0n, text: envelope.text })
+      Envelope.encode({ ...EMPTY, type, id: envelope.id }),
+      varintField(3, envelope.timestamp),
+      Envelope.encode({ ...EMPTY, text: envelope.text })
     ]
+    if (envelope.type === 'room') {
+      parts.push(Envelope.encode({ ...EMPTY, room: envelope.room }))
+      // clock 0 is the default and so omitted, as protons would
+      if (envelope.clock > 0) parts.push(varintField(6, envelope.clock))
+    }
     const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
     let offset = 0
 
@@ -75,7 +100,21 @@ export function encodeEnvelope (envelope: ValidEnvelope): Uint8Array {
     return out
   }
 
-  return Envelope.encode({ type: envelope.type === 'ack' ? Envelope.Type.ACK : Envelope.Type.READ, id: envelope.id, timestamp: 0n, text: '' })
+  return Envelope.encode({ ...EMPTY, type: envelope.type === 'ack' ? Envelope.Type.ACK : Envelope.Type.READ, id: envelope.id })
+}
+
+/** The checks a CHAT and a ROOM envelope share: text and timestamp */
+function checkMessage (envelope: Envelope): void {
+  // the same rule as for the texts we send (text.ts)
+  const problem = textProblem(envelope.text)
+
+  if (problem != null) {
+    throw new InvalidEnvelopeError(problem === 'empty' ? 'envelope text empty' : 'envelope text too large')
+  }
+
+  if (envelope.timestamp <= 0n || envelope.timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new InvalidEnvelopeError('envelope timestamp invalid')
+  }
 }
 
 export function decodeEnvelope (bytes: Uint8Array): ValidEnvelope {
@@ -92,28 +131,34 @@ export function decodeEnvelope (bytes: Uint8Array): ValidEnvelope {
   }
 
   switch (envelope.type) {
-    case Envelope.Type.CHAT: {
-      // the same rule as for the texts we send (text.ts)
-      const problem = textProblem(envelope.text)
+    case Envelope.Type.CHAT:
+      checkMessage(envelope)
 
-      if (problem != null) {
-        throw new InvalidEnvelopeError(problem === 'empty' ? 'envelope text empty' : 'envelope text too large')
-      }
-
-      if (envelope.timestamp <= 0n || envelope.timestamp > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new InvalidEnvelopeError('envelope timestamp invalid')
+      if (envelope.room !== '' || envelope.clock !== 0n) {
+        throw new InvalidEnvelopeError('chat message carries room fields')
       }
 
       return { type: 'chat', id: envelope.id, timestamp: Number(envelope.timestamp), text: envelope.text }
-    }
+    case Envelope.Type.ROOM:
+      checkMessage(envelope)
+
+      if (!ROOM_ID.test(envelope.room)) {
+        throw new InvalidEnvelopeError('envelope room id invalid')
+      }
+
+      if (envelope.clock < 0n || envelope.clock > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw new InvalidEnvelopeError('envelope clock invalid')
+      }
+
+      return { type: 'room', id: envelope.id, timestamp: Number(envelope.timestamp), text: envelope.text, room: envelope.room, clock: Number(envelope.clock) }
     case Envelope.Type.ACK:
-      if (envelope.text !== '' || envelope.timestamp !== 0n) {
+      if (envelope.text !== '' || envelope.timestamp !== 0n || envelope.room !== '' || envelope.clock !== 0n) {
         throw new InvalidEnvelopeError('ack carries unexpected fields')
       }
 
       return { type: 'ack', id: envelope.id }
     case Envelope.Type.READ:
-      if (envelope.text !== '' || envelope.timestamp !== 0n) {
+      if (envelope.text !== '' || envelope.timestamp !== 0n || envelope.room !== '' || envelope.clock !== 0n) {
         throw new InvalidEnvelopeError('read receipt carries unexpected fields')
       }
 

@@ -26,13 +26,24 @@ export interface IncomingMessage {
   id: string
   timestamp: number
   text: string
+  /** a room message: the room's id (not checked against the rooms joined: the handler does) and its Lamport clock */
+  room?: RoomStamp
   connection: Connection
+}
+
+/** What makes a message a room message on the wire */
+export interface RoomStamp {
+  /** 32 lower-case hex characters */
+  id: string
+  clock: number
 }
 
 export interface OutgoingMessage {
   id: string
   timestamp: number
   text: string
+  /** sent as a room message (a ROOM envelope) */
+  room?: RoomStamp
 }
 
 export interface SendBatchOptions extends AbortOptions {

@@ -7,13 +7,14 @@ import { writeFrame, readFrame } from './wire.ts'
 import { decodeEnvelope, encodeEnvelope } from './envelope.ts'
 import { InvalidEnvelopeError } from './errors.ts'
 import { CLOSE_TIMEOUT_MS, FRAME_OVERHEAD_BYTES } from './constants.ts'
-import type { ChatEnvelope, ReadEnvelope } from './envelope.ts'
+import type { MessageEnvelope, ReadEnvelope } from './envelope.ts'
 import type { SecureSession } from './wire.ts'
 import type { AbortOptions, Logger, Stream } from '@libp2p/interface'
 
 /** Upper bound of the bytes an envelope takes on the wire, for the send window */
-export function frameSize (envelope: ChatEnvelope | ReadEnvelope): number {
-  return (envelope.type === 'chat' ? Buffer.byteLength(envelope.text, 'utf8') : 0) + FRAME_OVERHEAD_BYTES
+export function frameSize (envelope: MessageEnvelope | ReadEnvelope): number {
+  // a ROOM envelope's room id and clock: 34 + 11 bytes at most
+  return envelope.type === 'read' ? FRAME_OVERHEAD_BYTES : Buffer.byteLength(envelope.text, 'utf8') + FRAME_OVERHEAD_BYTES + (envelope.type === 'room' ? 48 : 0)
 }
 
 
@@ -51,7 +52,7 @@ export class OutboundSession {
    * `written` settles when its frame is on the stream, `acked` when the peer
    * acknowledged it; a failed write ends the session and rejects both.
    */
-  enqueue (envelope: ChatEnvelope | ReadEnvelope, options: AbortOptions): { written: Promise<void>, acked: Promise<void> } {
+  enqueue (envelope: MessageEnvelope | ReadEnvelope, options: AbortOptions): { written: Promise<void>, acked: Promise<void> } {
     const acked = Promise.withResolvers<void>()
     // a rejection nobody waits for any more (after a timeout) must not surface as unhandled
     acked.promise.catch(() => {})

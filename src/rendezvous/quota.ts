@@ -9,6 +9,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { ipOf } from '../net/multiaddr.ts'
 import type { Clock } from '../util/clock.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { TokenBucket } from '../util/token-bucket.ts'
+import type { BucketSize } from '../util/token-bucket.ts'
 
 /**
  * The address the peer at `remoteAddr` is counted under: its IPv4 address,
@@ -36,50 +38,6 @@ export function senderAddress (remoteAddr: Multiaddr): string | undefined {
   }
 
   return `${Buffer.from(bytes.subarray(0, 8)).toString('hex')}::/64`
-}
-
-export interface BucketSize {
-  /** tokens when full: the longest burst */
-  burst: number
-  /** tokens added per second */
-  rate: number
-}
-
-/** A token bucket, full when made */
-export class TokenBucket {
-  private readonly size: BucketSize
-  private tokens: number
-  private at: number
-
-  constructor (size: BucketSize, now: number) {
-    this.size = size
-    this.tokens = size.burst
-    this.at = now
-  }
-
-  /** Whether a token is there at `now` (refilled first) */
-  has (now: number): boolean {
-    this.refill(now)
-    return this.tokens >= 1
-  }
-
-  /** Takes one token; call only after has() said yes */
-  take (): void {
-    this.tokens -= 1
-  }
-
-  /** Whether it is full at `now`: no different from a new one */
-  full (now: number): boolean {
-    this.refill(now)
-    return this.tokens >= this.size.burst
-  }
-
-  private refill (now: number): void {
-    // a clock that went back refills nothing
-    const elapsed = Math.max(0, now - this.at) / 1000
-    this.tokens = Math.min(this.size.burst, this.tokens + elapsed * this.size.rate)
-    this.at = now
-  }
 }
 
 /**

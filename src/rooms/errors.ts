@@ -43,3 +43,26 @@ export class UnknownRoomError extends Error {
     super(message, options)
   }
 }
+
+/**
+ * A peer sent a message to a room that it has not proved it is a member of
+ * (or that this node is not in): nothing of it is stored or acked
+ */
+export class NotRoomMemberError extends Error {
+  static override name = 'NotRoomMemberError'
+  override name = 'NotRoomMemberError'
+
+  constructor (message = 'not a member of that room', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** A room member that is not a contact wrote faster than src/delivery/room-quota.ts allows: not stored, not acked (it sends again later) */
+export class RoomFloodError extends Error {
+  static override name = 'RoomFloodError'
+  override name = 'RoomFloodError'
+
+  constructor (message = 'room messages too fast', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -11,6 +11,7 @@
  * "Rooms". The class is private (rooms.ts).
  */
 import { RoomsService } from './rooms.ts'
+import type { Contacts } from '../contacts/index.ts'
 import type { RelayKeeper } from '../relay/keeper/index.ts'
 import type { RoomEvent, RoomView } from '../types.ts'
 import type { RendezvousClient } from '../rendezvous/index.ts'
@@ -36,6 +37,18 @@ export interface Rooms extends TypedEventTarget<RoomsEvents> {
   leave(room: string, options?: AbortOptions): Promise<RoomView | undefined>
   /** The joined rooms, by name */
   rooms(): RoomView[]
+  /** A joined room named as the user joined it (as typed, its canonical form, `#name`) or by id */
+  find(room: string): JoinedRoom | undefined
+  /** The joined room whose id is `id` (what a peer sends: never resolved as a name) */
+  byId(id: string): JoinedRoom | undefined
+}
+
+/** A joined room, as the services that write to it see it */
+export interface JoinedRoom {
+  id: string
+  name: string
+  /** peer ids of the members proven so far, most recent first */
+  members: string[]
 }
 
 /** What the rooms service needs of the store */
@@ -55,6 +68,8 @@ export interface RoomsComponents {
   store: RoomStore
   relayKeeper: RelayKeeper
   rendezvous: RendezvousClient
+  /** a full room never forgets a contact for a stranger that proved itself later */
+  contacts: Pick<Contacts, 'relation'>
 }
 
 export interface RoomsInit {

@@ -19,17 +19,17 @@ import { RendezvousRounds } from './rendezvous-rounds.ts'
 import { canonicalRoomName, deriveRoomKeys, roomNameProblem } from './room-keys.ts'
 import { MAX_ROOM_MEMBERS } from '../store/constants.ts'
 import { RoomLimitError } from '../store/errors.ts'
-import type { Rooms, RoomsComponents, RoomsEvents, RoomsInit } from './index.ts'
+import type { JoinedRoom, Rooms, RoomsComponents, RoomsEvents, RoomsInit } from './index.ts'
 import type { RoomView } from '../types.ts'
 import type { RoomKeys } from './room-keys.ts'
-import type { StoredRoom } from '../store/index.ts'
+import type { StoredMember, StoredRoom } from '../store/index.ts'
 import type { Clock } from '../util/clock.ts'
 import type { AbortOptions, Connection, IdentifyResult, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
 export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Rooms, Startable {
   readonly [Symbol.toStringTag] = 'securechat:rooms'
   readonly [serviceCapabilities]: string[] = ['securechat:rooms']
-  readonly [serviceDependencies]: string[] = ['@libp2p/identify', 'securechat:relay-keeper', 'securechat:rendezvous-client']
+  readonly [serviceDependencies]: string[] = ['@libp2p/identify', 'securechat:contacts', 'securechat:relay-keeper', 'securechat:rendezvous-client']
 
   private readonly components: RoomsComponents
   private readonly init: RoomsInit
@@ -140,7 +140,7 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
     this.checkStarted()
     return this.serially(async () => {
       this.checkStarted()
-      const found = this.find(room)
+      const found = this.findStored(room)
       if (found == null) {
         return undefined
       }
@@ -159,12 +159,26 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
     return [...this.joined.values()].map(r => this.view(r)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   }
 
-  /** a room by the name it was joined under (as typed, or its canonical form), or by id */
-  private find (room: string): StoredRoom | undefined {
+  find (room: string): JoinedRoom | undefined {
+    const found = this.findStored(room)
+    return found == null ? undefined : joinedRoom(found)
+  }
+
+  byId (id: string): JoinedRoom | undefined {
+    const found = this.joined.get(id)
+    return found == null ? undefined : joinedRoom(found)
+  }
+
+  /** a room by the name it was joined under (as typed, `#name`, or its canonical form), or by id */
+  private findStored (room: string): StoredRoom | undefined {
     const byId = this.joined.get(room)
     if (byId != null) return byId
-    const canonical = canonicalRoomName(room)
-    return [...this.joined.values()].find(r => canonicalRoomName(r.name) === canonical)
+    const named = (name: string): StoredRoom | undefined => {
+      const canonical = canonicalRoomName(name)
+      return [...this.joined.values()].find(r => canonicalRoomName(r.name) === canonical)
+    }
+    // a room may be called `#x` itself: the name as given first
+    return named(room) ?? (room.startsWith('#') ? named(room.slice(1)) : undefined)
   }
 
   private view (room: StoredRoom): RoomView {
@@ -209,11 +223,19 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
         if (room == null || (known != null && now - known.provenAt < MEMBER_RENEW_MS)) return
         const members = room.members.filter(m => m.peerId !== member)
         members.push({ peerId: member, provenAt: now })
-        // a full room forgets the member that proved itself longest ago
-        members.sort((a, b) => b.provenAt - a.provenAt)
+        // a full room forgets the member that proved itself longest ago, contacts last:
+        // a stranger's sybils (proofs cost nothing in a room without a key) cannot push out the user's contacts
+        const isContact = (m: StoredMember): number => this.components.contacts.relation(m.peerId) === 'contact' ? 1 : 0
+        members.sort((a, b) => (isContact(b) - isContact(a)) || (b.provenAt - a.provenAt))
         const kept = members.slice(0, MAX_ROOM_MEMBERS)
-        await this.components.store.putRoom({ ...room, members: kept }, { signal })
+        // a member in memory first: its first room message may come as soon as its proof went out
         this.joined.set(id, { ...room, members: kept })
+        try {
+          await this.components.store.putRoom({ ...room, members: kept }, { signal })
+        } catch (err) {
+          if (this.joined.get(id)?.members === kept) this.joined.set(id, room)
+          throw err
+        }
         for (const gone of members.slice(MAX_ROOM_MEMBERS)) {
           this.online.get(id)?.delete(gone.peerId)
         }
@@ -292,4 +314,8 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
       }
     }
   }
+}
+
+function joinedRoom (room: StoredRoom): JoinedRoom {
+  return { id: room.id, name: room.name, members: room.members.map(m => m.peerId) }
 }

@@ -28,6 +28,31 @@ export const SUBLEVEL_REQUESTS = 'requests'
  * no such keys and opens as it is; no migration.
  */
 export const SUBLEVEL_ROOMS = 'rooms'
+/**
+ * Room messages awaiting delivery to a member, one entry per (member,
+ * message) (fanout.ts); added like `rooms`, without a format change
+ */
+export const SUBLEVEL_FANOUT = 'fanout'
+
+/**
+ * Room messages waiting for one member in one room, for one room, and in
+ * all. A budget of their own, apart from the direct outbox: members that
+ * never ack (gone, or sybils of a hostile member) cannot stop direct
+ * messages, and one room cannot stop the others. Past a member's bound a
+ * post skips that member (it missed 1,000 of the room's already); past a
+ * room's or the total, posting fails (OutboxFullError) until members ack,
+ * are blocked or the room is left
+ */
+export const DEFAULT_MAX_FANOUT_PER_MEMBER = 1_000
+export const DEFAULT_MAX_FANOUT_PER_ROOM = 5_000
+export const DEFAULT_MAX_FANOUT_TOTAL = 20_000
+
+/**
+ * A room's history is read this many records further back than asked and
+ * put in (clock, sender) order, so that a message that arrived late (a
+ * member was offline) still shows in its place among the recent ones
+ */
+export const ROOM_HISTORY_SLACK = 64
 
 /** Outgoing messages not yet acknowledged, per peer and in total, before append refuses more */
 export const DEFAULT_MAX_OUTBOX_PER_PEER = 10_000

@@ -9,18 +9,19 @@
  *   outbox    <history key>         -> sealed peer id: outgoing, not yet delivered
  *   requests  <history key>         -> sealed JSON {peer, bytes}: an incoming message request (quarantine)
  *   rooms     R<hash(room id)>      -> sealed JSON StoredRoom, padded by member bucket (room-record.ts)
+ *   fanout    F<hash(member)>!G<hash(member, history key)> -> sealed JSON {member, key}: a room message not yet delivered to it (fanout.ts)
  *   meta      'keycheck'            -> sealed constant: proves the key file matches
  *             'format'              -> sealed store format (2)
  *
  * Every value is sealed by at-rest.ts under the data key from keyfile.ts;
  * the hashes are keys.ts's KeyNames, under a key derived from it. The
- * `rooms` sublevel came after store format 2 and did not change it: a
- * database without it has no keys under its prefix and opens as it is.
+ * `rooms` and `fanout` sublevels came after store format 2 and did not change it: a
+ * database without them has no keys under their prefixes and opens as it is.
  */
 import type { KeyObject } from 'node:crypto'
 import { Level } from 'level'
 import {
-  SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX, SUBLEVEL_PEERS, SUBLEVEL_REQUESTS, SUBLEVEL_ROOMS
+  SUBLEVEL_FANOUT, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX, SUBLEVEL_PEERS, SUBLEVEL_REQUESTS, SUBLEVEL_ROOMS
 } from './constants.ts'
 import { CorruptRecordError } from './errors.ts'
 import { deriveNamesKey, KeyNames } from './keys.ts'
@@ -44,6 +45,7 @@ export interface Handles {
   outbox: Sublevel
   requests: Sublevel
   rooms: Sublevel
+  fanout: Sublevel
   dataKey: KeyObject
   names: KeyNames
 }
@@ -65,6 +67,7 @@ export function handlesOf (db: Db, dataKey: KeyObject): Handles {
     outbox: openSublevel(db, SUBLEVEL_OUTBOX),
     requests: openSublevel(db, SUBLEVEL_REQUESTS),
     rooms: openSublevel(db, SUBLEVEL_ROOMS),
+    fanout: openSublevel(db, SUBLEVEL_FANOUT),
     dataKey,
     names: new KeyNames(deriveNamesKey(dataKey))
   }

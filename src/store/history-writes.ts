@@ -11,8 +11,10 @@ import { sealValue } from './at-rest.ts'
 import { MAX_SEQ, SUBLEVEL_HISTORY, SUBLEVEL_INDEX, SUBLEVEL_OUTBOX, SUBLEVEL_REQUESTS } from './constants.ts'
 import { encodeHistoryKey } from './keys.ts'
 import { lookup } from './history.ts'
-import { encodeMessage, encodeRequestEntry, encodeText, statusRank } from './records.ts'
+import { fanoutOps } from './fanout.ts'
+import { encodeMessage, encodeRequestEntry, encodeText, isRoomConversation, statusRank } from './records.ts'
 import { Overlay } from './write-queue.ts'
+import type { FanoutCounts } from './fanout.ts'
 import type { BatchOp, Handles } from './handles.ts'
 import type { OutboxCache } from './outbox-cache.ts'
 import type { OutboxCounts } from './outbox-counts.ts'
@@ -38,11 +40,20 @@ export interface WriteContext {
 export interface AppendContext extends WriteContext {
   /** counts the message as a request (an incoming message from a non-contact) */
   requests?: RequestCounts
+  /** an outgoing room message: the members it waits for (fanout.ts), each counted in the outbox */
+  to?: readonly string[]
+  fanout?: FanoutCounts
+  /** told the members of `to` the message waits for */
+  admitted?: (members: string[]) => void
+}
+
+function noFanout (): never {
+  throw new TypeError('a room message to members needs the fan-out counts')
 }
 
 /** The index keys of `records`, looked up in one read: whether each is stored */
 export async function storedAlready (handles: Handles, records: ChatMessage[]): Promise<boolean[]> {
-  const found = await handles.index.getMany(records.map(r => handles.names.message(r.peer, r.id)))
+  const found = await handles.index.getMany(records.map(r => handles.names.messageOf(r)))
   return found.map(value => value !== undefined)
 }
 
@@ -55,19 +66,32 @@ export async function storedAlready (handles: Handles, records: ChatMessage[]): 
  * the group: then false only once that batch is on disk).
  */
 
-export async function prepareAppend (handles: Handles, record: ChatMessage, context: AppendContext, overlay: Overlay, onDisk?: boolean): Promise<Prepared<boolean>> {
+export async function prepareAppend (handles: Handles, given: ChatMessage, context: AppendContext, overlay: Overlay, onDisk?: boolean): Promise<Prepared<boolean>> {
+  let record = given
   const { names } = handles
-  const indexKey = names.message(record.peer, record.id)
+  const indexKey = names.messageOf(record)
   // onDisk: the caller looked the index up already (appendMany: one getMany for a run).
   // get, not has: classic-level's has() builds a LevelDB iterator on the main thread
   if (overlay.indexed.has(indexKey) || (onDisk ?? (await handles.index.get(indexKey)) !== undefined)) {
     return { ops: [], sync: false, done: () => false }
   }
   const { sequences, outbox, requests, cache } = context
-  const queued = record.direction === 'out' && statusRank(record.status) < statusRank('delivered')
+  const undelivered = record.direction === 'out' && statusRank(record.status) < statusRank('delivered')
+  // a room message waits in the fan-out, one entry per member; a direct one in the outbox
+  const room = isRoomConversation(record.peer)
+  const queued = undelivered && !room
   if (queued) {
-    outbox.assertRoom(record.peer)
+    outbox.assertRoom([record.peer])
   }
+  // a member past its fan-out bound is skipped; OutboxFullError past the total
+  const members = undelivered && room && context.to !== undefined && context.to.length > 0
+    ? (context.fanout ?? noFanout()).admit(context.to, names.conversation(record.peer))
+    : []
+  if (context.to !== undefined && context.to.length > 0 && members.length === 0) {
+    // every member it was for has 1,000 waiting already: nobody to wait for
+    record = { ...record, status: 'sent' }
+  }
+  context.admitted?.(members)
   const conversation = names.conversation(record.peer)
   // a seq prepared earlier in this group is not on disk yet: Sequences may have forgotten it
   const preparedSeq = overlay.seqs.get(conversation)
@@ -94,6 +118,9 @@ export async function prepareAppend (handles: Handles, record: ChatMessage, cont
     ops.push({ type: 'put', sublevel: handles.requests, key: historyKey, value: sealValue(handles.dataKey, SUBLEVEL_REQUESTS, historyKey, encodeRequestEntry({ peer: record.peer, bytes: requestBytes })) })
   }
   // every bound checked: from here on the group counts this write as made
+  if (members.length > 0) {
+    ops.push(...fanoutOps(handles, historyKey, members, context.fanout ?? noFanout(), overlay))
+  }
   sequences.used(conversation, seq)
   overlay.seqs.set(conversation, seq)
   overlay.indexed.set(indexKey, historyKey)

@@ -6,11 +6,11 @@
  * with the rest. The writes are in history-writes.ts.
  */
 import { openValue } from './at-rest.ts'
-import { SUBLEVEL_HISTORY, SUBLEVEL_INDEX, SUBLEVEL_OUTBOX } from './constants.ts'
+import { ROOM_HISTORY_SLACK, SUBLEVEL_HISTORY, SUBLEVEL_INDEX, SUBLEVEL_OUTBOX } from './constants.ts'
 import { CorruptRecordError } from './errors.ts'
 import { asCorrupt } from './handles.ts'
 import { conversationRange, decodeHistoryKey } from './keys.ts'
-import { decodeMessage, decodeText } from './records.ts'
+import { decodeMessage, decodeText, isRoomConversation } from './records.ts'
 import type { Handles, ReportCorrupt } from './handles.ts'
 import type { OutboxEntry } from './outbox-cache.ts'
 import type { ChatMessage } from '../types.ts'
@@ -34,9 +34,13 @@ export function decodeHistoryRecord (handles: Handles, key: string, sealed: Uint
   return message
 }
 
-/** The message `id` with `peer` and its history key, through the index; undefined if not stored */
-export async function lookup (handles: Handles, peer: string, id: string): Promise<{ historyKey: string, message: ChatMessage } | undefined> {
-  const indexKey = handles.names.message(peer, id)
+/**
+ * The message `id` with `peer` and its history key, through the index;
+ * undefined if not stored. In a room's conversation ids are per sender:
+ * `from` names it (keys.ts)
+ */
+export async function lookup (handles: Handles, peer: string, id: string, from?: string): Promise<{ historyKey: string, message: ChatMessage } | undefined> {
+  const indexKey = handles.names.message(peer, id, from)
   const sealedIndex: Uint8Array | undefined = await handles.index.get(indexKey)
   if (sealedIndex === undefined) {
     return undefined
@@ -61,7 +65,7 @@ export async function lookup (handles: Handles, peer: string, id: string): Promi
   } catch (err) {
     throw asCorrupt(err, SUBLEVEL_HISTORY, historyKey)
   }
-  if (message.id !== id || message.peer !== peer) {
+  if (message.id !== id || message.peer !== peer || (from !== undefined && message.from !== from)) {
     throw new CorruptRecordError(SUBLEVEL_INDEX, indexKey, `record ${SUBLEVEL_INDEX}/${indexKey} points to another message`)
   }
   return { historyKey, message }
@@ -87,12 +91,31 @@ async function collect (entries: AsyncIterable<[string, Uint8Array]>, sublevel: 
   return messages
 }
 
-/** The newest `limit` messages in `range`, oldest first; corrupt records do not count towards the limit */
+/**
+ * The newest `limit` messages with `peer`, oldest first; corrupt records do
+ * not count towards the limit. A room's conversation is shown in (clock,
+ * sender) order, the order every member shows: its last `limit` +
+ * ROOM_HISTORY_SLACK records are read and sorted, and the last `limit` of
+ * them kept
+ */
 export async function scanHistory (handles: Handles, peer: string, options: ScanOptions, report: ReportCorrupt): Promise<ChatMessage[]> {
   const conversation = handles.names.conversation(peer)
+  const room = isRoomConversation(peer)
   const entries = handles.history.iterator({ ...conversationRange(conversation), reverse: true, signal: options.signal })
-  const messages = await collect(entries, SUBLEVEL_HISTORY, options.limit, (key, sealed) => decodeHistoryRecord(handles, key, sealed, conversation), report)
-  return messages.reverse()
+  const messages = await collect(entries, SUBLEVEL_HISTORY, room ? options.limit + ROOM_HISTORY_SLACK : options.limit, (key, sealed) => decodeHistoryRecord(handles, key, sealed, conversation), report)
+  if (!room) {
+    return messages.reverse()
+  }
+  return messages.sort(roomOrder).slice(-options.limit)
+}
+
+/** (clock, sender peer id, id): the same on every member */
+export function roomOrder (a: ChatMessage, b: ChatMessage): number {
+  return ((a.clock ?? 0) - (b.clock ?? 0)) || compare(a.from, b.from) || compare(a.id, b.id)
+}
+
+function compare (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** The oldest `limit` outbox entries for `peer`, with their history records */

@@ -35,12 +35,15 @@
  */
 import { LevelStore } from './level-store.ts'
 import type { CorruptRecordError } from './errors.ts'
+import type { DeliveredTo } from './fanout.ts'
 import type { RequestSummary } from './request-counts.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
 import type { AbortOptions, ComponentLogger } from '@libp2p/interface'
 
 export { CorruptRecordError, DataDirInUseError } from './errors.ts'
 export type { RequestSummary } from './request-counts.ts'
+export type { DeliveredTo } from './fanout.ts'
+export { isRoomConversation } from './records.ts'
 
 export type StoreStatus = 'opening' | 'open' | 'closing' | 'closed'
 
@@ -116,6 +119,10 @@ export interface StoreInit {
   /** outgoing messages awaiting an ack, per peer (default 10,000) and in total (default 50,000) */
   maxOutboxPerPeer?: number
   maxOutboxTotal?: number
+  /** room messages awaiting delivery per member in one room (default 1,000: past it a post skips that member), per room (default 5,000) and in total (default 20,000) */
+  maxFanoutPerMember?: number
+  maxFanoutPerRoom?: number
+  maxFanoutTotal?: number
   /** message requests held per peer (default 100 messages or 1 MiB on disk) and in total (default 64 MiB) */
   maxRequestMessagesPerPeer?: number
   maxRequestBytesPerPeer?: number
@@ -137,6 +144,17 @@ export interface AppendOptions extends AbortOptions {
    * (one read less on the way of every message sent)
    */
   fresh?: boolean
+  /**
+   * append() only: a pending outgoing room message (its `peer` a room's
+   * conversation, `#` and the room id) waits for these members, one
+   * fan-out entry each, in the same batch, with a budget of its own apart
+   * from the outbox: a member past its bound is skipped, OutboxFullError
+   * (writing nothing) past the total. `admitted` is told the members it
+   * waits for; with none of them it is stored as `sent` (nobody to wait
+   * for), as a post to no member should be passed
+   */
+  to?: string[]
+  admitted?: (members: string[]) => void
 }
 
 /** What appendMany() wrote */
@@ -207,8 +225,8 @@ export interface Store {
   /** The user declined (or blocked) `peer`: its requests are deleted. Resolves with how many there were */
   dropRequests(peer: string, options?: AbortOptions): Promise<number>
   has(peer: string, id: string, options?: AbortOptions): Promise<boolean>
-  /** Throws CorruptRecordError if the record is corrupt */
-  get(peer: string, id: string, options?: AbortOptions): Promise<ChatMessage | undefined>
+  /** Throws CorruptRecordError if the record is corrupt; in a room's conversation, `from` names the sender */
+  get(peer: string, id: string, options?: AbortOptions & { from?: string }): Promise<ChatMessage | undefined>
   /**
    * Moves an outgoing message's status forward (pending < sent < delivered <
    * read); `delivered` or `read` also removes it from the outbox, in the same batch. Going
@@ -217,13 +235,34 @@ export interface Store {
    * so concurrent callers see exactly one change each), or undefined.
    */
   setStatus(peer: string, id: string, status: MessageStatus, options?: SetStatusOptions): Promise<StatusChange | undefined>
-  /** The first `limit` (default 50) outgoing messages to `peer` not yet delivered, oldest first */
+  /**
+   * Settles our room message for `member`: its fan-out entry goes, and with
+   * the last one the message becomes `delivered` (not synced on its own, as
+   * setStatus's delivered). Resolves undefined, writing nothing, if the
+   * message was not waiting for that member; `last` says no member is left
+   */
+  deliveredTo(member: string, message: Pick<ChatMessage, 'peer' | 'id' | 'from'>, options?: AbortOptions): Promise<DeliveredTo | undefined>
+  /**
+   * Drops the fan-out entries of a member (it was blocked) or of a room's
+   * messages (`room`: its conversation, the room was left); their messages
+   * stay as they are. Resolves with how many went
+   */
+  dropFanout(which: { member: string } | { room: string }, options?: AbortOptions): Promise<number>
+  /**
+   * The first `limit` (default 50) outgoing messages to `peer` not yet
+   * delivered, oldest first: its direct messages, then the room messages
+   * waiting for it (their `peer` is the room's conversation)
+   */
   pending(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
-  /** Peers with messages in the outbox */
+  /** Peers with messages in the outbox, direct or room */
   pendingPeers(options?: AbortOptions): Promise<string[]>
-  /** Messages in the outbox for `peer`, or in total */
+  /** Messages awaiting delivery to `peer`, or in total: direct ones and room ones (one per member) */
   outboxSize(peer?: string): number
-  /** The last `limit` (default 50) messages with `peer`, oldest first; corrupt records are skipped and reported */
+  /**
+   * The last `limit` (default 50) messages with `peer`, oldest first;
+   * corrupt records are skipped and reported. `#<room id>` is a room's
+   * conversation, in (clock, sender) order (history.ts)
+   */
   history(peer: string, options?: HistoryOptions): Promise<ChatMessage[]>
 
   /** Throws CorruptRecordError if the record is corrupt */

@@ -8,7 +8,8 @@
  *   peer-book key     P<hash(peer)>
  *   conversation      C<hash(peer)>   (a different hash: domain-separated)
  *   history key       <conversation>!<seq>   seq: 12 digits, per conversation
- *   index key         M<hash(peer, id)>
+ *   index key         M<hash(peer, id)>, in a room's conversation M<hash(#room, id, sender)>
+ *   fanout key        F<hash(member)>!G<hash(member, history key of the room message)>
  *   room key          R<hash(room id)>
  *
  * `seq` counts the appends to one conversation, so byte order of its history
@@ -39,6 +40,8 @@ const DOMAIN_PEER = 'P'
 const DOMAIN_CONVERSATION = 'C'
 const DOMAIN_MESSAGE = 'M'
 const DOMAIN_ROOM = 'R'
+const DOMAIN_FANOUT_MEMBER = 'F'
+const DOMAIN_FANOUT_ENTRY = 'G'
 
 export function isKeyPart (value: unknown): value is string {
   return typeof value === 'string' && KEY_PART.test(value)
@@ -88,11 +91,42 @@ export class KeyNames {
     return this.#hash(DOMAIN_CONVERSATION, [peer])
   }
 
-  /** Key of the (peer, id) -> history key index */
-  message (peer: string, id: string): string {
+  /**
+   * Key of the (peer, id) -> history key index. In a room's conversation
+   * ids are unique per sender only, so its entries are named by the sender
+   * too (`from`): a member cannot take another member's message id
+   * (sending it first to a member who has not stored it yet would make
+   * the real one a duplicate there)
+   */
+  message (peer: string, id: string, from?: string): string {
     assertKeyPart(peer, 'peer')
     assertKeyPart(id, 'id')
-    return this.#hash(DOMAIN_MESSAGE, [peer, id])
+    if (from === undefined) {
+      return this.#hash(DOMAIN_MESSAGE, [peer, id])
+    }
+    assertKeyPart(from, 'from')
+    return this.#hash(DOMAIN_MESSAGE, [peer, id, from])
+  }
+
+  /** The index key of a stored message: by sender too in a room's conversation (message()) */
+  messageOf (message: { peer: string, id: string, from: string }): string {
+    return this.message(message.peer, message.id, message.peer.startsWith('#') ? message.from : undefined)
+  }
+
+  /**
+   * Key of the fan-out entry of the room message stored at `historyKey`
+   * for `member`: a prefix per member (its entries are one range) and a
+   * hash of both, so that the keys show neither which room a member is in
+   * nor which conversation it has with us
+   */
+  fanout (member: string, historyKey: string): string {
+    return this.fanoutMember(member) + SEPARATOR + this.#hash(DOMAIN_FANOUT_ENTRY, [member, historyKey])
+  }
+
+  /** Prefix of `member`'s fan-out entries */
+  fanoutMember (member: string): string {
+    assertKeyPart(member, 'member')
+    return this.#hash(DOMAIN_FANOUT_MEMBER, [member])
   }
 
   /** Key of the joined room `id` (32 lower-case hex characters) */

@@ -11,10 +11,11 @@
  * request-counts.ts; backups in backup.ts.
  */
 import {
-  DEFAULT_HISTORY_LIMIT, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL, DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
+  DEFAULT_HISTORY_LIMIT, DEFAULT_MAX_FANOUT_PER_MEMBER, DEFAULT_MAX_FANOUT_PER_ROOM, DEFAULT_MAX_FANOUT_TOTAL, DEFAULT_MAX_OUTBOX_PER_PEER, DEFAULT_MAX_OUTBOX_TOTAL, DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
   DEFAULT_MAX_REQUEST_BYTES_TOTAL, DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER, DEFAULT_MAX_REQUEST_PEERS, MAX_ROOM_MEMBERS
 } from './constants.ts'
 import { readRecords, restoreRecords } from './backup.ts'
+import { dropFanout, FanoutCounts, prepareDeliveredTo, scanFanout } from './fanout.ts'
 import { RoomLimitError, StoreNotOpenError } from './errors.ts'
 import { lookup, scanHistory, scanOutbox } from './history.ts'
 import { prepareAppend, prepareStatus, storedAlready } from './history-writes.ts'
@@ -26,12 +27,13 @@ import { OutboxCounts } from './outbox-counts.ts'
 import { RequestCounts } from './request-counts.ts'
 import { endRequests } from './requests.ts'
 import { readPeer, scanPeers, upsertPeer, deletePeer } from './peer-book.ts'
-import { isMessageStatus, messageProblem, peerUpdateProblem, pickMessage } from './records.ts'
+import { isMessageStatus, isRoomConversation, messageProblem, peerUpdateProblem, pickMessage } from './records.ts'
 import { pickRoom, roomProblem } from './room-record.ts'
 import { deleteRoom, putRoom, scanRooms } from './rooms.ts'
 import { Sequences } from './sequences.ts'
 import { WriteQueue } from './write-queue.ts'
 import type { CorruptRecordError } from './errors.ts'
+import type { DeliveredTo } from './fanout.ts'
 import type { Handles } from './handles.ts'
 import type { Overlay, Prepared } from './write-queue.ts'
 import type {
@@ -57,6 +59,26 @@ function checkLimit (given: number | undefined): number {
   return limit
 }
 
+/** The members a room message waits for, checked: distinct peer ids, at most MAX_ROOM_MEMBERS, only for our undelivered room message */
+function checkMembers (to: unknown, record: ChatMessage): string[] {
+  if (!Array.isArray(to) || to.length > MAX_ROOM_MEMBERS) {
+    throw new TypeError(`to must be an array of at most ${MAX_ROOM_MEMBERS} members`)
+  }
+  if (to.length > 0 && (!isRoomConversation(record.peer) || record.direction !== 'out' || record.status !== 'pending')) {
+    throw new TypeError('to: only a pending outgoing room message waits for members')
+  }
+  for (const member of to) {
+    assertKeyPart(member, 'member')
+    if (isRoomConversation(member)) {
+      throw new TypeError('a member is a peer id')
+    }
+  }
+  if (new Set(to).size !== to.length) {
+    throw new TypeError('to: members must be distinct')
+  }
+  return [...to as string[]]
+}
+
 export class LevelStore implements Store {
   readonly #dataDir: string
   readonly #passphrase: string | undefined
@@ -72,6 +94,8 @@ export class LevelStore implements Store {
   readonly #sequences = new Sequences()
   /** the oldest outbox entries of the peers we deliver to */
   readonly #cache = new OutboxCache()
+  /** room messages waiting per member, and members waiting per room message */
+  readonly #fanout: FanoutCounts
 
   #status: StoreStatus = 'closed'
   #handles: Handles | undefined
@@ -100,6 +124,11 @@ export class LevelStore implements Store {
     this.#log = init.logger?.forComponent('securechat:store') ?? silentLogger
     this.#now = init.now ?? (() => Date.now())
     this.#outbox = new OutboxCounts(init.maxOutboxPerPeer ?? DEFAULT_MAX_OUTBOX_PER_PEER, init.maxOutboxTotal ?? DEFAULT_MAX_OUTBOX_TOTAL)
+    this.#fanout = new FanoutCounts({
+      perMember: init.maxFanoutPerMember ?? DEFAULT_MAX_FANOUT_PER_MEMBER,
+      perRoom: init.maxFanoutPerRoom ?? DEFAULT_MAX_FANOUT_PER_ROOM,
+      total: init.maxFanoutTotal ?? DEFAULT_MAX_FANOUT_TOTAL
+    })
     this.#requests = new RequestCounts({
       messagesPerPeer: init.maxRequestMessagesPerPeer ?? DEFAULT_MAX_REQUEST_MESSAGES_PER_PEER,
       bytesPerPeer: init.maxRequestBytesPerPeer ?? DEFAULT_MAX_REQUEST_BYTES_PER_PEER,
@@ -135,6 +164,7 @@ export class LevelStore implements Store {
       this.#sequences.clear()
       this.#cache.clear()
       await this.#outbox.rebuild(handles, this.#report)
+      await this.#fanout.rebuild(handles, this.#report)
       await this.#requests.rebuild(handles, this.#report)
       this.#handles = handles
       this.#status = 'open'
@@ -147,7 +177,7 @@ export class LevelStore implements Store {
   }
 
   outboxSize (peer?: string): number {
-    return this.#outbox.size(peer)
+    return this.#outbox.size(peer) + this.#fanout.size(peer)
   }
 
   async close (): Promise<void> {
@@ -198,11 +228,34 @@ export class LevelStore implements Store {
       throw new TypeError(`invalid message: ${problem}`)
     }
     const record = pickMessage(message)
+    const to = options.to === undefined ? undefined : checkMembers(options.to, record)
 
     return this.#grouped(options, async (handles, overlay) => {
       const requests = options.request === true && record.direction === 'in' ? this.#requests : undefined
-      return prepareAppend(handles, record, { ...this.#context(), requests }, overlay, options.fresh === true ? false : undefined)
+      return prepareAppend(handles, record, { ...this.#context(), requests, to, fanout: this.#fanout, admitted: options.admitted }, overlay, options.fresh === true ? false : undefined)
     })
+  }
+
+  async deliveredTo (member: string, message: Pick<ChatMessage, 'peer' | 'id' | 'from'>, options: AbortOptions = {}): Promise<DeliveredTo | undefined> {
+    options.signal?.throwIfAborted()
+    assertKeyPart(member, 'member')
+    if (!isRoomConversation(message?.peer)) {
+      throw new TypeError('deliveredTo: not a room message')
+    }
+    assertKeyPart(message.id, 'id')
+    assertKeyPart(message.from, 'from')
+    const picked = { peer: message.peer, id: message.id, from: message.from }
+    return this.#grouped(options, async (handles, overlay) => prepareDeliveredTo(handles, member, picked, this.#fanout, overlay))
+  }
+
+  async dropFanout (which: { member: string } | { room: string }, options: AbortOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted()
+    if ('member' in which) {
+      assertKeyPart(which.member, 'member')
+    } else if (!isRoomConversation(which?.room)) {
+      throw new TypeError('room must be a room conversation (# and the room id)')
+    }
+    return this.#exclusive(options, async handles => dropFanout(handles, which, this.#fanout, this.#report))
   }
 
   async appendMany (messages: ChatMessage[], options: AppendOptions = {}): Promise<AppendedMany> {
@@ -269,11 +322,12 @@ export class LevelStore implements Store {
     return (await handles.index.get(handles.names.message(peer, id))) !== undefined
   }
 
-  async get (peer: string, id: string, options: AbortOptions = {}): Promise<ChatMessage | undefined> {
+  async get (peer: string, id: string, options: AbortOptions & { from?: string } = {}): Promise<ChatMessage | undefined> {
     options.signal?.throwIfAborted()
     assertKeyPart(peer, 'peer')
     assertKeyPart(id, 'id')
-    const found = await lookup(this.#handlesOrThrow(), peer, id)
+    if (options.from !== undefined) assertKeyPart(options.from, 'from')
+    const found = await lookup(this.#handlesOrThrow(), peer, id, options.from)
     return found?.message
   }
 
@@ -295,23 +349,24 @@ export class LevelStore implements Store {
     if (limit === 0) {
       return []
     }
-    const cached = this.#cache.oldest(peer, limit)
-    if (cached !== undefined) {
-      return cached
-    }
-    // read inside the queue, so that no write to this outbox lands between the read and the cache
-    return this.#writes.exclusive(async () => {
+    const direct = this.#cache.oldest(peer, limit) ?? await this.#writes.exclusive(async () => {
+      // read inside the queue, so that no write to this outbox lands between the read and the cache
       const size = OutboxCache.loadSize(limit)
       const entries = await scanOutbox(handles, peer, { limit: size, signal: options.signal }, this.#report)
       this.#cache.load(peer, entries, entries.length < size)
       return entries.slice(0, limit).map(e => e.message)
     })
+    if (direct.length >= limit || this.#fanout.size(peer) === 0) {
+      return direct
+    }
+    // then the room messages waiting for this member (an entry settled meanwhile is sent once more, and deduplicated)
+    return [...direct, ...await scanFanout(handles, peer, limit - direct.length, options.signal, this.#report)]
   }
 
   async pendingPeers (options: AbortOptions = {}): Promise<string[]> {
     options.signal?.throwIfAborted()
     this.#handlesOrThrow()
-    return this.#outbox.peers()
+    return [...new Set([...this.#outbox.peers(), ...this.#fanout.members()])]
   }
 
   async history (peer: string, options: HistoryOptions = {}): Promise<ChatMessage[]> {
@@ -439,6 +494,7 @@ export class LevelStore implements Store {
     const handles = this.#handles
     if (handles !== undefined) {
       await this.#outbox.rebuild(handles, this.#report)
+      await this.#fanout.rebuild(handles, this.#report)
       await this.#requests.rebuild(handles, this.#report)
     }
   }

@@ -38,12 +38,15 @@ export class OutboxCounts {
     }
   }
 
-  /** Throws OutboxFullError if one more message to `peer` would exceed either bound */
-  assertRoom (peer: string): void {
-    if (this.size(peer) >= this.#maxPerPeer) {
-      throw new OutboxFullError(`outbox for this peer is full (${this.#maxPerPeer} messages awaiting delivery)`)
+  /**
+   * Throws OutboxFullError if one more message to each of `peers` (one peer,
+   * or the members a room message goes to) would exceed either bound
+   */
+  assertRoom (peers: readonly string[]): void {
+    if (peers.some(peer => this.size(peer) >= this.#maxPerPeer)) {
+      throw new OutboxFullError(`outbox for ${peers.length === 1 ? 'this peer' : 'a member'} is full (${this.#maxPerPeer} messages awaiting delivery)`)
     }
-    if (this.#total >= this.#maxTotal) {
+    if (this.#total + peers.length > this.#maxTotal) {
       throw new OutboxFullError(`outbox is full (${this.#maxTotal} messages awaiting delivery)`)
     }
   }

@@ -34,7 +34,20 @@ function isTimestamp (value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
 }
 
-const MESSAGE_FIELDS = ['id', 'peer', 'direction', 'from', 'name', 'text', 'ts', 'status'] as const
+const MESSAGE_FIELDS = ['id', 'peer', 'direction', 'from', 'name', 'text', 'ts', 'status', 'clock'] as const
+
+/** A room's conversation: `#` and the room id (src/rooms/room-keys.ts); no peer id starts with `#` */
+const ROOM_CONVERSATION = /^#[0-9a-f]{32}$/
+
+/** Whether `peer` names a room's conversation rather than a peer */
+export function isRoomConversation (peer: string): boolean {
+  return ROOM_CONVERSATION.test(peer)
+}
+
+/** A Lamport clock: a non-negative safe integer */
+export function isClock (value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
 
 /** Why `value` is not a ChatMessage; `undefined` if it is. With `strict`, unknown fields are a problem too. */
 export function messageProblem (value: unknown, strict: boolean): string | undefined {
@@ -68,6 +81,20 @@ export function messageProblem (value: unknown, strict: boolean): string | undef
   if (!isTimestamp(value.ts)) {
     return 'bad ts'
   }
+  // a room message carries its room's clock, and only a room message does
+  if (value.peer.startsWith('#')) {
+    if (!isRoomConversation(value.peer)) {
+      return 'bad peer'
+    }
+    if (!isClock(value.clock)) {
+      return 'bad clock'
+    }
+    if (!isKeyPart(value.from)) {
+      return 'bad from'
+    }
+  } else if (value.clock !== undefined) {
+    return 'clock on a message that is not a room message'
+  }
   if (value.status !== undefined) {
     if (!isMessageStatus(value.status)) {
       return 'bad status'
@@ -92,6 +119,9 @@ export function pickMessage (message: ChatMessage): ChatMessage {
   }
   if (message.status !== undefined) {
     copy.status = message.status
+  }
+  if (message.clock !== undefined) {
+    copy.clock = message.clock
   }
   return copy
 }

@@ -27,6 +27,8 @@ export class Overlay {
   readonly indexed = new Map<string, string>()
   /** outbox entries added (true) or deleted (false) in this group */
   readonly outbox = new Map<string, boolean>()
+  /** fanout entries added (true) or deleted (false) in this group */
+  readonly fanout = new Map<string, boolean>()
   /** conversation -> the last seq prepared in this group (the disk does not have it yet) */
   readonly seqs = new Map<string, number>()
 }

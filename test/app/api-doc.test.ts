@@ -121,8 +121,9 @@ void describe('docs/API.md', async () => {
       import('../../src/errors.ts'), import('../../src/app/errors.ts'), import('../../src/store/errors.ts'), import('../../src/protocol/errors.ts'),
       import('../../src/archive/errors.ts'), import('../../src/rooms/errors.ts')
     ])
-    // a refused membership proof is only logged (docs/PROTOCOL.md, "Rooms"): no face sees it
-    const unseen = new Set(['InvalidMembershipError'])
+    // a refused membership proof, and a room message refused from a non-member or a flooding member,
+    // are only logged on the receiving node and reset the sender's stream (docs/PROTOCOL.md, "Rooms"): no face sees them
+    const unseen = new Set(['InvalidMembershipError', 'NotRoomMemberError', 'RoomFloodError'])
     const classes = modules.flatMap(m => Object.values(m as Record<string, unknown>))
       .filter((v): v is typeof Error => typeof v === 'function' && v.prototype instanceof Error)
       .map(c => c.name)

@@ -2,14 +2,16 @@
  * The application API over a scripted node. Peer arguments: a full peer id
  * is resolved from memory (the contact relation alone), anything else from
  * the peer list, with the same answer either way. Rooms: the commands'
- * shapes and the room rules are checked before the node is called.
+ * shapes and the room rules are checked before the node is called; a post
+ * says which members it was queued for, a room's history its name as joined.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { InvalidRoomKeyError, InvalidRoomNameError, MAX_ROOM_NAME_BYTES, RoomLimitError, UnknownRoomError, chatApp } from '../../src/app/index.ts'
+import { InvalidRoomKeyError, InvalidRoomNameError, MAX_ROOM_NAME_BYTES, MAX_TEXT_BYTES, RoomLimitError, UnknownRoomError, chatApp } from '../../src/app/index.ts'
+import { EmptyMessageError, MessageTooLargeError } from '../../src/errors.ts'
 import { StubNode, peerView } from '../cli/stub-node.ts'
 import { newPeerId } from '../helpers/peers.ts'
-import type { Command, RoomEvent } from '../../src/app/index.ts'
+import type { ChatEvents, Command, RoomEvent } from '../../src/app/index.ts'
 
 void describe('chatApp peer arguments', () => {
   void it('a full peer id needs no peer list: every message marked read and every send by id stays O(1)', async () => {
@@ -113,6 +115,154 @@ void describe('chatApp rooms', () => {
       await app.execute({ type: 'join', room: `room${i}` })
     }
     await assert.rejects(app.execute({ type: 'join', room: 'one-too-many' }), { name: RoomLimitError.name })
+    await app.stop()
+  })
+})
+
+void describe('chatApp room messages', () => {
+  void it('checks the shape of post and roomHistory: InvalidCommandError, the node not called', async () => {
+    const node = new StubNode({ peerId: await newPeerId() })
+    const app = chatApp(node)
+
+    for (const command of [
+      { type: 'post' },
+      { type: 'post', room: 'demo' },
+      { type: 'post', text: 'hi' },
+      { type: 'post', room: 7, text: 'hi' },
+      { type: 'post', room: 'demo', text: ['hi'] },
+      { type: 'roomHistory' },
+      { type: 'roomHistory', room: null },
+      { type: 'roomHistory', room: 'demo', limit: 0 },
+      { type: 'roomHistory', room: 'demo', limit: 1.5 },
+      { type: 'roomHistory', room: 'demo', limit: '3' }
+    ]) {
+      await assert.rejects(app.execute(command as unknown as Command), { name: 'InvalidCommandError' }, JSON.stringify(command))
+    }
+    await assert.rejects(app.execute({ type: 'roomHistory', room: 'demo', limit: -1 }), (err: Error) => {
+      assert.equal(err.message, 'roomHistory: limit must be a positive integer')
+      return true
+    })
+    assert.deepEqual(node.calls, [])
+    await app.stop()
+  })
+
+  void it('post: the text rule of send, before the node is asked anything', async () => {
+    const node = new StubNode({ peerId: await newPeerId() })
+    const app = chatApp(node)
+    await node.join('demo')
+    node.calls.length = 0
+
+    for (const [text, name] of [
+      ['', EmptyMessageError.name],
+      [' \t', EmptyMessageError.name],
+      ['\u200b\u200d', EmptyMessageError.name],
+      ['x'.repeat(MAX_TEXT_BYTES + 1), MessageTooLargeError.name]
+    ] as const) {
+      await assert.rejects(app.execute({ type: 'post', room: 'demo', text }), { name }, JSON.stringify(text.slice(0, 8)))
+    }
+    assert.deepEqual(node.calls, [])
+    await app.stop()
+  })
+
+  void it('post: UnknownRoomError for a room not joined; by name in any case, #name or id; `to` the members not blocked', async () => {
+    const [me, bob, carol, mallory] = await Promise.all([newPeerId(), newPeerId(), newPeerId(), newPeerId()])
+    const node = new StubNode({ peerId: me, name: 'alice', peers: [peerView(bob, 'bob', true), peerView(carol, 'carol', false, 'stranger'), peerView(mallory, 'mallory', false, 'blocked')] })
+    const app = chatApp(node)
+
+    await assert.rejects(app.execute({ type: 'post', room: 'demo', text: 'hi' }), { name: UnknownRoomError.name })
+    assert.equal(node.roomMessages.length, 0)
+
+    const demo = await app.execute({ type: 'join', room: 'demo' })
+    await app.execute({ type: 'join', room: 'Team', key: 'k' })
+    node.roomMember('demo', bob, true)
+    node.roomMember('demo', carol, false)
+    node.roomMember('demo', mallory, true)
+
+    const first = await app.execute({ type: 'post', room: 'demo', text: 'hi all' })
+    assert.deepEqual({ ...first, id: '', ts: 0 }, {
+      id: '', peer: `#${demo.id}`, direction: 'out', from: me, name: 'alice', text: 'hi all', ts: 0, status: 'pending', room: 'demo', clock: 1, to: [bob, carol]
+    })
+    assert.match(first.id, /^[0-9a-f]{32}$/)
+    // the node takes the name without its #, in any case, or the id; the message carries the name as joined
+    const second = await app.execute({ type: 'post', room: '#DEMO', text: 'again' })
+    const third = await app.execute({ type: 'post', room: demo.id, text: 'and by id' })
+    assert.deepEqual([second.room, second.clock, third.room, third.clock], ['demo', 2, 'demo', 3])
+    assert.deepEqual(node.calls.filter(c => c.startsWith('post')), ['post demo hi', 'post demo hi all', 'post DEMO again', `post ${demo.id} and by id`])
+
+    // a room with no member yet: stored all the same, sent to nobody
+    const alone = await app.execute({ type: 'post', room: 'team', text: 'anyone?' })
+    assert.deepEqual([alone.room, alone.clock, alone.to], ['Team', 1, []])
+    assert.equal(node.roomMessages.length, 4)
+    await app.stop()
+  })
+
+  void it('roomHistory: the room\'s name as joined, its messages in (clock, sender) order, the limit passed on; UnknownRoomError', async () => {
+    const [me, bob, carol] = await Promise.all([newPeerId(), newPeerId(), newPeerId()])
+    const node = new StubNode({ peerId: me, peers: [peerView(bob, 'bob', true), peerView(carol, 'carol', true)] })
+    const app = chatApp(node)
+
+    await assert.rejects(app.execute({ type: 'roomHistory', room: 'demo' }), { name: UnknownRoomError.name })
+    const demo = await app.execute({ type: 'join', room: 'Demo' })
+    assert.deepEqual(await app.execute({ type: 'roomHistory', room: '#demo' }), { room: 'Demo', id: demo.id, messages: [] })
+    assert.deepEqual(await app.execute({ type: 'roomHistory', room: demo.id }), { room: 'Demo', id: demo.id, messages: [] })
+
+    // carol's and bob's at one clock: the sender's peer id decides, as on every member
+    const late = node.roomReceive('Demo', bob, 'bob', 'second', { clock: 2, ts: 1 })
+    const early = node.roomReceive('Demo', carol, 'carol', 'first', { clock: 1, ts: 3 })
+    const tie = node.roomReceive('Demo', carol, 'carol', 'tie', { clock: 2, ts: 2 })
+    const mine = await app.execute({ type: 'post', room: 'demo', text: 'mine' })
+    const [a, b] = [late, tie].sort((x, y) => x.from < y.from ? -1 : 1)
+    const { to, ...stored } = mine
+    assert.deepEqual(to, [])
+    assert.deepEqual(await app.execute({ type: 'roomHistory', room: 'DEMO' }), { room: 'Demo', id: demo.id, messages: [early, a, b, stored] })
+    assert.deepEqual((await app.execute({ type: 'roomHistory', room: 'demo', limit: 2 })).messages, [b, stored])
+    assert.ok(node.calls.includes('roomHistory demo 2'))
+    await app.stop()
+  })
+
+  void it('two rooms of one name (one with a key): the id tells them apart, the name finds the one joined first', async () => {
+    const node = new StubNode({ peerId: await newPeerId() })
+    const app = chatApp(node)
+    const open = await app.execute({ type: 'join', room: 'team' })
+    const keyed = await app.execute({ type: 'join', room: 'team', key: 'k' })
+    assert.notEqual(open.id, keyed.id)
+    assert.deepEqual(await app.execute({ type: 'roomHistory', room: 'team' }), { room: 'team', id: open.id, messages: [] })
+    assert.deepEqual(await app.execute({ type: 'roomHistory', room: keyed.id }), { room: 'team', id: keyed.id, messages: [] })
+    const posted = await app.execute({ type: 'post', room: keyed.id, text: 'keyed only' })
+    assert.equal(posted.peer, `#${keyed.id}`)
+    // with a message, the room is the message's, whatever room the name finds first
+    const history = await app.execute({ type: 'roomHistory', room: keyed.id })
+    assert.deepEqual([history.id, history.messages.map(m => m.text)], [keyed.id, ['keyed only']])
+    assert.deepEqual((await app.execute({ type: 'roomHistory', room: 'team' })).messages, [])
+    await app.stop()
+  })
+
+  void it('roomHistory of a room left between the node\'s two reads: UnknownRoomError, not a made-up id', async () => {
+    const node = new StubNode({ peerId: await newPeerId() })
+    const app = chatApp(node)
+    await node.join('demo')
+    node.gate = async (call) => { if (call === 'rooms') await node.leave('demo') }
+    await assert.rejects(app.execute({ type: 'roomHistory', room: 'demo' }), { name: UnknownRoomError.name })
+    await app.stop()
+  })
+
+  void it('message, sent and delivered events pass through with their room', async () => {
+    const [me, bob] = await Promise.all([newPeerId(), newPeerId()])
+    const node = new StubNode({ peerId: me, peers: [peerView(bob, 'bob', true)] })
+    const app = chatApp(node)
+    const seen: Array<[string, unknown]> = []
+    for (const type of ['message', 'sent', 'delivered'] as const) {
+      app.addEventListener(type, (evt: ChatEvents[typeof type]) => { seen.push([type, evt.detail]) })
+    }
+    await node.join('demo')
+    const m = node.roomReceive('demo', bob, 'bob', 'hi', { ts: 5 })
+    node.safeDispatchEvent('sent', { detail: { id: 'a'.repeat(32), to: bob, room: 'demo' } })
+    node.safeDispatchEvent('delivered', { detail: { id: 'a'.repeat(32), to: bob, room: 'demo' } })
+    assert.deepEqual(seen, [
+      ['message', { id: m.id, from: bob, name: 'bob', text: 'hi', ts: 5, room: 'demo' }],
+      ['sent', { id: 'a'.repeat(32), to: bob, room: 'demo' }],
+      ['delivered', { id: 'a'.repeat(32), to: bob, room: 'demo' }]
+    ])
     await app.stop()
   })
 })

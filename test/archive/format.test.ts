@@ -56,7 +56,7 @@ void describe('archive format', () => {
     const header = archive.subarray(0, HEADER)
     const view = new DataView(archive.buffer, archive.byteOffset)
     assert.equal(Buffer.from(header.subarray(0, 18)).toString('ascii'), 'securechat-archive')
-    assert.equal(header[18], 2)
+    assert.equal(header[18], 3)
     assert.deepEqual([view.getUint32(19), view.getUint32(23), view.getUint32(27)], [FAST.N, FAST.r, FAST.p])
     const salt = header.subarray(31, 47)
     assert.deepEqual(header.subarray(63, 79), new Uint8Array(createHash('sha256').update(header.subarray(0, 63)).digest().subarray(0, 16)))

@@ -164,9 +164,12 @@ void describe('archive decoder properties', () => {
       petname: fc.option(fc.string(), { nil: undefined }), verified: fc.boolean(), addrs: fc.array(fc.string(), { maxLength: 3 }),
       firstSeen: fc.double(), lastSeen: fc.double()
     })
+    // a room's conversation, or something near one; and clocks, valid or not, on either kind of message
+    const roomConversation = fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }).map(b => `#${Buffer.from(b).toString('hex')}`), fc.string({ maxLength: 40 }).map(s => `#${s}`))
     const message = fc.record({
-      id: fc.string({ maxLength: 40 }), peer: field, direction: fc.constantFrom('in', 'out', 'sideways'), from: field, name: fc.string(), text: fc.string(),
-      ts: fc.double(), status: fc.option(fc.constantFrom('pending', 'sent', 'delivered', 'read', 'lost'), { nil: undefined }), request: fc.boolean()
+      id: fc.string({ maxLength: 40 }), peer: fc.oneof(field, roomConversation), direction: fc.constantFrom('in', 'out', 'sideways'), from: field, name: fc.string(), text: fc.string(),
+      ts: fc.double(), status: fc.option(fc.constantFrom('pending', 'sent', 'delivered', 'read', 'lost'), { nil: undefined }), request: fc.boolean(),
+      clock: fc.option(fc.oneof(fc.double(), fc.nat(), fc.constant(Number.MAX_SAFE_INTEGER + 1)), { nil: undefined })
     })
     const bytes = fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 32, maxLength: 32 })).map(b => new Uint8Array(b))
     const room = fc.record({

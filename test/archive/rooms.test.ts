@@ -127,19 +127,19 @@ void describe('rooms in the archive', () => {
     const expected = facts.records.map(r => r.type === 'identity' ? { type: 'identity', key: new Uint8Array(Buffer.from(r.key as string, 'base64')) } : r)
     assert.deepEqual(await open(bytes, facts.passphrase), expected)
 
-    // what this version writes is version 2
+    // what this version writes is version 3 (room messages: room-messages.test.ts)
     const { records } = await sampleRecords()
     const written = await seal(records)
-    assert.equal(written[18], 2)
-    assert.equal((await readArchiveHeader(iterate([written.subarray(0, HEADER)]))).version, 2)
+    assert.equal(written[18], 3)
+    assert.equal((await readArchiveHeader(iterate([written.subarray(0, HEADER)]))).version, 3)
 
     const identity = records[0] as Extract<StoreRecord, { type: 'identity' }>
     await assert.rejects(open(await sealUnchecked([pbIdentity(identity.key), pb(sampleRoom().room)], 1)),
       { name: 'ArchiveCorruptError', message: /room record in a version 1 archive/ })
     // version 1 without rooms, sealed here: the same format
     assert.deepEqual(await open(await sealUnchecked([pbIdentity(identity.key)], 1)), [identity])
-    for (const version of [0, 3, 255]) {
-      await assert.rejects(open(await sealUnchecked([pbIdentity(identity.key)], version)), { name: 'UnsupportedArchiveError', message: /versions 1 to 2/ })
+    for (const version of [0, 4, 255]) {
+      await assert.rejects(open(await sealUnchecked([pbIdentity(identity.key)], version)), { name: 'UnsupportedArchiveError', message: /versions 1 to 3/ })
     }
   })
 })

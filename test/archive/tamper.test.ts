@@ -94,7 +94,10 @@ void describe('a tampered or truncated archive', () => {
     await assert.rejects(open(archive, PASSPHRASE, { signal }), { name: 'AbortError' })
     for (let at = 0; at < HEADER; at++) {
       for (const mask of [0x01, 0x80]) {
-        await assert.rejects(open(flipped(archive, at, mask), PASSPHRASE, { signal }), { name: at <= 18 ? UNSUPPORTED : CORRUPT }, `byte ${at} ^ ${mask}`)
+        // a version flipped to another one this securechat reads (3 ^ 1 = 2) is caught by the checksum
+        const version = at === 18 ? (archive[18] as number) ^ mask : undefined
+        const name = at < 18 || (version !== undefined && (version < 1 || version > 3)) ? UNSUPPORTED : CORRUPT
+        await assert.rejects(open(flipped(archive, at, mask), PASSPHRASE, { signal }), { name }, `byte ${at} ^ ${mask}`)
       }
     }
   })

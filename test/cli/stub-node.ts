@@ -3,17 +3,16 @@
  * messages as history, holds messages from non-contacts as requests, keeps
  * relations, petnames and verified marks in its peer list (with a `contact`
  * event for every change, as the real node), keeps joined rooms and their
- * members (with `room` events, as the real node), and lets tests fire node
- * events and fail or stall any method.
+ * members (with `room` events, as the real node), keeps room messages with
+ * a Lamport clock per room (posted ones and ones a test makes a member
+ * write), and lets tests fire node events and fail or stall any method.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { InvalidRoomKeyError, InvalidRoomNameError, RoomLimitError, UnknownRoomError, roomKeyProblem, roomNameProblem } from '../../src/app/index.ts'
 import { BlockedPeerError, EmptyMessageError, InvalidMultiaddrError, NodeStoppedError } from '../../src/errors.ts'
 import type { AbortOptions } from '@libp2p/interface'
-import type {
-  ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerRelation, PeerView, RelayView, RequestView, RoomMemberView, RoomView, SafetyView, SendOptions
-} from '../../src/types.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerRelation, PeerView, RelayView, RequestView, RoomMemberView, RoomMessage, RoomPost, RoomView, SafetyView, SendOptions } from '../../src/types.ts'
 
 /** A joined room as the stub keeps it: with its key, which no view carries */
 export interface StubRoom {
@@ -58,6 +57,8 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
   stopGate: Promise<void> = Promise.resolve()
   /** joined rooms by id */
   readonly joined = new Map<string, StubRoom>()
+  /** the messages of every room, posted and received, in the order they came */
+  readonly roomMessages: RoomMessage[] = []
   /** commands running right now, and the most at once */
   running = 0
   maxRunning = 0
@@ -353,6 +354,77 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
 
     const name = this.knownPeers.find(p => p.peerId === peerId)?.name
     this.safeDispatchEvent('room', { detail: { room: found.name, id: found.id, status: online ? 'online' : 'offline', member: peerId, ...(name == null ? {} : { name }) } })
+  }
+
+  /**
+   * As the real node: the text rule, the room joined (by name in any case,
+   * or by id), the room's next Lamport clock; stored as `pending`, or as
+   * `delivered` when it has no member that is not blocked (nobody to wait for)
+   */
+  async post (room: string, text: string, options: SendOptions = {}): Promise<RoomPost> {
+    await this.enter(`post ${room} ${text}`, options)
+
+    if (text.trim() === '') {
+      throw new EmptyMessageError()
+    }
+
+    const found = this.joinedRoom(room)
+    const to = found.members.filter(m => this.knownPeers.find(p => p.peerId === m.peerId)?.relation !== 'blocked')
+    const message: RoomMessage = {
+      id: randomBytes(16).toString('hex'),
+      peer: `#${found.id}`,
+      direction: 'out',
+      from: this.peerId,
+      name: this.name,
+      text,
+      ts: Date.now(),
+      status: to.length === 0 ? 'sent' : 'pending',
+      room: found.name,
+      clock: this.nextClock(found)
+    }
+    this.roomMessages.push(message)
+    return { ...message, to: to.map(m => m.peerId).filter(p => p !== this.peerId) }
+  }
+
+  async roomHistory (room: string, options: HistoryOptions = {}): Promise<RoomMessage[]> {
+    await this.enter(`roomHistory ${room} ${options.limit}`, options)
+    const found = this.joinedRoom(room)
+    return this.roomMessages
+      .filter(m => m.peer === `#${found.id}`)
+      .sort((a, b) => a.clock - b.clock || (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))
+      .slice(-(options.limit ?? 50))
+      .map(m => ({ ...m }))
+  }
+
+  /**
+   * A member writes to `room`, as the node would take it: stored with its
+   * clock (default: the room's next), never a request; fires `message` with
+   * the room's name. Returns what was stored.
+   */
+  roomReceive (room: string, from: string, name: string, text: string, options: { clock?: number, ts?: number } = {}): RoomMessage {
+    const found = this.joinedRoom(room)
+    const ts = options.ts ?? Date.now()
+    const message: RoomMessage = {
+      id: randomBytes(16).toString('hex'), peer: `#${found.id}`, direction: 'in', from, name, text, ts, room: found.name, clock: options.clock ?? this.nextClock(found)
+    }
+    this.roomMessages.push(message)
+    this.safeDispatchEvent('message', { detail: { id: message.id, from, name, text, ts, room: found.name } })
+    return message
+  }
+
+  /** The room's Lamport clock, one past every message seen in it */
+  private nextClock (room: StubRoom): number {
+    return Math.max(0, ...this.roomMessages.filter(m => m.peer === `#${room.id}`).map(m => m.clock)) + 1
+  }
+
+  private joinedRoom (room: string): StubRoom {
+    const found = this.findRoom(room)
+
+    if (found == null) {
+      throw new UnknownRoomError(`not in room '${room}': /rooms lists the rooms joined`)
+    }
+
+    return found
   }
 
   /** a room by the name it was joined under (any case) or by id */

@@ -58,7 +58,8 @@ async function setup (t: TestContext, receiver: Receiver, init: { window?: numbe
       setStatus: async (peer, id, status, options) => {
         statusWrites.push(`${id}:${status}`)
         return store.setStatus(peer, id, status, options)
-      }
+      },
+      deliveredTo: async (member, message) => store.deliveredTo(member, message)
     },
     sendBatch: receiver.send,
     onDelivered: m => { delivered.push(m.id) },

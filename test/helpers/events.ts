@@ -10,9 +10,10 @@ export type PeerRelation = 'contact' | 'request' | 'stranger' | 'blocked'
 
 export interface ReadyEvent { type: 'ready', peerId: string, name: string, addrs: string[] }
 export interface PeerEvent { type: 'peer', peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }
-export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number, request?: true }
+export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number, request?: true, room?: string }
+export interface PostedEvent { type: 'posted', id: string, room: string, text: string, ts: number, clock: number, to: string[] }
 export interface PendingEvent { type: 'pending', id: string, to: string, text: string, ts: number, stranger?: true }
-export interface DeliveredEvent { type: 'delivered', id: string, to: string }
+export interface DeliveredEvent { type: 'delivered', id: string, to: string, room?: string }
 export interface SentEvent { type: 'sent', id: string, to: string }
 
 export interface HistoryMessage {
@@ -62,7 +63,7 @@ export interface ReservationEvent { type: 'reservation', peerId: string, expiry:
 export interface StoppedEvent { type: 'stopped' }
 
 export type ChatEvent =
-  | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | DeliveredEvent | SentEvent
+  | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | PostedEvent | DeliveredEvent | SentEvent
   | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent | ConnectedEvent
   | ReadEvent | RequestsEvent | AcceptedEvent | DeclinedEvent | ContactEvent | SafetyEvent
   | RoomEvent | RoomsEvent | ReservationEvent | StoppedEvent

@@ -20,7 +20,7 @@ import type { Delivery, DeliveryEvents } from '../../src/delivery/index.ts'
 import type { Liveness, LivenessInit } from '../../src/liveness/index.ts'
 import type { RelayKeeper, RelayKeeperEvents } from '../../src/relay/keeper/index.ts'
 import type { Store } from '../../src/store/index.ts'
-import type { ChatMessage } from '../../src/types.ts'
+import type { ChatMessage, RoomPost } from '../../src/types.ts'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Ping } from '@libp2p/ping'
@@ -35,6 +35,7 @@ const sleep = async (ms: number): Promise<void> => new Promise(resolve => setTim
 
 class StubDelivery extends TypedEventEmitter<DeliveryEvents> implements Delivery {
   async send (): Promise<ChatMessage> { throw new Error('not used by liveness') }
+  async post (): Promise<RoomPost> { throw new Error('not used by liveness') }
 }
 
 class StubRelayKeeper extends TypedEventEmitter<RelayKeeperEvents> implements RelayKeeper {

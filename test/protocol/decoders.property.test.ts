@@ -240,6 +240,14 @@ const messageId = fc.uint8Array({ minLength: MESSAGE_ID_BYTES, maxLength: MESSAG
 const goodText = fc.oneof(fc.string({ minLength: 1, maxLength: 200 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 50 })).filter(t => textProblem(t) == null)
 const validEnvelope: fc.Arbitrary<ValidEnvelope> = fc.oneof(
   fc.record({ type: fc.constant('chat' as const), id: messageId, timestamp: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), text: goodText }, { noNullPrototype: true }),
+  fc.record({
+    type: fc.constant('room' as const),
+    id: messageId,
+    timestamp: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    text: goodText,
+    room: fc.stringMatching(/^[0-9a-f]{32}$/),
+    clock: fc.maxSafeNat()
+  }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('ack' as const), id: messageId }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('read' as const), id: messageId }, { noNullPrototype: true })
 )

@@ -24,15 +24,27 @@ function isCorrupt (sub: string, key: string) {
 
 const keyPart = fc.string({ unit: fc.integer({ min: 0x22, max: 0x7e }).map(c => String.fromCharCode(c)), minLength: 1, maxLength: 40 })
   .filter(s => !s.includes('!'))
-const chatMessage: fc.Arbitrary<ChatMessage> = fc.record({
+const messageFields = {
   id: keyPart,
-  peer: keyPart,
   direction: fc.constantFrom('in' as const, 'out' as const),
-  from: fc.string({ minLength: 1 }),
   name: fc.string(),
   text: fc.string({ unit: 'binary' }),
   ts: fc.double({ noNaN: true, noDefaultInfinity: true }).filter(ts => !Object.is(ts, -0)) // JSON has no -0
-}, { noNullPrototype: true }).chain(m => m.direction === 'out'
+}
+/** a direct message: its peer is a peer (no peer id starts with `#`) */
+const directMessage: fc.Arbitrary<ChatMessage> = fc.record({
+  ...messageFields,
+  peer: keyPart.filter(s => !s.startsWith('#')),
+  from: fc.string({ minLength: 1 })
+}, { noNullPrototype: true })
+/** a room message: its peer is the room's conversation, its sender a peer id, and it has a clock */
+const roomMessage: fc.Arbitrary<ChatMessage> = fc.record({
+  ...messageFields,
+  peer: fc.stringMatching(/^#[0-9a-f]{32}$/),
+  from: keyPart,
+  clock: fc.maxSafeNat()
+}, { noNullPrototype: true })
+const chatMessage: fc.Arbitrary<ChatMessage> = fc.oneof(directMessage, roomMessage).chain(m => m.direction === 'out'
   ? fc.option(fc.constantFrom('pending' as const, 'sent' as const, 'delivered' as const), { nil: undefined })
     .map(status => status === undefined ? m : { ...m, status })
   : fc.constant(m))

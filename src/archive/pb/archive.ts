@@ -272,6 +272,11 @@ export namespace ArchiveRecord {
     value: boolean
   }
 
+  export interface ArchiveRecordMessageClockFieldEvent {
+    field: '$.message.clock'
+    value: number
+  }
+
   export interface ArchiveRecordRoomIdFieldEvent {
     field: '$.room.id'
     value: string
@@ -322,7 +327,7 @@ export namespace ArchiveRecord {
     return decodeMessage(buf, ArchiveRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArchiveRecord>): Generator<ArchiveRecordIdentityKeyFieldEvent | ArchiveRecordPeerPeerIdFieldEvent | ArchiveRecordPeerNameFieldEvent | ArchiveRecordPeerRelationFieldEvent | ArchiveRecordPeerPetnameFieldEvent | ArchiveRecordPeerVerifiedFieldEvent | ArchiveRecordPeerAddrsFieldEvent | ArchiveRecordPeerFirstSeenFieldEvent | ArchiveRecordPeerLastSeenFieldEvent | ArchiveRecordMessageIdFieldEvent | ArchiveRecordMessagePeerFieldEvent | ArchiveRecordMessageDirectionFieldEvent | ArchiveRecordMessageFromFieldEvent | ArchiveRecordMessageNameFieldEvent | ArchiveRecordMessageTextFieldEvent | ArchiveRecordMessageTsFieldEvent | ArchiveRecordMessageStatusFieldEvent | ArchiveRecordMessageRequestFieldEvent | ArchiveRecordRoomIdFieldEvent | ArchiveRecordRoomNameFieldEvent | ArchiveRecordRoomKeyFieldEvent | ArchiveRecordRoomProofKeyFieldEvent | ArchiveRecordRoomRendezvousKeyFieldEvent | ArchiveRecordRoomJoinedAtFieldEvent | ArchiveRecordRoomMembersPeerIdFieldEvent | ArchiveRecordRoomMembersProvenAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArchiveRecord>): Generator<ArchiveRecordIdentityKeyFieldEvent | ArchiveRecordPeerPeerIdFieldEvent | ArchiveRecordPeerNameFieldEvent | ArchiveRecordPeerRelationFieldEvent | ArchiveRecordPeerPetnameFieldEvent | ArchiveRecordPeerVerifiedFieldEvent | ArchiveRecordPeerAddrsFieldEvent | ArchiveRecordPeerFirstSeenFieldEvent | ArchiveRecordPeerLastSeenFieldEvent | ArchiveRecordMessageIdFieldEvent | ArchiveRecordMessagePeerFieldEvent | ArchiveRecordMessageDirectionFieldEvent | ArchiveRecordMessageFromFieldEvent | ArchiveRecordMessageNameFieldEvent | ArchiveRecordMessageTextFieldEvent | ArchiveRecordMessageTsFieldEvent | ArchiveRecordMessageStatusFieldEvent | ArchiveRecordMessageRequestFieldEvent | ArchiveRecordMessageClockFieldEvent | ArchiveRecordRoomIdFieldEvent | ArchiveRecordRoomNameFieldEvent | ArchiveRecordRoomKeyFieldEvent | ArchiveRecordRoomProofKeyFieldEvent | ArchiveRecordRoomRendezvousKeyFieldEvent | ArchiveRecordRoomJoinedAtFieldEvent | ArchiveRecordRoomMembersPeerIdFieldEvent | ArchiveRecordRoomMembersProvenAtFieldEvent> {
     return streamMessage(buf, ArchiveRecord.codec(), opts)
   }
 }
@@ -692,6 +697,7 @@ export interface Message {
   ts: number
   status?: string
   request: boolean
+  clock?: number
 }
 
 export namespace Message {
@@ -749,6 +755,11 @@ export namespace Message {
           w.bool(obj.request)
         }
 
+        if (obj.clock != null) {
+          w.uint32(81)
+          w.double(obj.clock)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -804,6 +815,10 @@ export namespace Message {
             }
             case 9: {
               obj.request = reader.bool()
+              break
+            }
+            case 10: {
+              obj.clock = reader.double()
               break
             }
             default: {
@@ -884,6 +899,13 @@ export namespace Message {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.clock`,
+                value: reader.double()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -941,6 +963,11 @@ export namespace Message {
     value: boolean
   }
 
+  export interface MessageClockFieldEvent {
+    field: '$.clock'
+    value: number
+  }
+
   export function encode (obj: Partial<Message>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Message.codec())
   }
@@ -949,7 +976,7 @@ export namespace Message {
     return decodeMessage(buf, Message.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageIdFieldEvent | MessagePeerFieldEvent | MessageDirectionFieldEvent | MessageFromFieldEvent | MessageNameFieldEvent | MessageTextFieldEvent | MessageTsFieldEvent | MessageStatusFieldEvent | MessageRequestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Message>): Generator<MessageIdFieldEvent | MessagePeerFieldEvent | MessageDirectionFieldEvent | MessageFromFieldEvent | MessageNameFieldEvent | MessageTextFieldEvent | MessageTsFieldEvent | MessageStatusFieldEvent | MessageRequestFieldEvent | MessageClockFieldEvent> {
     return streamMessage(buf, Message.codec(), opts)
   }
 }

@@ -28,7 +28,13 @@ export type ReplCommand =
   | { type: 'msg', peer: string, text: string }
   /** enter chat mode with `peer`, or leave it when `peer` is undefined */
   | { type: 'chat', peer?: string }
+  /** enter chat mode with a room (`/chat #room`) */
+  | { type: 'chatRoom', room: string }
   | { type: 'history', peer: string, limit: number }
+  /** `/history #room [n]` */
+  | { type: 'roomHistory', room: string, limit: number }
+  /** `/room <room> <text>` */
+  | { type: 'post', room: string, text: string }
   | { type: 'help' }
   | { type: 'quit' }
   /** plain text, for the peer of chat mode */
@@ -37,7 +43,7 @@ export type ReplCommand =
 export type CommandName =
   | 'peers' | 'msg' | 'chat' | 'history' | 'connect' | 'whoami'
   | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify'
-  | 'join' | 'leave' | 'rooms'
+  | 'join' | 'leave' | 'rooms' | 'room'
   | 'help' | 'quit'
 
 export interface CommandSpec {
@@ -54,8 +60,8 @@ export interface CommandSpec {
 export const COMMANDS: readonly CommandSpec[] = [
   { name: 'peers', aliases: [], usage: '/peers', description: 'list known peers', takesPeer: false },
   { name: 'msg', aliases: [], usage: '/msg <peer> <text>', description: 'send one message to a peer', takesPeer: true },
-  { name: 'chat', aliases: [], usage: '/chat [<peer>]', description: 'enter chat mode with a peer (plain lines go to it); /chat alone leaves it', takesPeer: true },
-  { name: 'history', aliases: [], usage: `/history <peer> [n]`, description: `show the last n messages with a peer (default ${DEFAULT_HISTORY_LIMIT}, max ${MAX_HISTORY_LIMIT})`, takesPeer: true },
+  { name: 'chat', aliases: [], usage: '/chat [<peer> | #<room>]', description: 'enter chat mode with a peer or a room you joined (plain lines go to it); /chat alone leaves it', takesPeer: true },
+  { name: 'history', aliases: [], usage: `/history <peer> | #<room> [n]`, description: `show the last n messages with a peer, or of a room (default ${DEFAULT_HISTORY_LIMIT}, max ${MAX_HISTORY_LIMIT})`, takesPeer: true },
   { name: 'connect', aliases: [], usage: '/connect <multiaddr>', description: 'dial a peer by address (must end in /p2p/<peer id>)', takesPeer: false },
   { name: 'whoami', aliases: [], usage: '/whoami', description: 'show your nickname, peer id and addresses', takesPeer: false },
   { name: 'requests', aliases: [], usage: '/requests', description: 'list message requests: messages held from peers who are not contacts', takesPeer: false },
@@ -69,6 +75,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'join', aliases: [], usage: '/join <room> [<key>]', description: 'join a room; the key is the rest of the line, spaces included', takesPeer: false },
   { name: 'leave', aliases: [], usage: '/leave <room>', description: 'leave a room (by its name, #name or id)', takesPeer: false },
   { name: 'rooms', aliases: [], usage: '/rooms', description: 'list your rooms and their members, online or not', takesPeer: false },
+  { name: 'room', aliases: [], usage: '/room <room> <text>', description: 'post one message to a room you joined (to each of its members)', takesPeer: false },
   { name: 'help', aliases: [], usage: '/help', description: 'show these commands', takesPeer: false },
   { name: 'quit', aliases: ['exit'], usage: '/quit', description: 'stop the node and exit (also /exit, Ctrl+D)', takesPeer: false }
 ]
@@ -86,7 +93,8 @@ export const ROOM_ARGUMENT_HELP: readonly string[] = [
   'Everyone who joins with the same name and key is in one room; with a key it',
   'is another room than without. The key is typed in the clear at the prompt,',
   'like a message: it is never printed, and its line is kept out of the',
-  'prompt\'s history.'
+  'prompt\'s history. In /chat and /history, an argument that starts with #',
+  'is a room (#demo), anything else a peer.'
 ]
 
 const WHITESPACE = /\s+/
@@ -145,16 +153,33 @@ export function parseLine (line: string): ReplCommand {
         throw usage()
       }
 
-      return args[0] == null ? { type: 'chat' } : { type: 'chat', peer: args[0] }
+      const target = args[0]
+
+      if (target == null) {
+        return { type: 'chat' }
+      }
+
+      return isRoom(target) ? { type: 'chatRoom', room: roomName(target, spec.usage) } : { type: 'chat', peer: target }
     }
     case 'history': {
-      const [peer, count, ...extra] = args
+      const [target, count, ...extra] = args
 
-      if (peer == null || extra.length > 0) {
+      if (target == null || extra.length > 0) {
         throw usage()
       }
 
-      return { type: 'history', peer, limit: count == null ? DEFAULT_HISTORY_LIMIT : parseLimit(count, spec.usage) }
+      const limit = count == null ? DEFAULT_HISTORY_LIMIT : parseLimit(count, spec.usage)
+      return isRoom(target) ? { type: 'roomHistory', room: roomName(target, spec.usage), limit } : { type: 'history', peer: target, limit }
+    }
+    case 'room': {
+      // the text is the rest of the line, as in /msg
+      const m = /^(\S+)\s+(.*)$/s.exec(rest)
+
+      if (m?.[1] == null || m[2] == null) {
+        throw usage()
+      }
+
+      return { type: 'post', room: roomName(m[1], spec.usage), text: validateText(m[2]) }
     }
     case 'connect': {
       if (args.length !== 1 || args[0] == null) {
@@ -242,6 +267,14 @@ export function parseLine (line: string): ReplCommand {
       return { type: spec.name }
     }
   }
+}
+
+/**
+ * Whether a /chat or /history argument is a room: it starts with `#`. No
+ * peer id does; a petname that does is reached by the peer's id instead.
+ */
+function isRoom (arg: string): boolean {
+  return arg.startsWith('#')
 }
 
 /** A room argument: `#demo` or `demo`, checked by the rooms' name rule */

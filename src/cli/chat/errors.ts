@@ -19,7 +19,7 @@ export class NoActiveChatError extends Error {
   static override name = 'NoActiveChatError'
   override name = 'NoActiveChatError'
 
-  constructor (message = 'no active chat: use /chat <peer> first, or /msg <peer> <text>', options?: ErrorOptions) {
+  constructor (message = 'no active chat: use /chat <peer> or /chat #<room> first, or /msg <peer> <text>', options?: ErrorOptions) {
     super(message, options)
   }
 }

@@ -11,7 +11,7 @@ import type { OptionTable, ResolvedContext } from '../options.ts'
 export function replHelp (): string {
   return [
     ...COMMANDS.map(c => row(c.usage, c.description)),
-    row('<text>', 'in chat mode, send <text> to the chat peer'),
+    row('<text>', 'in chat mode, send <text> to the chat peer, or post it to the room'),
     row('//<text>', 'send text that starts with a slash: //shrug sends /shrug'),
     '',
     ...PEER_ARGUMENT_HELP.map(line => `  ${line}`),
@@ -68,6 +68,10 @@ Examples:
     /join demo         (a room anyone who knows the name can join)
     /join team correct horse battery staple
     /rooms
+    /room team the build is green
+    /chat #team
+    #team> who is on call?
+    /history #team 50
     /leave #demo
 
 On a terminal (and without --json), an empty data dir is set up first, as
@@ -77,9 +81,9 @@ tries) before the node starts; a passphrase from SECURECHAT_PASSPHRASE or
 
 Without a TTY on stdin, commands are read one per line with no prompt, and
 end of input stops the node. --json prints one JSON object per line, each
-with a "type" field (ready, peer, message, pending, sent, delivered, read,
-relay, contact, room, history, peers, whoami, connected, chat, requests,
-accepted, declined, safety, rooms, help, error).
+with a "type" field (ready, peer, message, pending, posted, sent, delivered,
+read, relay, contact, room, history, peers, whoami, connected, chat,
+requests, accepted, declined, safety, rooms, help, error).
 
 Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
 cannot start (three wrong passphrases too); 2 on a usage error; 130 when a

@@ -5,11 +5,12 @@
  */
 import { JsonLines } from '../json-lines.ts'
 import { COMMANDS } from './commands.ts'
-import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomEvent, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
 import type {
-  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo, SentEventDetail
+  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, PostedMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo,
+  SentEventDetail
 } from './output.ts'
 
 export class JsonOutput implements Output {
@@ -28,15 +29,20 @@ export class JsonOutput implements Output {
   }
 
   message (event: MessageEventDetail): void {
-    this.lines.write('message', { id: event.id, from: event.from, name: event.name, text: event.text, ts: event.ts, request: event.request === true ? true : undefined })
+    this.lines.write('message', { id: event.id, from: event.from, name: event.name, text: event.text, ts: event.ts, request: event.request === true ? true : undefined, room: event.room })
   }
 
   pending (message: PendingMessage): void {
     this.lines.write('pending', { id: message.id, to: message.peer, text: message.text, ts: message.ts, stranger: message.stranger === true ? true : undefined })
   }
 
+  /** `to`: the members it was queued for, each of which a `delivered` line names once it has it */
+  posted (message: PostedMessage): void {
+    this.lines.write('posted', { id: message.id, room: message.room, text: message.text, ts: message.ts, clock: message.clock, to: [...message.to] })
+  }
+
   sent (event: SentEventDetail): void {
-    this.lines.write('sent', { id: event.id, to: event.to })
+    this.lines.write('sent', { id: event.id, to: event.to, room: event.room })
   }
 
   read (event: ReadEventDetail): void {
@@ -44,7 +50,7 @@ export class JsonOutput implements Output {
   }
 
   delivered (event: DeliveredEventDetail): void {
-    this.lines.write('delivered', { id: event.id, to: event.to })
+    this.lines.write('delivered', { id: event.id, to: event.to, room: event.room })
   }
 
   relay (event: RelayEventDetail): void {
@@ -53,6 +59,11 @@ export class JsonOutput implements Output {
 
   history (peer: string, messages: ChatMessage[]): void {
     this.lines.write('history', { peer, messages: messages.map(chatMessage) })
+  }
+
+  /** the same line as a peer's history, with `room` (and its `id`, as `room` lines have) where that has `peer` */
+  roomHistory (room: string, id: string, messages: RoomMessage[]): void {
+    this.lines.write('history', { room, id, messages: messages.map(roomMessage) })
   }
 
   peers (peers: PeerView[]): void {
@@ -103,6 +114,10 @@ export class JsonOutput implements Output {
     this.lines.write('chat', { peer })
   }
 
+  chatRoom (room: string, id: string): void {
+    this.lines.write('chat', { room, id })
+  }
+
   help (): void {
     this.lines.write('help', { commands: COMMANDS.map(c => ({ usage: c.usage, description: c.description })) })
   }
@@ -115,6 +130,11 @@ export class JsonOutput implements Output {
 /** Only the documented fields, whatever else the node's objects carry */
 function chatMessage (m: ChatMessage): ChatMessage {
   return { id: m.id, peer: m.peer, direction: m.direction, from: m.from, name: m.name, text: m.text, ts: m.ts, status: m.status }
+}
+
+/** A room's message: `peer` is `#` and the room's id; its room's name and its clock too */
+function roomMessage (m: RoomMessage): RoomMessage {
+  return { ...chatMessage(m), room: m.room, clock: m.clock }
 }
 
 function roomView (r: RoomView): RoomView {

@@ -7,7 +7,7 @@
  * `--json` schema, documented in the README). Neither ever prints key
  * material, a room's key included.
  */
-import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, RoomEvent, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 
 export type SelfInfo = Pick<WhoamiInfo, 'peerId' | 'name' | 'addrs'>
@@ -19,6 +19,8 @@ export type ReadEventDetail = ChatEvents['read']['detail']
 export type RelayEventDetail = ChatEvents['relay']['detail']
 /** An outgoing message just stored; `stranger`: its peer was found by a stranger's nickname */
 export type PendingMessage = CommandResults['send']
+/** A message posted to a room, just stored; `to`: the members it was queued for (none: nobody was sent it) */
+export type PostedMessage = CommandResults['post']
 /** How many held messages /accept or /decline moved or dropped */
 export type RequestOutcome = CommandResults['accept']
 
@@ -40,16 +42,22 @@ export interface Output {
   /** the node is up */
   ready(self: SelfInfo): void
   peer(event: PeerEventDetail): void
-  /** an incoming message */
+  /** an incoming message, direct or (`room` set) to a room */
   message(event: MessageEventDetail): void
   /** an outgoing message was stored and queued */
   pending(message: PendingMessage): void
+  /** a message to a room was stored and queued for its members */
+  posted(message: PostedMessage): void
+  /** a frame went out; for a room message (`room` set) once per member */
   sent(event: SentEventDetail): void
   read(event: ReadEventDetail): void
+  /** a peer stored an outgoing message; for a room message (`room` set) once per member */
   delivered(event: DeliveredEventDetail): void
   /** a reservation on a configured relay was made or lost */
   relay(event: RelayEventDetail): void
   history(peer: string, messages: ChatMessage[]): void
+  /** a room's history (the room by its name as joined, and its id), in (clock, sender) order */
+  roomHistory(room: string, id: string, messages: RoomMessage[]): void
   peers(peers: PeerView[]): void
   whoami(self: WhoamiInfo): void
   /** the held message requests (/requests) */
@@ -74,6 +82,8 @@ export interface Output {
    * peer was found by the nickname of someone who is not a contact
    */
   chat(peer: string | undefined, stranger?: boolean): void
+  /** chat mode entered with a room, by its name as joined, and its id */
+  chatRoom(room: string, id: string): void
   help(): void
   error(error: ErrorInfo): void
 }

@@ -1,7 +1,7 @@
 /**
  * The read-eval-print loop. Lines are parsed, run one at a time in order
  * (each awaited) and rendered; a failing line prints one error and the loop
- * goes on. On a TTY: a prompt (`> `, or `bob> ` in chat mode), tab
+ * goes on. On a TTY: a prompt (`> `, or `bob> ` or `#demo> ` in chat mode), tab
  * completion, and output printed above the prompt. Otherwise: plain lines,
  * no prompt, and end of input ends the loop once every line read has run.
  */
@@ -11,11 +11,11 @@ import { toErrorInfo } from '../errors.ts'
 import { COMMANDS, keepInHistory, parseLine } from './commands.ts'
 import { NoActiveChatError } from './errors.ts'
 import { sanitize } from './output.ts'
-import type { ChatApi, ChatMessage, ContactView, PeerView, RequestView, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatApi, ChatMessage, ContactView, PeerView, RequestView, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { Terminal } from '../terminal.ts'
 import type { ReplCommand } from './commands.ts'
 import type { PeerDirectory } from './directory.ts'
-import type { Output, PendingMessage, RequestOutcome } from './output.ts'
+import type { Output, PendingMessage, PostedMessage, RequestOutcome } from './output.ts'
 
 export interface ReplInit {
   app: ChatApi
@@ -38,8 +38,8 @@ export type ReplEnd = 'quit' | 'eof' | 'aborted'
 
 /** What the REPL keeps between lines */
 interface ReplState {
-  /** peer id of chat mode, if on */
-  chatPeer?: string
+  /** chat mode, if on: plain lines go to this peer (its id) or room (its name as joined, for the prompt, and its id) */
+  chat?: { peer: string } | { room: string, id: string }
 }
 
 /** What a line did, for render() to show */
@@ -49,9 +49,14 @@ type Result =
   | { type: 'help' }
   | { type: 'peers', peers: PeerView[] }
   | { type: 'pending', message: PendingMessage }
+  /** a message posted to a room */
+  | { type: 'posted', message: PostedMessage }
   /** enter chat mode with `peer` (found by a stranger's nickname: `stranger`), or leave it */
   | { type: 'chat', peer?: string, stranger?: boolean }
+  /** enter chat mode with a room, by its name as joined and its id */
+  | { type: 'chatRoom', room: string, id: string }
   | { type: 'history', peer: string, messages: ChatMessage[] }
+  | { type: 'roomHistory', room: string, id: string, messages: RoomMessage[] }
   | { type: 'connected', peerId: string }
   | { type: 'whoami', self: WhoamiInfo }
   | { type: 'requests', requests: RequestView[] }
@@ -88,9 +93,9 @@ export async function runRepl (init: ReplInit, options: ReplOptions = {}): Promi
   const close = (): void => { if (!closed) rl.close() }
   signal?.addEventListener('abort', close, { once: true })
 
-  // `bob> ` in chat mode; the nickname may become known, or change, at any time
+  // `bob> ` or `#demo> ` in chat mode; the nickname may become known, or change, at any time
   const updatePrompt = (): void => {
-    rl.setPrompt(ctx.chatPeer == null ? PROMPT : `${promptLabel(ctx.chatPeer, directory)}> `)
+    rl.setPrompt(ctx.chat == null ? PROMPT : `${promptLabel(ctx.chat, directory)}> `)
   }
 
   if (tty != null) {
@@ -188,12 +193,19 @@ async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, opti
       return { type: 'whoami', self: await app.execute({ type: 'whoami' }, options) }
     case 'msg':
       return { type: 'pending', message: await app.execute({ type: 'send', peer: command.peer, text: command.text }, options) }
+    case 'post':
+      return { type: 'posted', message: await app.execute(command, options) }
     case 'say': {
-      if (ctx.chatPeer == null) {
+      const chat = ctx.chat
+
+      if (chat == null) {
         throw new NoActiveChatError()
       }
 
-      return { type: 'pending', message: await app.execute({ type: 'send', peer: ctx.chatPeer, text: command.text }, options) }
+      // by id: two rooms may share a name (one with a key, one without)
+      return 'room' in chat
+        ? { type: 'posted', message: await app.execute({ type: 'post', room: chat.id, text: command.text }, options) }
+        : { type: 'pending', message: await app.execute({ type: 'send', peer: chat.peer, text: command.text }, options) }
     }
     case 'chat': {
       if (command.peer == null) {
@@ -203,9 +215,18 @@ async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, opti
       const { peerId, stranger } = await app.execute({ type: 'resolve', peer: command.peer }, options)
       return stranger ? { type: 'chat', peer: peerId, stranger: true } : { type: 'chat', peer: peerId }
     }
+    case 'chatRoom': {
+      // the app's answer says whether the room is joined (UnknownRoomError), its name as joined and its id
+      const { room, id } = await app.execute({ type: 'roomHistory', room: command.room, limit: 1 }, options)
+      return { type: 'chatRoom', room, id }
+    }
     case 'history': {
       const { peer, messages } = await app.execute({ type: 'history', peer: command.peer, limit: command.limit }, options)
       return { type: 'history', peer, messages }
+    }
+    case 'roomHistory': {
+      const { room, id, messages } = await app.execute(command, options)
+      return { type: 'roomHistory', room, id, messages }
     }
     case 'connect': {
       const { peerId } = await app.execute({ type: 'connect', multiaddr: command.multiaddr }, options)
@@ -250,12 +271,22 @@ async function render (result: Result, ctx: ReplState, output: Output, directory
     case 'pending':
       output.pending(result.message)
       return
+    case 'posted':
+      output.posted(result.message)
+      return
     case 'chat':
-      ctx.chatPeer = result.peer
+      ctx.chat = result.peer == null ? undefined : { peer: result.peer }
       output.chat(result.peer, result.stranger === true)
+      return
+    case 'chatRoom':
+      ctx.chat = { room: result.room, id: result.id }
+      output.chatRoom(result.room, result.id)
       return
     case 'history':
       output.history(result.peer, result.messages)
+      return
+    case 'roomHistory':
+      output.roomHistory(result.room, result.id, result.messages)
       return
     case 'connected':
       directory.see(result.peerId)
@@ -287,6 +318,12 @@ async function render (result: Result, ctx: ReplState, output: Output, directory
       return
     case 'room':
       output.room({ room: result.room.name, id: result.room.id, status: result.status }, 'command', result.status === 'joined' && !result.room.hasKey)
+
+      // the room of chat mode left: plain lines have nowhere to go
+      if (result.status === 'left' && ctx.chat != null && 'room' in ctx.chat && ctx.chat.id === result.room.id) {
+        ctx.chat = undefined
+        output.chat(undefined)
+      }
       return
     case 'rooms':
       for (const m of result.rooms.flatMap(r => r.members)) {
@@ -296,8 +333,8 @@ async function render (result: Result, ctx: ReplState, output: Output, directory
   }
 }
 
-function promptLabel (peerId: string, directory: PeerDirectory): string {
-  return sanitize(directory.name(peerId) ?? shortId(peerId))
+function promptLabel (chat: NonNullable<ReplState['chat']>, directory: PeerDirectory): string {
+  return sanitize('room' in chat ? `#${chat.room}` : directory.name(chat.peer) ?? shortId(chat.peer))
 }
 
 /**

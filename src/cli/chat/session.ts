@@ -52,8 +52,9 @@ export async function runSession (init: SessionInit): Promise<number> {
         directory.onMessage(evt.detail)
         output.message(evt.detail)
         // shown to the user: tell the sender (if read receipts are on; best
-        // effort), unless it is a stranger's request: strangers get no receipts
-        if (evt.detail.request !== true) {
+        // effort), unless it is a stranger's request: strangers get no
+        // receipts; nor a room message: a receipt is for a conversation of two
+        if (evt.detail.request !== true && evt.detail.room == null) {
           app.execute({ type: 'markRead', peer: evt.detail.from, ids: [evt.detail.id] }, { signal }).catch(report)
         }
       },

@@ -6,10 +6,11 @@
  * user's, but they are printed the same way).
  *
  * A message is laid out in rows (wrap.ts): the first starts with the time
- * and the sender, every other one with a gutter, so each row on screen says
- * whose message it belongs to. Presence lines of strangers are rationed (a
- * few every STRANGER_WINDOW_MS, then one line that counts the rest): a peer
- * that makes up fresh identities would otherwise fill the screen.
+ * and the sender (a room's message with the room before them), every other
+ * one with a gutter, so each row on screen says whose message it belongs
+ * to. Presence lines of strangers are rationed (a few every
+ * STRANGER_WINDOW_MS, then one line that counts the rest): a peer that
+ * makes up fresh identities would otherwise fill the screen.
  */
 import { stripVTControlCharacters, styleText } from 'node:util'
 import { toString as qrText } from 'qrcode'
@@ -17,12 +18,13 @@ import { formatSafetyNumber, scannableSafetyPayload, shortId } from '../../app/i
 import { replHelp } from './help.ts'
 import { sanitize, sanitizeLines } from './output.ts'
 import { layoutRows } from './wrap.ts'
-import type { ChatMessage, ContactView, PeerRelation, PeerView, RequestView, RoomEvent, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, PeerRelation, PeerView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
 import type { KnownPeer } from './directory.ts'
 import type {
-  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo, SentEventDetail
+  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, PostedMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo,
+  SentEventDetail
 } from './output.ts'
 
 export interface TextOutputInit {
@@ -50,7 +52,7 @@ export interface TextOutputInit {
 
 type Style = Parameters<typeof styleText>[0]
 
-/** Outgoing texts remembered (bounded) so `delivered` can say what arrived */
+/** Outgoing texts (and room posts' members) remembered, each bounded, so `delivered` can say what arrived */
 const MAX_REMEMBERED = 1000
 const PREVIEW_CHARS = 40
 
@@ -66,6 +68,15 @@ const STRANGER_LINES = 5
 const STRANGER_WINDOW_MS = 10_000
 /** Peers told apart in the count of one window; beyond, every event counts as a new peer */
 const MAX_COUNTED_STRANGERS = 10_000
+
+/** A post to a room, as its `delivered` lines need it */
+interface RoomPost {
+  preview: string
+  /** the members it was queued for */
+  to: ReadonlySet<string>
+  /** the members that have it */
+  delivered: Set<string>
+}
 
 interface StrangerWindow {
   start: number
@@ -93,6 +104,7 @@ export class TextOutput implements Output {
   private readonly schedule: (fn: () => void, ms: number) => void
   private strangers?: StrangerWindow
   private readonly previews = new Map<string, string>()
+  private readonly posts = new Map<string, RoomPost>()
   /** the contact event line printed last, if nothing was printed since: the command that caused it need not repeat it */
   private lastContactEvent?: string
   /** the room line printed last and where it came from, if nothing was printed since: its twin from the other origin need not repeat it */
@@ -240,8 +252,15 @@ export class TextOutput implements Output {
     }
   }
 
+  /**
+   * `[14:05] bob (…a1b2c3d4e5f6): hi`; a room's message `[#demo] [14:05]
+   * bob (…a1b2c3d4e5f6): hi`. The room starts the row, where nothing a peer
+   * chooses can be: a direct message's row starts with its time, so a
+   * nickname such as `[#demo] bob` cannot pass one for a room's.
+   */
   message (event: MessageEventDetail): void {
-    this.out(this.rows(`${this.time(event.ts)} ${this.sender(event.from, event.name, event.request === true)}: `, event.text))
+    const room = event.room != null ? `${this.roomTag(event.room)} ` : ''
+    this.out(this.rows(`${room}${this.time(event.ts)} ${this.sender(event.from, event.name, event.request === true)}: `, event.text))
   }
 
   /** A message: the head, then its text in rows that each start with the head or the gutter */
@@ -262,6 +281,22 @@ export class TextOutput implements Output {
     this.out(this.rows(`${this.time(message.ts)} ${this.label(message.from, message.name)} → ${to}: `, message.text, ` ${this.style('dim', '…')}`))
   }
 
+  /**
+   * `[#demo] [14:05] alice: hi …`, as an incoming room message with our own
+   * name (no id, as in history); in a room with no member yet, no `…` (there
+   * is nobody to wait for) but a warning: the message is stored, and nobody
+   * was sent it
+   */
+  posted (message: PostedMessage): void {
+    this.keep(this.posts, message.id, { preview: preview(message.text), to: new Set(message.to), delivered: new Set<string>() })
+    const waiting = message.to.length === 0 ? '' : ` ${this.style('dim', '…')}`
+    this.out(this.rows(`${this.roomTag(message.room)} ${this.time(message.ts)} ${this.label(message.from, message.name)}: `, message.text, waiting))
+
+    if (message.to.length === 0) {
+      this.out(this.style('dim', `  ${this.roomName(message.room)} has no members yet: the message is kept in its history, but nobody was sent it`))
+    }
+  }
+
   sent (_event: SentEventDetail): void {
     // on a terminal, the … after a pending message stands until ✓ arrives
   }
@@ -271,9 +306,35 @@ export class TextOutput implements Output {
   }
 
   delivered (event: DeliveredEventDetail): void {
+    if (event.room != null) {
+      this.roomDelivered(event, event.room)
+      return
+    }
+
     const preview = this.previews.get(event.id)
     this.previews.delete(event.id)
     this.out(`${this.style('green', '✓')} ${this.label(event.to)} received ${preview != null ? `"${sanitize(preview)}"` : `message ${event.id.slice(0, 8)}`}`)
+  }
+
+  /**
+   * `✓ [#demo] "hi" delivered to 2 of 3 members, last to bob (…a1b2c3d4e5f6)`:
+   * how many of the members it was queued for have it, the one that just
+   * stored it last (the part a peer chooses, its nickname, comes after
+   * everything we say, and its id after it)
+   */
+  private roomDelivered (event: DeliveredEventDetail, room: string): void {
+    const post = this.posts.get(event.id)
+    const who = this.labelWithId(event.to)
+
+    if (post == null) {
+      this.out(`${this.style('green', '✓')} ${this.roomTag(room)} message ${event.id.slice(0, 8)} delivered to ${who}`)
+      return
+    }
+
+    post.delivered.add(event.to)
+    // a member proven just as it was posted may have been sent it too
+    const total = new Set([...post.to, ...post.delivered]).size
+    this.out(`${this.style('green', '✓')} ${this.roomTag(room)} "${sanitize(post.preview)}" delivered to ${post.delivered.size} of ${plural(total, 'member')}, last to ${who}`)
   }
 
   relay (event: RelayEventDetail): void {
@@ -296,12 +357,31 @@ export class TextOutput implements Output {
     const request = this.known(peer)?.relation === 'request'
 
     for (const m of messages) {
-      const mark = m.direction === 'out'
-        ? ` ${m.status === 'read' ? this.style('green', '✓✓') : m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
-        : ''
-      const who = m.direction === 'in' ? this.sender(m.from, m.name, request) : this.label(m.from, m.name)
-      this.out(this.rows(`${this.time(m.ts, true)} ${who}: `, m.text, mark))
+      this.historyRow(m, request)
     }
+  }
+
+  /** `last 3 messages in #demo:`, each row as in a peer's history (a room's are never requests) */
+  roomHistory (room: string, _id: string, messages: RoomMessage[]): void {
+    if (messages.length === 0) {
+      this.out(`no messages in ${this.roomName(room)}`)
+      return
+    }
+
+    this.out(`last ${plural(messages.length, 'message')} in ${this.roomName(room)}:`)
+
+    for (const m of messages) {
+      this.historyRow(m, false)
+    }
+  }
+
+  /** One message of a history: the sender with its id if it came in, our name and the status mark if it went out */
+  private historyRow (m: ChatMessage, request: boolean): void {
+    const mark = m.direction === 'out'
+      ? ` ${m.status === 'read' ? this.style('green', '✓✓') : m.status === 'delivered' ? this.style('green', '✓') : this.style('dim', m.status === 'sent' ? '→' : '…')}`
+      : ''
+    const who = m.direction === 'in' ? this.sender(m.from, m.name, request) : this.label(m.from, m.name)
+    this.out(this.rows(`${this.time(m.ts, true)} ${who}: `, m.text, mark))
   }
 
   peers (peers: PeerView[]): void {
@@ -434,6 +514,11 @@ export class TextOutput implements Output {
     return this.style('bold', `#${sanitize(name)}`)
   }
 
+  /** `[#demo]`, the mark of a room's message */
+  private roomTag (name: string): string {
+    return `[${this.roomName(name)}]`
+  }
+
   /**
    * Each room with how many members it has and how many are online, then
    * its members as /peers shows peers (name, short id), online first, with
@@ -511,6 +596,10 @@ export class TextOutput implements Output {
       : `chatting with ${this.labelWithId(peer, undefined, stranger ? ['stranger'] : [])}: plain lines go to them, /chat alone leaves`)
   }
 
+  chatRoom (room: string, _id: string): void {
+    this.out(`chatting in ${this.roomName(room)}: plain lines go to its members, /chat alone leaves`)
+  }
+
   help (): void {
     for (const line of replHelp().split('\n')) {
       this.out(line)
@@ -525,16 +614,26 @@ export class TextOutput implements Output {
   }
 
   private remember (id: string, text: string): void {
-    if (this.previews.size >= MAX_REMEMBERED) {
-      const oldest = this.previews.keys().next()
+    this.keep(this.previews, id, preview(text))
+  }
+
+  /** Sets `id` in a map of at most MAX_REMEMBERED entries, the oldest dropped first */
+  private keep<V>(map: Map<string, V>, id: string, value: V): void {
+    if (map.size >= MAX_REMEMBERED) {
+      const oldest = map.keys().next()
 
       if (oldest.done !== true) {
-        this.previews.delete(oldest.value)
+        map.delete(oldest.value)
       }
     }
 
-    this.previews.set(id, [...text].length > PREVIEW_CHARS ? `${[...text].slice(0, PREVIEW_CHARS - 1).join('')}…` : text)
+    map.set(id, value)
   }
+}
+
+/** The start of an outgoing text, for the line that says it arrived */
+function preview (text: string): string {
+  return [...text].length > PREVIEW_CHARS ? `${[...text].slice(0, PREVIEW_CHARS - 1).join('')}…` : text
 }
 
 function plural (n: number, noun: string): string {

@@ -301,19 +301,23 @@ export interface Envelope {
   id: string
   timestamp: bigint
   text: string
+  room: string
+  clock: bigint
 }
 
 export namespace Envelope {
   export enum Type {
     CHAT = 'CHAT',
     ACK = 'ACK',
-    READ = 'READ'
+    READ = 'READ',
+    ROOM = 'ROOM'
   }
 
   enum __TypeValues {
     CHAT = 0,
     ACK = 1,
-    READ = 2
+    READ = 2,
+    ROOM = 3
   }
 
   export namespace Type {
@@ -351,6 +355,16 @@ export namespace Envelope {
           w.string(obj.text)
         }
 
+        if ((obj.room != null && obj.room !== '')) {
+          w.uint32(42)
+          w.string(obj.room)
+        }
+
+        if ((obj.clock != null && obj.clock !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.clock)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -359,7 +373,9 @@ export namespace Envelope {
           type: Type.CHAT,
           id: '',
           timestamp: 0n,
-          text: ''
+          text: '',
+          room: '',
+          clock: 0n
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -382,6 +398,14 @@ export namespace Envelope {
             }
             case 4: {
               obj.text = reader.string()
+              break
+            }
+            case 5: {
+              obj.room = reader.string()
+              break
+            }
+            case 6: {
+              obj.clock = reader.uint64()
               break
             }
             default: {
@@ -427,6 +451,20 @@ export namespace Envelope {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.room`,
+                value: reader.string()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.clock`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -459,6 +497,16 @@ export namespace Envelope {
     value: string
   }
 
+  export interface EnvelopeRoomFieldEvent {
+    field: '$.room'
+    value: string
+  }
+
+  export interface EnvelopeClockFieldEvent {
+    field: '$.clock'
+    value: bigint
+  }
+
   export function encode (obj: Partial<Envelope>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Envelope.codec())
   }
@@ -467,7 +515,7 @@ export namespace Envelope {
     return decodeMessage(buf, Envelope.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeTypeFieldEvent | EnvelopeIdFieldEvent | EnvelopeTimestampFieldEvent | EnvelopeTextFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Envelope>): Generator<EnvelopeTypeFieldEvent | EnvelopeIdFieldEvent | EnvelopeTimestampFieldEvent | EnvelopeTextFieldEvent | EnvelopeRoomFieldEvent | EnvelopeClockFieldEvent> {
     return streamMessage(buf, Envelope.codec(), opts)
   }
 }

@@ -46,6 +46,9 @@ void describe('parseLine', () => {
     assert.deepEqual(parseLine('/join demo s3cret'), { type: 'join', room: 'demo', key: 's3cret' })
     assert.deepEqual(parseLine('/leave demo'), { type: 'leave', room: 'demo' })
     assert.deepEqual(parseLine('/rooms'), { type: 'rooms' })
+    assert.deepEqual(parseLine('/room demo hi'), { type: 'post', room: 'demo', text: 'hi' })
+    assert.deepEqual(parseLine('/chat #demo'), { type: 'chatRoom', room: 'demo' })
+    assert.deepEqual(parseLine('/history #demo 3'), { type: 'roomHistory', room: 'demo', limit: 3 })
     assert.deepEqual(parseLine('/help'), { type: 'help' })
     assert.deepEqual(parseLine('/quit'), { type: 'quit' })
     assert.deepEqual(parseLine('/exit'), { type: 'quit' })
@@ -158,6 +161,38 @@ void describe('parseLine', () => {
       throwsNamed('/rooms all', UsageError.name, /^usage: \/rooms$/)
     })
 
+    void it('/room <room> <text>: the text is the rest of the line, its inner white space kept; #demo is demo', () => {
+      assert.deepEqual(parseLine('/room demo hi all'), { type: 'post', room: 'demo', text: 'hi all' })
+      assert.deepEqual(parseLine('/ROOM  #Demo \t a  b\t c  '), { type: 'post', room: 'Demo', text: 'a  b\t c' })
+      assert.deepEqual(parseLine('/room demo /not a command #or-a-room'), { type: 'post', room: 'demo', text: '/not a command #or-a-room' })
+      assert.deepEqual(parseLine('/room 5b4841584e6830d200188e8808473261 by id'), { type: 'post', room: '5b4841584e6830d200188e8808473261', text: 'by id' })
+    })
+
+    void it('/chat #room and /history #room [n] are the room\'s; a bare argument stays a peer', () => {
+      assert.deepEqual(parseLine('/chat #demo'), { type: 'chatRoom', room: 'demo' })
+      assert.deepEqual(parseLine('/chat demo'), { type: 'chat', peer: 'demo' })
+      assert.deepEqual(parseLine('/history #demo'), { type: 'roomHistory', room: 'demo', limit: DEFAULT_HISTORY_LIMIT })
+      assert.deepEqual(parseLine('/history #Demo 7'), { type: 'roomHistory', room: 'Demo', limit: 7 })
+      assert.deepEqual(parseLine('/history demo 7'), { type: 'history', peer: 'demo', limit: 7 })
+    })
+
+    void it('/room, /chat #room, /history #room: usage errors, the room name rule, the text rule', () => {
+      throwsNamed('/room', UsageError.name, /^usage: \/room <room> <text>$/)
+      throwsNamed('/room demo', UsageError.name, /^usage: \/room <room> <text>$/)
+      throwsNamed('/room demo   ', UsageError.name, /^usage: \/room <room> <text>$/)
+      throwsNamed('/room demo \u200b', EmptyMessageError.name)
+      throwsNamed(`/room demo ${'x'.repeat(MAX_TEXT_BYTES + 1)}`, MessageTooLargeError.name)
+      throwsNamed('/room ##demo hi', UsageError.name, /^usage: \/room <room> <text>: the room name starts with #$/)
+      throwsNamed('/room a\u200bb hi', UsageError.name, /^usage: \/room <room> <text>: the room name contains white space, control or invisible characters$/)
+      throwsNamed('/chat #', UsageError.name, /^usage: \/chat \[<peer> \| #<room>\]: the room name is empty$/)
+      throwsNamed('/chat #demo bob', UsageError.name, /^usage: \/chat/)
+      throwsNamed(`/history #${'x'.repeat(MAX_ROOM_NAME_BYTES + 1)}`, UsageError.name, /the room name is longer than/)
+      for (const n of ['0', '1001', 'ten']) {
+        throwsNamed(`/history #demo ${n}`, UsageError.name, /n must be an integer from 1 to 1000/)
+      }
+      throwsNamed('/history #demo 5 6', UsageError.name, /^usage: \/history/)
+    })
+
     void it('a /join with a key stays out of the prompt\'s history; every other line stays', () => {
       for (const line of ['/join demo s3cret', '  /JOIN #demo two words', '/join demo\tk']) {
         assert.equal(keepInHistory(line), false, line)
@@ -196,8 +231,8 @@ void describe('parseLine', () => {
     throwsNamed('/msg', UsageError.name, /usage: \/msg <peer> <text>/)
     throwsNamed('/msg bob', UsageError.name, /usage: \/msg <peer> <text>/)
     throwsNamed('/msg bob   ', UsageError.name, /usage: \/msg/)
-    throwsNamed('/chat bob alice', UsageError.name, /usage: \/chat \[<peer>\]/)
-    throwsNamed('/history', UsageError.name, /usage: \/history <peer> \[n\]/)
+    throwsNamed('/chat bob alice', UsageError.name, /usage: \/chat \[<peer> \| #<room>\]/)
+    throwsNamed('/history', UsageError.name, /usage: \/history <peer> \| #<room> \[n\]/)
     throwsNamed('/history bob 5 6', UsageError.name, /usage: \/history/)
     throwsNamed('/connect', UsageError.name, /usage: \/connect <multiaddr>/)
     throwsNamed('/connect /ip4/1.2.3.4 /tcp/1', UsageError.name, /usage: \/connect/)
@@ -240,7 +275,7 @@ void describe('parseLine', () => {
       fc.string({ unit: 'grapheme', maxLength: 60 }),
       fc.string({ unit: 'binary', maxLength: 60 }),
       fc.tuple(
-        fc.constantFrom('/msg', '/chat', '/history', '/connect', '/peers', '/quit', '/exit', '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify', '/join', '/leave', '/rooms', '/', '//', ''),
+        fc.constantFrom('/msg', '/chat', '/history', '/connect', '/peers', '/quit', '/exit', '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify', '/join', '/leave', '/rooms', '/room', '/', '//', ''),
         fc.array(fc.constantFrom(' ', '\t', 'bob', '0', '5', '1001', '-', '\u200b', 'é', '12D3KooW', '\u202e', '#', 'x'.repeat(MAX_ROOM_NAME_BYTES)), { maxLength: 6 }))
         .map(([c, parts]) => c + parts.join(''))
     )

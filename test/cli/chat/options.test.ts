@@ -82,7 +82,7 @@ void describe('chat options', () => {
     assert.ok(help.command === 'help')
 
     for (const word of ['--name NAME', '--data-dir DIR', '--port N', '--host IP', '--json', '--version',
-      '/peers', '/msg <peer> <text>', '/chat [<peer>]', '/history <peer> [n]', '/connect <multiaddr>', '/whoami', '/help', '/quit', '/exit', '//',
+      '/peers', '/msg <peer> <text>', '/chat [<peer> | #<room>]', '/history <peer> | #<room> [n]', '/room <room> <text>', '/history #team 50', '/connect <multiaddr>', '/whoami', '/help', '/quit', '/exit', '//',
       'SECURECHAT_DATA_DIR', 'SECURECHAT_RELAYS', 'SECURECHAT_PASSPHRASE', 'NO_COLOR', 'Examples:', '"alice"', '/home/alice/.securechat']) {
       assert.ok(help.text.includes(word), `help mentions ${word}`)
     }

@@ -6,7 +6,7 @@ import { sanitize } from '../../../src/cli/chat/output.ts'
 import { TextOutput } from '../../../src/cli/chat/text-output.ts'
 import { UsageError, toErrorInfo } from '../../../src/cli/errors.ts'
 import { peerView } from '../stub-node.ts'
-import type { ChatMessage } from '../../../src/app/index.ts'
+import type { ChatMessage, RoomMessage } from '../../../src/app/index.ts'
 import type { KnownPeer } from '../../../src/cli/chat/directory.ts'
 import type { Output } from '../../../src/cli/chat/output.ts'
 import type { Sink } from '../../../src/cli/terminal.ts'
@@ -58,6 +58,10 @@ function screen (lines: string[], columns: number): string[] {
 const HEAD = /^\[\d\d:\d\d\] .*\(…/
 
 const outgoing: ChatMessage = { id: 'f'.repeat(32), peer: BOB, direction: 'out', from: ME, name: 'alice', text: 'hi bob', ts: NOW, status: 'pending' }
+
+const ROOM_ID = '5b4841584e6830d200188e8808473261'
+/** a post to #demo, as the app answers it */
+const posted: RoomMessage & { to: string[] } = { id: 'd'.repeat(32), peer: `#${ROOM_ID}`, direction: 'out', from: ME, name: 'alice', text: 'hi all', ts: NOW, status: 'pending', room: 'demo', clock: 4, to: [BOB, MALLORY] }
 
 void describe('TextOutput', () => {
   void it('messages as [hh:mm] name: text', () => {
@@ -306,6 +310,86 @@ void describe('TextOutput', () => {
       `  mallory\ufffd  …${MALLORY.slice(-12)}  offline, seen 14:05`,
       '  ?         …oGTxrMLvKXtf  offline, seen 2024-05-16 14:05',
       '#Team (with a key): no members seen yet'
+    ])
+  })
+
+  void it('room messages: [#room] first, then the time and the sender with its id, as a direct message', () => {
+    const { output, sink } = text(false, [{ peerId: BOB, name: 'bob', petname: 'Bobby', relation: 'contact', verified: true }])
+    output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'hi all', ts: NOW, room: 'demo' })
+    output.message({ id: 'b'.repeat(32), from: MALLORY, name: 'mallory', text: 'line one\nline two', ts: NOW, room: 'demo' })
+    output.message({ id: 'c'.repeat(32), from: MALLORY, name: 'm', text: 'x', ts: NOW, room: 'x\u001b[2J' })
+    assert.deepEqual(sink.lines, [
+      '[#demo] [14:05] Bobby (…bGYxFrWHxgB2 ✓): hi all',
+      `[#demo] [14:05] mallory (…${MALLORY.slice(-12)}): line one\n  │ line two`,
+      `[#x\ufffd[2J] [14:05] m (…${MALLORY.slice(-12)}): x`
+    ])
+  })
+
+  void it('a nickname cannot make a direct message pass for a room\'s: the room mark starts the row, a direct message\'s row its time', () => {
+    const { output, sink } = text(false, [{ peerId: MALLORY, name: 'mallory', relation: 'contact' }])
+    output.message({ id: 'a'.repeat(32), from: MALLORY, name: '[#demo] bob', text: 'psst', ts: NOW })
+    output.message({ id: 'b'.repeat(32), from: MALLORY, name: 'mallory', text: 'psst', ts: NOW, room: 'demo' })
+    assert.ok(!(sink.lines[0] ?? '').startsWith('[#'), sink.lines[0])
+    assert.ok((sink.lines[1] ?? '').startsWith('[#demo] '), sink.lines[1])
+  })
+
+  void it('own posts echo as own sends do, then delivery as a count of the members that have it, the member last', () => {
+    const { output, sink } = text(false, [{ peerId: BOB, name: 'bob', relation: 'contact' }, { peerId: MALLORY, name: 'mallory', relation: 'stranger' }])
+    output.posted(posted)
+    output.sent({ id: posted.id, to: BOB, room: 'demo' })
+    output.delivered({ id: posted.id, to: BOB, room: 'demo' })
+    output.delivered({ id: posted.id, to: MALLORY, room: 'demo' })
+    // a member proven just as it was posted: the count grows rather than passing the total
+    output.delivered({ id: posted.id, to: ME, room: 'demo' })
+    // a post this output never saw (another session's)
+    output.delivered({ id: 'e'.repeat(32), to: BOB, room: 'demo' })
+    // a direct message with the same id as nothing: a room delivery takes no preview away from it
+    output.pending(outgoing)
+    output.delivered({ id: outgoing.id, to: BOB })
+    assert.deepEqual(sink.lines, [
+      '[#demo] [14:05] alice: hi all …',
+      '✓ [#demo] "hi all" delivered to 1 of 2 members, last to bob (…bGYxFrWHxgB2)',
+      `✓ [#demo] "hi all" delivered to 2 of 2 members, last to mallory (…${MALLORY.slice(-12)})`,
+      '✓ [#demo] "hi all" delivered to 3 of 3 members, last to …oGTxrMLvKXtf',
+      '✓ [#demo] message eeeeeeee delivered to bob (…bGYxFrWHxgB2)',
+      '[14:05] alice → bob: hi bob …',
+      '✓ bob received "hi bob"'
+    ])
+  })
+
+  void it('a post to a room with no member yet: echoed with nothing to wait for, then a warning that nobody was sent it', () => {
+    const { output, sink } = text()
+    output.posted({ ...posted, to: [] })
+    output.posted({ ...posted, id: 'e'.repeat(32), text: 'x'.repeat(60), to: [BOB] })
+    output.delivered({ id: 'e'.repeat(32), to: BOB, room: 'demo' })
+    assert.deepEqual(sink.lines, [
+      '[#demo] [14:05] alice: hi all',
+      '  #demo has no members yet: the message is kept in its history, but nobody was sent it',
+      `[#demo] [14:05] alice: ${'x'.repeat(60)} …`,
+      `✓ [#demo] "${'x'.repeat(39)}…" delivered to 1 of 1 member, last to bob (…bGYxFrWHxgB2)`
+    ])
+  })
+
+  void it('a room\'s history: in the order given, marks on our own, ids on the members\'; chat mode with a room', () => {
+    const { output, sink } = text(false, [{ peerId: BOB, name: 'bob', relation: 'contact', verified: true }, { peerId: MALLORY, name: 'mallory', relation: 'request' }])
+    const inRoom = (m: Partial<RoomMessage>): RoomMessage => ({ ...posted, ...m })
+    output.roomHistory('demo', ROOM_ID, [
+      inRoom({ id: '1'.repeat(32), direction: 'in', from: BOB, name: 'bob', text: 'first', ts: NOW - 86_400_000, clock: 1, status: undefined }),
+      // a member whose direct messages are held: its room messages are no requests
+      inRoom({ id: '2'.repeat(32), direction: 'in', from: MALLORY, name: 'mallory', text: 'second', clock: 2, status: undefined }),
+      inRoom({ clock: 3, status: 'delivered' }),
+      inRoom({ text: 'waiting', clock: 4 })
+    ])
+    output.roomHistory('Team', 'b'.repeat(32), [])
+    output.chatRoom('demo', ROOM_ID)
+    assert.deepEqual(sink.lines, [
+      'last 4 messages in #demo:',
+      '[2024-05-16 14:05] bob (…bGYxFrWHxgB2 ✓): first',
+      `[14:05] mallory (…${MALLORY.slice(-12)}): second`,
+      '[14:05] alice: hi all ✓',
+      '[14:05] alice: waiting …',
+      'no messages in #Team',
+      'chatting in #demo: plain lines go to its members, /chat alone leaves'
     ])
   })
 
@@ -624,6 +708,30 @@ void describe('JsonOutput', () => {
         rooms: [{ id: 'a'.repeat(32), name: 'demo', hasKey: true, joinedAt: NOW, members: [{ peerId: BOB, name: 'bob', online: true, provenAt: NOW }, { peerId: MALLORY, online: false, provenAt: 1 }] }]
       },
       { type: 'rooms', rooms: [] }
+    ])
+  })
+
+  void it('room messages: message, posted, sent, delivered, history and chat lines carry the room, documented fields only', () => {
+    const { output, events } = json()
+    const extra = { key: 'hunter2', outbox: 'x' }
+    output.message({ id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'hi', ts: NOW, room: 'demo', ...extra })
+    output.posted({ ...posted, ...extra })
+    output.posted({ ...posted, to: [] })
+    output.sent({ id: posted.id, to: BOB, room: 'demo', ...extra })
+    output.delivered({ id: posted.id, to: BOB, room: 'demo', ...extra })
+    output.roomHistory('demo', ROOM_ID, [{ ...posted, ...extra }, { ...posted, id: 'b'.repeat(32), direction: 'in', from: BOB, name: 'bob', status: undefined, clock: 5 }])
+    output.roomHistory('Team', 'b'.repeat(32), [])
+    output.chatRoom('demo', ROOM_ID)
+    const { to, ...stored } = posted
+    assert.deepEqual(events(), [
+      { type: 'message', id: 'a'.repeat(32), from: BOB, name: 'bob', text: 'hi', ts: NOW, room: 'demo' },
+      { type: 'posted', id: posted.id, room: 'demo', text: 'hi all', ts: NOW, clock: 4, to },
+      { type: 'posted', id: posted.id, room: 'demo', text: 'hi all', ts: NOW, clock: 4, to: [] },
+      { type: 'sent', id: posted.id, to: BOB, room: 'demo' },
+      { type: 'delivered', id: posted.id, to: BOB, room: 'demo' },
+      { type: 'history', room: 'demo', id: ROOM_ID, messages: [stored, { ...stored, id: 'b'.repeat(32), direction: 'in', from: BOB, name: 'bob', status: undefined, clock: 5 }].map(m => JSON.parse(JSON.stringify(m)) as unknown) },
+      { type: 'history', room: 'Team', id: 'b'.repeat(32), messages: [] },
+      { type: 'chat', room: 'demo', id: ROOM_ID }
     ])
   })
 

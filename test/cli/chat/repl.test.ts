@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { stripVTControlCharacters } from 'node:util'
 import { afterEach, before, beforeEach, describe, it } from 'node:test'
 import { MAX_TEXT_BYTES, chatApp, formatSafetyNumber, shortId } from '../../../src/app/index.ts'
 import { COMMANDS } from '../../../src/cli/chat/commands.ts'
@@ -187,7 +188,7 @@ void describe('REPL (line mode, --json)', () => {
     assert.deepEqual((help?.commands as Array<{ usage: string }>).map(c => c.usage.split(' ')[0]), [
       '/peers', '/msg', '/chat', '/history', '/connect', '/whoami',
       '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify',
-      '/join', '/leave', '/rooms',
+      '/join', '/leave', '/rooms', '/room',
       '/help', '/quit'
     ])
     assert.ok(node.calls.includes(`history ${carol} 1`))
@@ -606,6 +607,186 @@ void describe('REPL (line mode, --json)', () => {
       ])
       assert.deepEqual(err, ['error: not in room \'team\': /rooms lists the rooms joined'])
       assert.ok(![...out, ...err].some(l => l.includes('horse')), 'the key is never printed')
+    })
+
+    void describe('messages', () => {
+      /** what is left of a message or posted line to compare: not its id and time */
+      const pinned = (e: Json | undefined): Json | undefined => e == null || (e.type !== 'message' && e.type !== 'posted') ? e : { ...e, id: 0, ts: 0 }
+
+      void it('--json: /room, /chat #room, /history #room and the room\'s events, each one line; the errors by name', async () => {
+        const demo = await node.join('demo')
+        await node.join('Team', KEY)
+        node.roomMember('demo', bob, true)
+        node.roomMember('demo', carol, false)
+        const h = harness(node)
+        await h.waitForEvents(1)
+        const incoming = node.roomReceive('demo', bob, 'bob', 'hello room', { ts: 1_700_000_000_000 })
+        h.send(
+          '/room demo hi  all',
+          '/chat #DEMO',
+          'plain line',
+          '//slash',
+          '/history #demo 2',
+          '/chat',
+          '/room #team anyone?',
+          '/room nowhere hi',
+          '/room demo \u200b',
+          '/room demo',
+          '/history #nowhere',
+          '/chat #nowhere',
+          '/history #demo 0',
+          'stray line'
+        )
+        const events = (await h.waitForEvents(16)).slice(1)
+        const first = node.roomMessages.find(m => m.text === 'hi  all')
+        assert.ok(first != null)
+        node.safeDispatchEvent('sent', { detail: { id: first.id, to: bob, room: 'demo' } })
+        node.safeDispatchEvent('delivered', { detail: { id: first.id, to: bob, room: 'demo' } })
+        h.input.end()
+        assert.equal(await h.done, 0)
+
+        const unknown = (room: string): Json => ({ type: 'error', code: 'UnknownRoomError', message: `not in room '${room}': /rooms lists the rooms joined` })
+        assert.deepEqual(events.map(pinned), [
+          { type: 'message', id: 0, from: bob, name: 'bob', text: 'hello room', ts: 0, room: 'demo' },
+          { type: 'posted', id: 0, room: 'demo', text: 'hi  all', ts: 0, clock: 2, to: [bob, carol] },
+          { type: 'chat', room: 'demo', id: demo.id },
+          { type: 'posted', id: 0, room: 'demo', text: 'plain line', ts: 0, clock: 3, to: [bob, carol] },
+          { type: 'posted', id: 0, room: 'demo', text: '/slash', ts: 0, clock: 4, to: [bob, carol] },
+          { type: 'history', room: 'demo', id: demo.id, messages: node.roomMessages.slice(2, 4).map(m => JSON.parse(JSON.stringify(m)) as unknown) },
+          { type: 'chat' },
+          { type: 'posted', id: 0, room: 'Team', text: 'anyone?', ts: 0, clock: 1, to: [] },
+          unknown('nowhere'),
+          { type: 'error', code: 'EmptyMessageError', message: events[9]?.message },
+          { type: 'error', code: 'UsageError', message: 'usage: /room <room> <text>' },
+          unknown('nowhere'),
+          unknown('nowhere'),
+          { type: 'error', code: 'UsageError', message: 'usage: /history <peer> | #<room> [n]: n must be an integer from 1 to 1000' },
+          { type: 'error', code: 'NoActiveChatError', message: 'no active chat: use /chat <peer> or /chat #<room> first, or /msg <peer> <text>' }
+        ])
+        assert.equal(events[0]?.id, incoming.id)
+        assert.equal(events[1]?.id, first.id)
+        assert.deepEqual(h.events.slice(16), [
+          { type: 'sent', id: first.id, to: bob, room: 'demo' },
+          { type: 'delivered', id: first.id, to: bob, room: 'demo' }
+        ])
+        // the history line carries each message's room and clock, the peer being the room's id
+        const history = events[5]?.messages as Array<Record<string, unknown>>
+        assert.deepEqual(history.map(m => [m.peer, m.room, m.clock, m.text]), [[`#${demo.id}`, 'demo', 3, 'plain line'], [`#${demo.id}`, 'demo', 4, '/slash']])
+        // what the node was asked: /chat #room asks the app whether the room is joined, chat mode posts by the room's id
+        assert.deepEqual(node.calls.filter(c => /^(post|roomHistory|rooms)/.test(c)), [
+          'post demo hi  all',
+          'roomHistory DEMO 1', 'rooms',
+          `post ${demo.id} plain line`,
+          `post ${demo.id} /slash`,
+          'roomHistory demo 2', 'rooms',
+          'post team anyone?',
+          'post nowhere hi',
+          'roomHistory nowhere 20',
+          'roomHistory nowhere 1'
+        ])
+        // no read receipt for a room's message: a receipt is for a conversation of two
+        assert.deepEqual(node.marked, [])
+        assert.equal(h.stderr(), '')
+      })
+
+      void it('chat mode keeps the room by id (a keyed room and an open one may share a name); /leave of that room leaves chat mode', async () => {
+        const open = await node.join('team')
+        const keyed = await node.join('team', KEY)
+        const { events } = await script(node, [`/chat #${keyed.id}`, 'for the keyed room', '/leave team', 'still in chat mode', `/leave ${keyed.id}`, 'nowhere to go'])
+        assert.deepEqual(events.map(pinned), [
+          { type: 'chat', room: 'team', id: keyed.id },
+          { type: 'posted', id: 0, room: 'team', text: 'for the keyed room', ts: 0, clock: 1, to: [] },
+          // the open room: its event and result, chat mode stays
+          { type: 'room', room: 'team', id: open.id, status: 'left' },
+          { type: 'room', room: 'team', id: open.id, status: 'left' },
+          { type: 'posted', id: 0, room: 'team', text: 'still in chat mode', ts: 0, clock: 2, to: [] },
+          { type: 'room', room: 'team', id: keyed.id, status: 'left' },
+          { type: 'room', room: 'team', id: keyed.id, status: 'left' },
+          { type: 'chat' },
+          { type: 'error', code: 'NoActiveChatError', message: 'no active chat: use /chat <peer> or /chat #<room> first, or /msg <peer> <text>' }
+        ])
+        assert.deepEqual(node.roomMessages.map(m => [m.peer, m.text]), [[`#${keyed.id}`, 'for the keyed room'], [`#${keyed.id}`, 'still in chat mode']])
+      })
+
+      void it('a member\'s message in chat mode with a peer still says its room; a direct message in room chat mode its sender only', async () => {
+        const demo = await node.join('demo')
+        const h = harness(node)
+        await h.waitForEvents(1)
+        h.send('/chat bob')
+        await h.waitForEvents(2)
+        node.roomReceive('demo', carol, 'carol', 'in the room', { ts: 1 })
+        h.send('/chat #demo')
+        await h.waitForEvents(4)
+        node.receive(bob, 'bob', 'just to you', 2)
+        h.input.end()
+        assert.equal(await h.done, 0)
+        assert.deepEqual(h.events.slice(1).map(pinned), [
+          { type: 'chat', peer: bob },
+          { type: 'message', id: 0, from: carol, name: 'carol', text: 'in the room', ts: 0, room: 'demo' },
+          { type: 'chat', room: 'demo', id: demo.id },
+          { type: 'message', id: 0, from: bob, name: 'bob', text: 'just to you', ts: 0 }
+        ])
+        // bob's direct message was marked read, carol's room message not
+        assert.deepEqual(node.marked, [`${bob} ${node.received[0]?.id}`])
+      })
+
+      void it('text output: own posts, chat mode in a room, its history, the warning for a room with no member, the errors', async () => {
+        await node.join('demo')
+        await node.join('Team', KEY)
+        node.roomMember('demo', bob, true)
+        node.roomReceive('demo', bob, 'bob', 'hello room', { ts: new Date(2024, 4, 17, 14, 5).getTime() })
+        const { out, err } = await textScript(node, [
+          '/room demo hi all',
+          '/chat #demo',
+          'second',
+          '/history #demo',
+          '/room team anyone?',
+          '/chat',
+          '/history #nowhere 5',
+          '/room demo',
+          '/history #demo x'
+        ])
+        const time = (l: string): string => l.replace(/\[\d\d:\d\d\]/g, '[hh:mm]')
+        assert.deepEqual(out.slice(out.indexOf('type /help for commands') + 1).map(time), [
+          '[#demo] [hh:mm] alice: hi all …',
+          'chatting in #demo: plain lines go to its members, /chat alone leaves',
+          '[#demo] [hh:mm] alice: second …',
+          'last 3 messages in #demo:',
+          `${new Date(2024, 4, 17, 14, 5).toDateString() === new Date().toDateString() ? '[hh:mm]' : '[2024-05-17 14:05]'} bob (${shortId(bob)}): hello room`,
+          '[hh:mm] alice: hi all …',
+          '[hh:mm] alice: second …',
+          '[#Team] [hh:mm] alice: anyone?',
+          '  #Team has no members yet: the message is kept in its history, but nobody was sent it',
+          'left chat mode'
+        ])
+        assert.deepEqual(err, [
+          'error: not in room \'nowhere\': /rooms lists the rooms joined',
+          'error: usage: /room <room> <text>',
+          'error: usage: /history <peer> | #<room> [n]: n must be an integer from 1 to 1000'
+        ])
+      })
+
+      void it('on a terminal, chat mode with a room shows #room at the prompt', async () => {
+        const demo = await node.join('Demo')
+        const input = new PassThrough()
+        const stdout = new PassThrough()
+        let shown = ''
+        stdout.setEncoding('utf8').on('data', (chunk: string) => { shown += chunk })
+        const sink = { lines: [] as string[], out (l: string) { this.lines.push(l) }, err (l: string) { this.lines.push(l) } }
+        const app = chatApp(node)
+        const done = runRepl({ app, output: new JsonOutput(sink), directory: new PeerDirectory(), input, tty: { stdout, terminal: new Terminal(stdout, new PassThrough()) } })
+        input.write('/chat #demo\r')
+        const deadline = Date.now() + 5000
+        while (!shown.includes('#Demo> ') && Date.now() < deadline) await sleep(2)
+        input.write('/chat\r')
+        while (sink.lines.length < 2 && Date.now() < deadline) await sleep(2)
+        input.end()
+        assert.equal(await done, 'eof')
+        await app.stop()
+        // the prompt, the line typed, the next prompt: the room's name as joined, then the plain prompt again
+        assert.deepEqual(stripVTControlCharacters(shown).split('\r\n'), ['> /chat #demo', '#Demo> /chat', '> '])
+        assert.deepEqual(sink.lines, [JSON.stringify({ type: 'chat', room: 'Demo', id: demo.id }), JSON.stringify({ type: 'chat' })])
+      })
     })
 
     void it('on a terminal, a /join with a key is kept out of the prompt\'s history (the up arrow skips it)', async () => {
