@@ -12,11 +12,12 @@
  *   links to by a relative path, and each chart names its result's date and
  *   machine in its subtitle, so a chart and its numbers cannot drift apart
  *   unnoticed.
- * - latency, throughput, history, startup, relay and soak have charts of
- *   their own. Any other result (faults, a new benchmark) is drawn from its
- *   `parts`: p50 and p99 of each part when they are percentiles, else every
- *   numeric field naming a rate (`rate`, `…PerSecond`), so a new benchmark
- *   gets a chart before it gets a renderer.
+ * - latency, throughput, fanout, history, startup, relay and soak have
+ *   charts of their own. Any other result (faults, a new benchmark) is
+ *   drawn from its `parts`: p50 and p99 of each part when they are
+ *   percentiles, else every numeric field naming a rate (`rate`,
+ *   `…PerSecond`), so a new benchmark gets a chart before it gets a
+ *   renderer.
  *
  * Run: npm run bench -- chart, or node --experimental-transform-types bench/chart.ts
  */
@@ -412,6 +413,76 @@ function throughputSpec (r: Json): TopLevelSpec | string {
   }
 }
 
+const FANOUT_LATENCY_LABELS: Record<string, string> = {
+  direct: 'direct: send() → delivered',
+  fanoutFirst: 'post() → first member delivered',
+  fanout: 'post() → last member delivered'
+}
+
+/** fanout: post → every member delivered against one direct message, and member deliveries/s against direct msg/s */
+function fanoutSpec (r: Json): TopLevelSpec | string {
+  const parts = isObject(r.parts) ? r.parts : {}
+  const rates = isObject(r.rates) ? r.rates : {}
+  const ratios = isObject(r.ratios) ? r.ratios : {}
+  const options = isObject(r.options) ? r.options : {}
+  const members = num(options.members) ?? 50
+  const latency: Row[] = []
+  // the fan-out against the members served one after another at the direct latency
+  const serial = `${members} × direct (one member after another)`
+  const order = [...Object.values(FANOUT_LATENCY_LABELS), serial]
+  for (const [key, label] of Object.entries(FANOUT_LATENCY_LABELS)) {
+    const v = parts[key]
+    if (isPercentiles(v)) for (const p of ['p50', 'p99'] as const) latency.push({ part: label, percentile: p, ms: v[p] })
+  }
+  if (latency.length === 0) return 'no direct and fan-out percentiles'
+  const { direct } = parts
+  if (isPercentiles(direct)) for (const p of ['p50', 'p99'] as const) latency.push({ part: serial, percentile: p, ms: members * direct[p] })
+  const throughputLabels: Array<[string, string]> = [['direct', 'direct msg/s, 1 peer'], ['posts', 'room posts/s'], ['memberDeliveries', `member deliveries/s (posts × ${members})`]]
+  const throughput: Row[] = throughputLabels.flatMap(([key, label]) => {
+    const v = num(rates[key])
+    return v === undefined ? [] : [{ part: label, perSecond: v }]
+  })
+  const verdict = r.ok === true ? 'every post reached every member exactly once' : 'NOT every delivery'
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `Fan-out: one post to a room of ${members} members, against one direct message`,
+      subtitle: [
+        `latency / (${members} × direct): p50 ${fixed(ratios.latencyP50ToSerial, 3)}×, p99 ${fixed(ratios.latencyP99ToSerial, 3)}×; / direct: p50 ${fixed(ratios.latencyP50ToDirect)}×`,
+        `member deliveries/s / direct msg/s ${fixed(ratios.deliveriesToDirect)}× (${num(options.inFlight) ?? '?'} in flight); ${verdict}`,
+        provenance(r)
+      ],
+      anchor: 'start'
+    },
+    hconcat: [
+      {
+        width: 260,
+        height: HEIGHT,
+        data: { values: latency },
+        mark: { type: 'bar', tooltip: true },
+        encoding: {
+          x: { field: 'percentile', type: 'nominal', title: null, axis: { labelAngle: 0 } },
+          xOffset: { field: 'part', type: 'nominal', sort: order },
+          y: { field: 'ms', type: 'quantitative', title: 'ms' },
+          color: { field: 'part', type: 'nominal', sort: order, title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 320 } }
+        }
+      },
+      ...throughput.length === 0 ? [] : [{
+        width: 60 * throughput.length + 60,
+        height: HEIGHT,
+        data: { values: throughput },
+        mark: { type: 'bar' as const, tooltip: true },
+        encoding: {
+          x: { field: 'part', type: 'nominal' as const, sort: throughput.map(row => String(row.part)), title: null, axis: { labels: false, ticks: false } },
+          y: { field: 'perSecond', type: 'quantitative' as const, title: 'per second' },
+          color: { field: 'part', type: 'nominal' as const, sort: throughput.map(row => String(row.part)), title: null, legend: { orient: 'bottom' as const, columns: 1, labelLimit: 320 } }
+        }
+      }]
+    ],
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } }
+  }
+}
+
 /** numeric leaves whose key names a rate, labelled by their path */
 function rates (v: unknown, path: string[] = [], out: Row[] = []): Row[] {
   if (!isObject(v)) return out
@@ -453,7 +524,8 @@ const SPECS: Record<string, (r: Json) => TopLevelSpec | string> = {
   history: historySpec,
   relay: relaySpec,
   startup: startupSpec,
-  throughput: throughputSpec
+  throughput: throughputSpec,
+  fanout: fanoutSpec
 }
 
 /** the Vega-Lite spec for one result, or why there is none */

@@ -297,8 +297,8 @@ function round (v: number, digits = 3): number {
   return Math.round(v * f) / f
 }
 
-/** one worker process of peers (bench/soak-peers.ts) */
-class PeerWorker {
+/** one worker process of peers (bench/soak-peers.ts); bench/fanout.ts's members run in them too */
+export class PeerWorker {
   readonly child: ChildProcess
   private stderr = ''
   private readonly unregister: () => void
@@ -361,7 +361,7 @@ class PeerWorker {
   }
 
   private failure (reason: string): Error {
-    return new Error(`soak peer worker ${this.id}: ${reason}\n  stderr (tail):\n${this.stderr.replace(/^/gm, '    ')}`)
+    return new Error(`peer worker ${this.id} (bench/soak-peers.ts): ${reason}\n  stderr (tail):\n${this.stderr.replace(/^/gm, '    ')}`)
   }
 }
 

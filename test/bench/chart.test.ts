@@ -64,8 +64,17 @@ const STARTUP = {
   cases: [{ launcher: 'built', state: 'existing', passphrase: false, ...timing(400) }, { launcher: 'npx', state: 'fresh', passphrase: true, ...timing(900) }],
   ratios: { built: 2, npx: 4.5 }
 }
+const FANOUT = {
+  date: '2026-12-01T17:00:00.000Z',
+  machine,
+  options: { members: 50, posts: 200, messages: 500, warmup: 20, throughputPosts: 400, throughputMessages: 2000, inFlight: 16, bytes: 200, workers: 5, timeout: 30 },
+  parts: { direct: pct(4, 9), fanoutFirst: pct(6, 14), fanout: pct(60, 120) },
+  rates: { direct: 700, posts: 20, memberDeliveries: 1000 },
+  ratios: { latencyP50ToDirect: 15, latencyP99ToDirect: 13.3, latencyP50ToSerial: 0.3, latencyP99ToSerial: 0.267, deliveriesToDirect: 1.43, postsToDirect: 0.029 },
+  ok: true
+}
 /** a benchmark without a chart of its own: drawn from its parts' percentiles */
-const FANOUT = { date: '2026-12-01T17:00:00.000Z', machine, parts: { 'one to 50 members': pct(30, 60), 'one to one': pct(8, 20) }, ratios: { fanout: 3.75 } }
+const EXAMPLE = { date: '2026-12-01T17:10:00.000Z', machine, parts: { 'one to 50 members': pct(30, 60), 'one to one': pct(8, 20) }, ratios: { fanout: 3.75 } }
 /** nor this one, without percentiles: drawn from its rates */
 const FAULTS = { date: '2026-12-01T17:30:00.000Z', machine, crash: { rate: 20, messages: 5000 }, cut: { rate: 23, messages: 1000 }, ok: true }
 
@@ -84,6 +93,7 @@ void describe('benchmark charts', () => {
     await put('startup', STARTUP.date, STARTUP)
     await put('throughput', THROUGHPUT.date, THROUGHPUT)
     await put('fanout', FANOUT.date, FANOUT)
+    await put('example', EXAMPLE.date, EXAMPLE)
     await put('faults', FAULTS.date, FAULTS)
     await put('relay', '2026-12-01T18:00:00.000Z', { date: '2026-12-01T18:00:00.000Z', machine, levels: [] })
     await writeFile(join(dir.path, 'notes.txt'), 'not a result')
@@ -93,8 +103,8 @@ void describe('benchmark charts', () => {
 
     const out = join(dir.path, 'svg')
     const charts = await renderCharts({ resultsDir: dir.path, outDir: out })
-    assert.deepEqual(charts.map(c => c.name).sort(), ['fanout', 'faults', 'latency', 'relay', 'soak', 'startup', 'throughput'])
-    assert.deepEqual((await readdir(out)).sort(), ['fanout.svg', 'faults.svg', 'latency.svg', 'soak.svg', 'startup.svg', 'throughput.svg'])
+    assert.deepEqual(charts.map(c => c.name).sort(), ['example', 'fanout', 'faults', 'latency', 'relay', 'soak', 'startup', 'throughput'])
+    assert.deepEqual((await readdir(out)).sort(), ['example.svg', 'fanout.svg', 'faults.svg', 'latency.svg', 'soak.svg', 'startup.svg', 'throughput.svg'])
     const relay = charts.find(c => c.name === 'relay')
     assert.equal(relay?.file, undefined)
     assert.equal(relay?.skipped, 'no client levels')
@@ -105,7 +115,8 @@ void describe('benchmark charts', () => {
       soak: ['hub RSS (VmRSS)', 'hub heap used after GC', 'RSS trend, second half', 'heap trend, second half', 'hub Buffers (V8 external)', '600 messages, every message exactly once', 'memory flat', 'sent to the hub, not yet received', 'sent by the hub, not yet received'],
       startup: ['baseline: node -e', 'baseline: a bare libp2p node started', 'built, existing data dir', 'npx, fresh data dir, passphrase', 'npx 4.50×'],
       throughput: ['bare stream, pipelined', 'bare stream, one at a time', 'securechat, durable', 'securechat, fan-in', 'bare AES-256-GCM', 'SessionCipher', '0.314 (goal ≥ 0.3)'],
-      fanout: ['one to 50 members', 'one to one', 'fanout 3.75×'],
+      fanout: ['direct: send() → delivered', 'post() → first member delivered', 'post() → last member delivered', '50 × direct (one member after another)', 'member deliveries/s (posts × 50)', 'room posts/s', 'p50 0.300×', '1.43×', 'every post reached every member exactly once'],
+      example: ['one to 50 members', 'one to one', 'fanout 3.75×'],
       faults: ['crash rate', 'cut rate', 'per second']
     }
     for (const [name, expected] of Object.entries(labels)) {
