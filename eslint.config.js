@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/protocol/pb/*.ts', 'src/profile/pb/*.ts', 'src/store/pb/*.ts', 'src/archive/pb/*.ts', 'src/rendezvous/pb/*.ts', 'src/rooms/pb/*.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/protocol/pb/*.ts', 'src/profile/pb/*.ts', 'src/store/pb/*.ts', 'src/archive/pb/*.ts', 'src/rendezvous/pb/*.ts', 'src/rooms/pb/*.ts', 'src/files/pb/*.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

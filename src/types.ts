@@ -123,6 +123,29 @@ export interface RoomEvent {
   name?: string
 }
 
+/** A file transfer, offered by this node (`out`) or to it (`in`) */
+export interface TransferView {
+  /** 32 hex characters, chosen by the sender */
+  id: string
+  /** the other side's peer id */
+  peer: string
+  direction: Direction
+  /** the file name as the sender named it (the receiver lands it under a safe name: `path`) */
+  name: string
+  /** bytes */
+  size: number
+  /** SHA-256 of the whole file, 64 hex characters */
+  sha256: string
+  /** offered: waiting for the receiver; accepted: being fetched (or resumed); then complete, failed or declined */
+  state: 'offered' | 'accepted' | 'complete' | 'failed' | 'declined'
+  /** bytes of the file received and verified (in), or last asked for (out) */
+  bytes: number
+  /** out: the file offered; in: where it landed, once complete */
+  path?: string
+  /** in: from a peer who is not a contact */
+  request?: true
+}
+
 /** The events of a ChatNode, one per `--json` line type */
 export interface ChatNodeEvents {
   peer: CustomEvent<{ peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }>
@@ -144,6 +167,14 @@ export interface ChatNodeEvents {
   contact: CustomEvent<ContactView>
   /** a room joined or left, a member online or offline */
   room: CustomEvent<RoomEvent>
+  /** a peer offered us a file (`request`: it is not a contact) */
+  offer: CustomEvent<{ id: string, from: string, name: string, size: number, sha256: string, request?: true }>
+  /** the receiver has our offer */
+  offered: CustomEvent<{ id: string, to: string, name: string, size: number, sha256: string }>
+  /** bytes of the whole file so far, on both sides; `rate` in bytes a second */
+  progress: CustomEvent<{ id: string, bytes: number, size: number, rate: number }>
+  /** a transfer ended, on both sides; `path` where it landed (receiver, complete) */
+  file: CustomEvent<{ id: string, status: 'complete' | 'failed' | 'declined', path?: string, reason?: string }>
   /** an asynchronous failure nobody awaits (a background send, a bad inbound stream) */
   error: CustomEvent<{ code: string, message: string, id?: string, peer?: string }>
 }
@@ -250,5 +281,19 @@ export interface ChatNode extends TypedEventTarget<ChatNodeEvents> {
   post(room: string, text: string, options?: SendOptions): Promise<RoomPost>
   /** The last `limit` messages of a joined room, in (clock, sender) order, oldest first; UnknownRoomError */
   roomHistory(room: string, options?: HistoryOptions): Promise<RoomMessage[]>
+  /**
+   * Offers the file at `path` to `peer`: hashed (SHA-256), stored, and
+   * delivered in the background until the peer has it (`offered` then);
+   * the peer fetches it once its user accepts. TypeError (not a file),
+   * InvalidPeerIdError, BlockedPeerError, TransferLimitError, the file
+   * system's errors (ENOENT...).
+   */
+  sendFile(peer: string, path: string, options?: AbortOptions): Promise<TransferView>
+  /** Accepts an offer: fetched in the background into the downloads folder, resumed on its own after a cut or a restart */
+  acceptFile(id: string, options?: AbortOptions): Promise<TransferView>
+  /** Declines an offer; the sender is told */
+  declineFile(id: string, options?: AbortOptions): Promise<TransferView>
+  /** Every transfer, oldest first */
+  files(options?: AbortOptions): Promise<TransferView[]>
   stop(): Promise<void>
 }

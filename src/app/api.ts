@@ -16,7 +16,7 @@ export type ChatEvents = ChatNodeEvents
 export type ChatEventType = keyof ChatEvents
 
 /** Every event type, in the order docs/API.md lists them */
-export const CHAT_EVENT_TYPES: readonly ChatEventType[] = ['peer', 'message', 'sent', 'delivered', 'read', 'relay', 'contact', 'room', 'error']
+export const CHAT_EVENT_TYPES: readonly ChatEventType[] = ['peer', 'message', 'sent', 'delivered', 'read', 'relay', 'contact', 'room', 'offer', 'offered', 'progress', 'file', 'error']
 
 export interface ChatApi extends TypedEventTarget<ChatEvents> {
   /** this node's peer id */
@@ -30,8 +30,9 @@ export interface ChatApi extends TypedEventTarget<ChatEvents> {
    * MessageTooLargeError, OutboxFullError, UnreachablePeerError,
    * BlockedPeerError, InvalidNameError, InvalidRoomNameError,
    * InvalidRoomKeyError, RoomLimitError, UnknownRoomError,
-   * NodeStoppedError, or the signal's reason when
-   * aborted.
+   * UnknownTransferError, AmbiguousTransferError, TransferLimitError,
+   * NodeStoppedError, the file system's errors (sendFile: ENOENT...), or
+   * the signal's reason when aborted.
    */
   execute<C extends Command>(command: C, options?: AbortOptions): Promise<ResultOf<C>>
   /** Stops the node and closes the store; resolves once everything has stopped. Idempotent. */

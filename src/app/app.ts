@@ -10,6 +10,7 @@ import { InvalidCommandError } from './errors.ts'
 import { InvalidNameError } from '../errors.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
 import { resolvePeer, resolvePeerId } from './resolve.ts'
+import { resolveTransfer } from './transfers.ts'
 import { InvalidRoomKeyError, InvalidRoomNameError, UnknownRoomError } from '../rooms/errors.ts'
 import { canonicalRoomName, roomKeyProblem, roomNameProblem } from '../rooms/room-keys.ts'
 import { validateText } from '../protocol/text.ts'
@@ -148,6 +149,17 @@ class ChatApp extends TypedEventEmitter<ChatEvents> implements ChatApi {
 
         return { room: last.room, id: last.peer.slice(1), messages }
       }
+      case 'sendFile': {
+        const to = await resolve(command.peer)
+        const transfer = await node.sendFile(to.peerId, command.path, options)
+        return to.stranger ? { ...transfer, stranger: true } : transfer
+      }
+      case 'acceptFile':
+        return node.acceptFile(resolveTransfer(command.id, await node.files(options)).id, options)
+      case 'declineFile':
+        return node.declineFile(resolveTransfer(command.id, await node.files(options)).id, options)
+      case 'files':
+        return node.files(options)
     }
   }
 
@@ -176,7 +188,10 @@ const STRING_FIELDS: Partial<Record<Command['type'], string[]>> = {
   join: ['room'],
   leave: ['room'],
   post: ['room', 'text'],
-  roomHistory: ['room']
+  roomHistory: ['room'],
+  sendFile: ['peer', 'path'],
+  acceptFile: ['id'],
+  declineFile: ['id']
 }
 
 /** Throws InvalidCommandError unless `command` has a known type and fields of the right types */
@@ -208,6 +223,10 @@ function checkCommand (command: unknown): asserts command is Command {
 
   if (type === 'join' && c.key !== undefined && typeof c.key !== 'string') {
     throw new InvalidCommandError('join: key must be a string')
+  }
+
+  if (type === 'sendFile' && c.path === '') {
+    throw new InvalidCommandError('sendFile: path must not be empty')
   }
 
   if (type === 'markRead' && (!Array.isArray(c.ids) || !c.ids.every(id => typeof id === 'string'))) {

@@ -7,9 +7,11 @@
  * unique peer id prefix (resolve.ts); results always carry full peer ids.
  * `room` fields take a joined room's name (in any case, with or without a
  * leading `#`) or its id; results carry the name as joined.
+ * `id` fields of the file commands take a transfer id or a unique start of
+ * one, at least 4 characters (transfers.ts); results carry full ids.
  */
 import type { ResolvedBy } from './resolve.ts'
-import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomMessage, RoomPost, RoomView, SafetyView } from '../types.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomMessage, RoomPost, RoomView, SafetyView, TransferView } from '../types.ts'
 
 export type Command =
   /** store a message durably as `pending` and queue it for delivery */
@@ -51,6 +53,14 @@ export type Command =
   | { type: 'post', room: string, text: string }
   /** the last `limit` messages of a joined room, in (clock, sender) order, oldest first (default 50) */
   | { type: 'roomHistory', room: string, limit?: number }
+  /** offer the file at `path` (this node's file system, relative to its working directory) to a peer: hashed, stored, offered in the background */
+  | { type: 'sendFile', peer: string, path: string }
+  /** accept an incoming offer: fetched in the background into the downloads folder */
+  | { type: 'acceptFile', id: string }
+  /** decline an incoming offer; the sender is told */
+  | { type: 'declineFile', id: string }
+  /** every transfer, both ways, oldest first */
+  | { type: 'files' }
 
 export type CommandType = Command['type']
 
@@ -92,9 +102,14 @@ export interface CommandResults {
   post: RoomPost
   /** `room`: the room's name as joined, `id` its id (two rooms may share a name: one with a key, one without) */
   roomHistory: { room: string, id: string, messages: RoomMessage[] }
+  /** `stranger`: as for `send`, the peer it is offered to was not a contact */
+  sendFile: TransferView & { stranger?: true }
+  acceptFile: TransferView
+  declineFile: TransferView
+  files: TransferView[]
 }
 
 export type ResultOf<C extends Command> = CommandResults[C['type']]
 
 /** Every command type, in the order docs/API.md lists them */
-export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve', 'requests', 'accept', 'decline', 'block', 'unblock', 'name', 'safety', 'verify', 'join', 'leave', 'rooms', 'post', 'roomHistory']
+export const COMMAND_TYPES: readonly CommandType[] = ['send', 'history', 'peers', 'connect', 'whoami', 'markRead', 'resolve', 'requests', 'accept', 'decline', 'block', 'unblock', 'name', 'safety', 'verify', 'join', 'leave', 'rooms', 'post', 'roomHistory', 'sendFile', 'acceptFile', 'declineFile', 'files']

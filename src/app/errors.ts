@@ -53,3 +53,23 @@ export class NoAccountError extends Error {
     super(message, options)
   }
 }
+
+/** A transfer `id` that matches no incoming file transfer, as a whole or as the start of one (at least 4 characters) */
+export class UnknownTransferError extends Error {
+  static override name = 'UnknownTransferError'
+  override name = 'UnknownTransferError'
+
+  constructor (message = 'unknown file transfer', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** A transfer `id` prefix that starts several incoming file transfers; the message lists them by id and sender */
+export class AmbiguousTransferError extends Error {
+  static override name = 'AmbiguousTransferError'
+  override name = 'AmbiguousTransferError'
+
+  constructor (message = 'ambiguous file transfer id', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

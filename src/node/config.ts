@@ -3,6 +3,7 @@
  * muxer, discovery, limits, and the services in the order they depend on
  * each other (libp2p checks the dependencies; each service says its own).
  */
+import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
@@ -11,6 +12,7 @@ import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { contacts } from '../contacts/index.ts'
 import { delivery } from '../delivery/index.ts'
+import { files } from '../files/index.ts'
 import { lanDiscovery } from '../discovery/lan.ts'
 import { liveness } from '../liveness/index.ts'
 import { INBOUND_UPGRADE_TIMEOUT_MS, LIBP2P_CONNECTIONS_HEADROOM, MAX_MUXED_INBOUND_STREAMS, MAX_PENDING_INBOUND_UPGRADES, STREAM_NEGOTIATION_TIMEOUT_MS } from '../net/constants.ts'
@@ -24,10 +26,11 @@ import { receipts } from '../receipts/index.ts'
 import { relayKeeper } from '../relay/keeper/index.ts'
 import { rendezvousClient } from '../rendezvous/index.ts'
 import { rooms } from '../rooms/index.ts'
-import { DEFAULT_HOST, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.ts'
+import { DEFAULT_HOST, DOWNLOADS_DIR_NAME, MDNS_INTERVAL_MS, MDNS_SERVICE_TAG } from './constants.ts'
 import type { ChatNodeInit } from './index.ts'
 import type { Contacts } from '../contacts/index.ts'
 import type { Delivery } from '../delivery/index.ts'
+import type { Files } from '../files/index.ts'
 import type { Liveness } from '../liveness/index.ts'
 import type { FairnessPeers } from '../net/gater.ts'
 import type { Presence } from '../presence/index.ts'
@@ -62,6 +65,7 @@ export type ChatServices = {
   presence: Presence
   rendezvous: RendezvousClient
   rooms: Rooms
+  files: Files
 }
 
 /**
@@ -116,7 +120,8 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       delivery: delivery({ ...init.delivery, nickname: init.name }),
       receipts: receipts({ enabled: init.readReceipts ?? true }),
       liveness: liveness(init.liveness),
-      presence: presence()
+      presence: presence(),
+      files: files({ ...init.files, downloads: init.downloads ?? join(init.dataDir, DOWNLOADS_DIR_NAME), nickname: init.name })
     }
   }
 }

@@ -24,3 +24,6 @@ export const SESSION_ERROR_PEERS = 256
  * fresh peer id costs nothing, and 30 of them made 30 lines.
  */
 export const SESSION_ERROR_LINES = 5
+
+/** Where received files land inside the data dir, unless `downloads` says otherwise */
+export const DOWNLOADS_DIR_NAME = 'downloads'

@@ -11,6 +11,7 @@ import type { FairnessInit } from '../net/gater.ts'
 import type { SecureChatInit } from '../protocol/index.ts'
 import type { RelayKeeperInit } from '../relay/keeper/index.ts'
 import type { RoomsInit } from '../rooms/index.ts'
+import type { FilesInit } from '../files/index.ts'
 
 export { createChatNode } from './node.ts'
 
@@ -53,4 +54,8 @@ export interface ChatNodeInit {
   connections?: FairnessInit
   /** rooms tuning, for tests: a cheaper room secret, shorter rendezvous rounds */
   rooms?: RoomsInit
+  /** where received files land @default `<dataDir>/downloads` */
+  downloads?: string
+  /** file transfer tuning, for tests (where files land: `downloads`) */
+  files?: Omit<FilesInit, 'downloads' | 'nickname'>
 }

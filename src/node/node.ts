@@ -7,7 +7,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { createLibp2p } from 'libp2p'
-import { InvalidPeerIdError, NodeStoppedError, UnreachablePeerError } from '../errors.ts'
+import { BlockedPeerError, InvalidPeerIdError, NodeStoppedError, UnreachablePeerError } from '../errors.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { parsePeerAddr, parsePeerId } from '../net/multiaddr.ts'
 import { nicknameProblem } from '../protocol/nickname.ts'
@@ -20,7 +20,7 @@ import type { ChatServices } from './config.ts'
 import type { ChatNodeInit } from './index.ts'
 import type { Store } from '../store/index.ts'
 import type { ContactInfo } from '../contacts/index.ts'
-import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerView, RelayView, RequestView, RoomEvent, RoomMessage, RoomPost, RoomView, SafetyView, SendOptions } from '../types.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerView, RelayView, RequestView, RoomEvent, RoomMessage, RoomPost, RoomView, SafetyView, SendOptions, TransferView } from '../types.ts'
 import type { AbortOptions, Libp2p, Logger, PeerId } from '@libp2p/interface'
 
 class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNode {
@@ -174,6 +174,33 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     return messages.map(m => ({ ...m, room: joined.name, clock: m.clock ?? 0 }))
   }
 
+  async sendFile (peer: string, path: string, options: AbortOptions = {}): Promise<TransferView> {
+    this.checkRunning()
+    const id = parsePeerId(peer)
+    if (id.equals(this.libp2p.peerId)) {
+      throw new InvalidPeerIdError('cannot send a file to yourself')
+    }
+    if (this.libp2p.services.contacts.isBlocked(id.toString())) {
+      throw new BlockedPeerError('that peer is blocked: /unblock it first')
+    }
+    return this.libp2p.services.files.offer(id, path, options)
+  }
+
+  async acceptFile (id: string, options: AbortOptions = {}): Promise<TransferView> {
+    this.checkRunning()
+    return this.libp2p.services.files.accept(id, options)
+  }
+
+  async declineFile (id: string, options: AbortOptions = {}): Promise<TransferView> {
+    this.checkRunning()
+    return this.libp2p.services.files.decline(id, options)
+  }
+
+  async files (options: AbortOptions = {}): Promise<TransferView[]> {
+    this.checkRunning()
+    return this.libp2p.services.files.transfers(options)
+  }
+
   /** nicknames by peer id, from the peer book */
   private async names (options: AbortOptions): Promise<Map<string, string>> {
     const names = new Map<string, string>()
@@ -248,6 +275,17 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     this.libp2p.services.contacts.addEventListener('contact', (evt) => { this.emit('contact', contactView(evt.detail)) })
     chat.addEventListener('session:error', (evt) => { this.onSessionError(evt.detail.peer, evt.detail.error) })
     this.libp2p.services.rooms.addEventListener('room', (evt) => { this.onRoom(evt.detail) })
+    const { files } = this.libp2p.services
+    files.addEventListener('offer', (evt) => {
+      const t = evt.detail
+      this.emit('offer', { id: t.id, from: t.peer, name: t.name, size: t.size, sha256: t.sha256, ...(t.request === true ? { request: true } : {}) })
+    })
+    files.addEventListener('offered', (evt) => {
+      const t = evt.detail
+      this.emit('offered', { id: t.id, to: t.peer, name: t.name, size: t.size, sha256: t.sha256 })
+    })
+    files.addEventListener('progress', (evt) => { this.emit('progress', evt.detail) })
+    files.addEventListener('file', (evt) => { this.emit('file', evt.detail) })
   }
 
   /** a room event, with the member's nickname when the peer book has one; in order */

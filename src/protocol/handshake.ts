@@ -19,13 +19,23 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export type Role = 'initiator' | 'responder'
 
-/** Context string that starts every signed Hello payload */
-export const HELLO_CONTEXT = `${PROTOCOL_ID} hello`
-/** HKDF info strings, one per direction */
-export const INFO_INITIATOR_TO_RESPONDER = `${PROTOCOL_ID} initiator->responder`
-export const INFO_RESPONDER_TO_INITIATOR = `${PROTOCOL_ID} responder->initiator`
+/**
+ * The protocol whose streams a handshake secures: its id starts every
+ * signed Hello payload and names both HKDF infos, so that a Hello or a key
+ * of one protocol (/securechat/1.0.0, /securechat/file/1.0.0) is worth
+ * nothing on another. Default PROTOCOL_ID.
+ */
+function helloContext (protocol: string): string {
+  return `${protocol} hello`
+}
+
+function directionInfo (protocol: string, direction: 'initiator->responder' | 'responder->initiator'): string {
+  return `${protocol} ${direction}`
+}
 
 export interface HelloFields {
+  /** @default PROTOCOL_ID */
+  protocol?: string
   role: Role
   initiator: PeerId
   responder: PeerId
@@ -37,7 +47,7 @@ export interface HelloFields {
 /** The bytes a Hello's signature covers */
 export function helloPayload (fields: HelloFields): Uint8Array {
   return encodeTranscript([
-    HELLO_CONTEXT,
+    helloContext(fields.protocol ?? PROTOCOL_ID),
     fields.role,
     fields.initiator.toMultihash().bytes,
     fields.responder.toMultihash().bytes,
@@ -54,6 +64,8 @@ export interface LocalHello {
 }
 
 export interface CreateHelloInit {
+  /** @default PROTOCOL_ID */
+  protocol?: string
   role: Role
   initiator: PeerId
   responder: PeerId
@@ -72,6 +84,7 @@ export async function createHello (init: CreateHelloInit): Promise<LocalHello> {
   const ephemeral = generateEphemeralKeyPair()
   const timestamp = BigInt(Math.floor(init.now))
   const payload = helloPayload({
+    protocol: init.protocol,
     role: init.role,
     initiator: init.initiator,
     responder: init.responder,
@@ -95,6 +108,8 @@ export async function createHello (init: CreateHelloInit): Promise<LocalHello> {
 }
 
 export interface VerifyHelloInit {
+  /** @default PROTOCOL_ID */
+  protocol?: string
   /** the role of the peer that sent this Hello */
   role: Role
   initiator: PeerId
@@ -152,6 +167,7 @@ export async function verifyHello (hello: Hello, init: VerifyHelloInit): Promise
 
   const publicKey = remotePublicKey(init.remotePeer)
   const payload = helloPayload({
+    protocol: init.protocol,
     role: init.role,
     initiator: init.initiator,
     responder: init.responder,
@@ -189,10 +205,10 @@ export interface SessionKeys {
 /**
  * Key schedule: shared = X25519(our ephemeral, their ephemeral);
  * salt = SHA-256(lp(initiator payload) || lp(responder payload));
- * k_i2r = HKDF(shared, salt, INFO_INITIATOR_TO_RESPONDER);
- * k_r2i = HKDF(shared, salt, INFO_RESPONDER_TO_INITIATOR).
+ * k_i2r = HKDF(shared, salt, "<protocol> initiator->responder");
+ * k_r2i = HKDF(shared, salt, "<protocol> responder->initiator").
  */
-export function deriveSessionKeys (role: Role, ephemeral: EphemeralKeyPair, remoteEphemeralKey: Uint8Array, initiatorPayload: Uint8Array, responderPayload: Uint8Array): SessionKeys {
+export function deriveSessionKeys (role: Role, ephemeral: EphemeralKeyPair, remoteEphemeralKey: Uint8Array, initiatorPayload: Uint8Array, responderPayload: Uint8Array, protocol = PROTOCOL_ID): SessionKeys {
   if (remoteEphemeralKey.byteLength !== X25519_KEY_LENGTH) {
     throw new InvalidHandshakeError('handshake ephemeral key has the wrong length')
   }
@@ -204,8 +220,8 @@ export function deriveSessionKeys (role: Role, ephemeral: EphemeralKeyPair, remo
   }
 
   const salt = sha256(encodeTranscript([initiatorPayload, responderPayload]))
-  const i2r = hkdfSha256(secret, salt, INFO_INITIATOR_TO_RESPONDER, AES_KEY_LENGTH)
-  const r2i = hkdfSha256(secret, salt, INFO_RESPONDER_TO_INITIATOR, AES_KEY_LENGTH)
+  const i2r = hkdfSha256(secret, salt, directionInfo(protocol, 'initiator->responder'), AES_KEY_LENGTH)
+  const r2i = hkdfSha256(secret, salt, directionInfo(protocol, 'responder->initiator'), AES_KEY_LENGTH)
   secret.fill(0)
 
   return role === 'initiator'

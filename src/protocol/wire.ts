@@ -16,6 +16,8 @@ import type { Role } from './handshake.ts'
 import type { AbortOptions, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 
 export interface HandshakeInit {
+  /** the protocol the stream speaks, bound into both Hellos and the keys @default PROTOCOL_ID */
+  protocol?: string
   role: Role
   localPeer: PeerId
   remotePeer: PeerId
@@ -46,6 +48,7 @@ export async function performHandshake (stream: Stream, init: HandshakeInit, opt
   const remoteRole: Role = init.role === 'initiator' ? 'responder' : 'initiator'
 
   const local = await createHello({
+    protocol: init.protocol,
     role: init.role,
     initiator,
     responder,
@@ -58,6 +61,7 @@ export async function performHandshake (stream: Stream, init: HandshakeInit, opt
   // decodeHello, decodeFrame: a malformed message is our typed error, not protons' RangeError
   const remote = await pb.read({ decode: decodeHello }, options)
   const remotePayload = await verifyHello(remote, {
+    protocol: init.protocol,
     role: remoteRole,
     initiator,
     responder,
@@ -67,8 +71,8 @@ export async function performHandshake (stream: Stream, init: HandshakeInit, opt
   })
 
   const keys = init.role === 'initiator'
-    ? deriveSessionKeys('initiator', local.ephemeral, remote.ephemeralKey, local.payload, remotePayload)
-    : deriveSessionKeys('responder', local.ephemeral, remote.ephemeralKey, remotePayload, local.payload)
+    ? deriveSessionKeys('initiator', local.ephemeral, remote.ephemeralKey, local.payload, remotePayload, init.protocol)
+    : deriveSessionKeys('responder', local.ephemeral, remote.ephemeralKey, remotePayload, local.payload, init.protocol)
 
   return {
     cipher: new SessionCipher({ ...keys, role: init.role, maxFrames: init.maxFrames }),

@@ -33,6 +33,10 @@ export const SUBLEVEL_ROOMS = 'rooms'
  * message) (fanout.ts); added like `rooms`, without a format change
  */
 export const SUBLEVEL_FANOUT = 'fanout'
+/** File transfers, offered and received (transfers.ts); added like `rooms` */
+export const SUBLEVEL_TRANSFERS = 'transfers'
+/** Transfers kept, finished or not: the offers a peer can make us hold are bounded by it too */
+export const MAX_STORED_TRANSFERS = 1024
 
 /**
  * Room messages waiting for one member in one room, for one room, and in

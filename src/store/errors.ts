@@ -115,3 +115,13 @@ export class RoomLimitError extends Error {
     super(message, options)
   }
 }
+
+/** putTransfer() of a new transfer past MAX_STORED_TRANSFERS; nothing was written */
+export class TransferLimitError extends Error {
+  static override name = 'TransferLimitError'
+  override name = 'TransferLimitError'
+
+  constructor (message = 'transfer limit reached', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -9,6 +9,7 @@
  *   outbox    <history key>         -> sealed peer id: outgoing, not yet delivered
  *   requests  <history key>         -> sealed JSON {peer, bytes}: an incoming message request (quarantine)
  *   rooms     R<hash(room id)>      -> sealed JSON StoredRoom, padded by member bucket (room-record.ts)
+ *   transfers T<hash(transfer id)>  -> sealed JSON StoredTransfer (transfer-record.ts)
  *   fanout    F<hash(member)>!G<hash(member, history key)> -> sealed JSON {member, key}: a room message not yet delivered to it (fanout.ts)
  *   meta      'keycheck'            -> sealed constant: proves the key file matches
  *             'format'              -> sealed store format (2)
@@ -21,7 +22,7 @@
 import type { KeyObject } from 'node:crypto'
 import { Level } from 'level'
 import {
-  SUBLEVEL_FANOUT, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX, SUBLEVEL_PEERS, SUBLEVEL_REQUESTS, SUBLEVEL_ROOMS
+  SUBLEVEL_FANOUT, SUBLEVEL_HISTORY, SUBLEVEL_IDENTITY, SUBLEVEL_INDEX, SUBLEVEL_META, SUBLEVEL_OUTBOX, SUBLEVEL_PEERS, SUBLEVEL_REQUESTS, SUBLEVEL_ROOMS, SUBLEVEL_TRANSFERS
 } from './constants.ts'
 import { CorruptRecordError } from './errors.ts'
 import { deriveNamesKey, KeyNames } from './keys.ts'
@@ -46,6 +47,7 @@ export interface Handles {
   requests: Sublevel
   rooms: Sublevel
   fanout: Sublevel
+  transfers: Sublevel
   dataKey: KeyObject
   names: KeyNames
 }
@@ -68,6 +70,7 @@ export function handlesOf (db: Db, dataKey: KeyObject): Handles {
     requests: openSublevel(db, SUBLEVEL_REQUESTS),
     rooms: openSublevel(db, SUBLEVEL_ROOMS),
     fanout: openSublevel(db, SUBLEVEL_FANOUT),
+    transfers: openSublevel(db, SUBLEVEL_TRANSFERS),
     dataKey,
     names: new KeyNames(deriveNamesKey(dataKey))
   }

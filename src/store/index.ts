@@ -90,6 +90,37 @@ export interface StoredRoom {
   members: StoredMember[]
 }
 
+export type TransferState = 'offered' | 'accepted' | 'complete' | 'failed' | 'declined'
+
+/** A file transfer (src/files), offered by us (`out`) or to us (`in`) */
+export interface StoredTransfer {
+  /** 32 lower-case hex characters, chosen by the sender */
+  id: string
+  /** the other side */
+  peer: string
+  direction: 'in' | 'out'
+  /** the file name as offered (the sender's base name; the receiver makes it safe before use) */
+  name: string
+  size: number
+  /** of the whole file, 64 lower-case hex characters */
+  sha256: string
+  state: TransferState
+  /** out: the file offered; in: where it landed once complete */
+  path?: string
+  /** in: bytes received, verified and synced in the partial file; out: bytes the receiver last asked from */
+  offset: number
+  /** out: the file when offered (inode; modification and change times, ms): a file changed since is not sent */
+  ino?: number
+  mtime?: number
+  ctime?: number
+  /** out: the receiver has the offer */
+  delivered?: true
+  /** in: from a peer who is not a contact */
+  request?: true
+  createdAt: number
+  updatedAt: number
+}
+
 /** An upsert of the peer book: `name` and `addrs` replace the stored ones when given */
 export interface PeerUpdate {
   peerId: string
@@ -280,6 +311,15 @@ export interface Store {
   putRoom(room: StoredRoom, options?: AbortOptions): Promise<void>
   /** Removes a room; resolves whether there was one */
   deleteRoom(id: string, options?: AbortOptions): Promise<boolean>
+
+  /** Every file transfer, oldest first; entries that cannot be read are reported and skipped */
+  transfers(options?: AbortOptions): Promise<StoredTransfer[]>
+  /** Transfer `id`; CorruptRecordError if it cannot be read */
+  getTransfer(id: string, options?: AbortOptions): Promise<StoredTransfer | undefined>
+  /** Writes `transfer` (new or a new version), synced; TransferLimitError past MAX_STORED_TRANSFERS; TypeError for a malformed one */
+  putTransfer(transfer: StoredTransfer, options?: AbortOptions): Promise<void>
+  /** Removes a transfer; resolves whether there was one */
+  deleteTransfer(id: string, options?: AbortOptions): Promise<boolean>
 
   /**
    * Everything the store holds, for a backup: the identity first (if any),

@@ -42,6 +42,8 @@ const DOMAIN_MESSAGE = 'M'
 const DOMAIN_ROOM = 'R'
 const DOMAIN_FANOUT_MEMBER = 'F'
 const DOMAIN_FANOUT_ENTRY = 'G'
+const DOMAIN_TRANSFER = 'T'
+const TRANSFER_ID = /^[0-9a-f]{32}$/
 
 export function isKeyPart (value: unknown): value is string {
   return typeof value === 'string' && KEY_PART.test(value)
@@ -127,6 +129,14 @@ export class KeyNames {
   fanoutMember (member: string): string {
     assertKeyPart(member, 'member')
     return this.#hash(DOMAIN_FANOUT_MEMBER, [member])
+  }
+
+  /** Key of the file transfer `id` (32 lower-case hex characters) */
+  transfer (id: string): string {
+    if (!TRANSFER_ID.test(id)) {
+      throw new TypeError('transfer id must be 32 lower-case hex characters')
+    }
+    return this.#hash(DOMAIN_TRANSFER, [id])
   }
 
   /** Key of the joined room `id` (32 lower-case hex characters) */

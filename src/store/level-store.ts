@@ -30,6 +30,8 @@ import { readPeer, scanPeers, upsertPeer, deletePeer } from './peer-book.ts'
 import { isMessageStatus, isRoomConversation, messageProblem, peerUpdateProblem, pickMessage } from './records.ts'
 import { pickRoom, roomProblem } from './room-record.ts'
 import { deleteRoom, putRoom, scanRooms } from './rooms.ts'
+import { isTransferId, pickTransfer, transferProblem } from './transfer-record.ts'
+import { deleteTransfer, putTransfer, readTransfer, scanTransfers } from './transfers.ts'
 import { Sequences } from './sequences.ts'
 import { WriteQueue } from './write-queue.ts'
 import type { CorruptRecordError } from './errors.ts'
@@ -37,7 +39,7 @@ import type { DeliveredTo } from './fanout.ts'
 import type { Handles } from './handles.ts'
 import type { Overlay, Prepared } from './write-queue.ts'
 import type {
-  AppendOptions, AppendedMany, PeerUpdate, RestoreSummary, SetStatusOptions, StatusChange, Store, StoreInit, StoreRecord, StoreStatus, StoredPeer, StoredRoom
+  AppendOptions, AppendedMany, PeerUpdate, RestoreSummary, SetStatusOptions, StatusChange, Store, StoreInit, StoreRecord, StoreStatus, StoredPeer, StoredRoom, StoredTransfer
 } from './index.ts'
 import type { RequestSummary } from './request-counts.ts'
 import type { ChatMessage, HistoryOptions, MessageStatus } from '../types.ts'
@@ -431,6 +433,33 @@ export class LevelStore implements Store {
       throw new TypeError('room id must be 32 lower-case hex characters')
     }
     return this.#exclusive(options, async handles => deleteRoom(handles, id))
+  }
+
+  async transfers (options: AbortOptions = {}): Promise<StoredTransfer[]> {
+    options.signal?.throwIfAborted()
+    return scanTransfers(this.#handlesOrThrow(), options, this.#report)
+  }
+
+  async getTransfer (id: string, options: AbortOptions = {}): Promise<StoredTransfer | undefined> {
+    options.signal?.throwIfAborted()
+    if (!isTransferId(id)) throw new TypeError('transfer id must be 32 lower-case hex characters')
+    return readTransfer(this.#handlesOrThrow(), id)
+  }
+
+  async putTransfer (transfer: StoredTransfer, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    const problem = transferProblem(transfer)
+    if (problem !== undefined) {
+      throw new TypeError(`invalid transfer: ${problem}`)
+    }
+    const record = pickTransfer(transfer)
+    await this.#exclusive(options, async handles => putTransfer(handles, record))
+  }
+
+  async deleteTransfer (id: string, options: AbortOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted()
+    if (!isTransferId(id)) throw new TypeError('transfer id must be 32 lower-case hex characters')
+    return this.#exclusive(options, async handles => deleteTransfer(handles, id))
   }
 
   records (options: AbortOptions = {}): AsyncIterable<StoreRecord> {

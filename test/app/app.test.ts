@@ -6,11 +6,14 @@
  * says which members it was queued for, a room's history its name as joined.
  */
 import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { InvalidRoomKeyError, InvalidRoomNameError, MAX_ROOM_NAME_BYTES, MAX_TEXT_BYTES, RoomLimitError, UnknownRoomError, chatApp } from '../../src/app/index.ts'
 import { EmptyMessageError, MessageTooLargeError } from '../../src/errors.ts'
 import { StubNode, peerView } from '../cli/stub-node.ts'
 import { newPeerId } from '../helpers/peers.ts'
+import { tempDir } from '../helpers/tmp.ts'
 import type { ChatEvents, Command, RoomEvent } from '../../src/app/index.ts'
 
 void describe('chatApp peer arguments', () => {
@@ -263,6 +266,62 @@ void describe('chatApp room messages', () => {
       ['sent', { id: 'a'.repeat(32), to: bob, room: 'demo' }],
       ['delivered', { id: 'a'.repeat(32), to: bob, room: 'demo' }]
     ])
+    await app.stop()
+  })
+})
+
+void describe('chatApp files', () => {
+  void it('checks the shape of sendFile, acceptFile, declineFile: InvalidCommandError, the node not called', async () => {
+    const node = new StubNode({ peerId: await newPeerId() })
+    const app = chatApp(node)
+
+    for (const command of [
+      { type: 'sendFile', peer: 'bob' },
+      { type: 'sendFile', peer: 'bob', path: 7 },
+      { type: 'sendFile', peer: 'bob', path: '' },
+      { type: 'sendFile', path: '/tmp/a' },
+      { type: 'acceptFile' },
+      { type: 'acceptFile', id: 42 },
+      { type: 'declineFile', id: ['abcd'] }
+    ]) {
+      await assert.rejects(app.execute(command as unknown as Command), { name: 'InvalidCommandError' }, JSON.stringify(command))
+    }
+    assert.deepEqual(node.calls, [])
+    await app.stop()
+  })
+
+  void it('sendFile resolves the peer as send does (stranger said so); accept and decline take a unique start of an incoming id; the events pass through', async (t) => {
+    const [me, bob, eve] = await Promise.all([newPeerId(), newPeerId(), newPeerId()])
+    const node = new StubNode({ peerId: me, peers: [peerView(bob, 'bob', true), peerView(eve, 'eve', true, 'stranger')] })
+    const app = chatApp(node)
+    const dir = await tempDir(t)
+    await writeFile(join(dir, 'f.txt'), 'hello')
+    const seen: string[] = []
+    for (const type of ['offer', 'offered', 'progress', 'file'] as const) {
+      app.addEventListener(type, evt => { seen.push(`${type} ${evt.detail.id}`) })
+    }
+
+    const out = await app.execute({ type: 'sendFile', peer: 'bob', path: join(dir, 'f.txt') })
+    assert.equal(out.peer, bob)
+    assert.equal(out.stranger, undefined)
+    assert.equal((await app.execute({ type: 'sendFile', peer: 'eve', path: join(dir, 'f.txt') })).stranger, true)
+    await assert.rejects(app.execute({ type: 'sendFile', peer: 'bob', path: join(dir, 'nope') }), { code: 'ENOENT' })
+
+    // an outgoing id is never a candidate: a peer cannot make a prefix ambiguous with ours
+    const a = node.offerFile(bob, 'a', 1, `${out.id.slice(0, 8)}${'1'.repeat(24)}`)
+    const b = node.offerFile(eve, 'b', 1, `${out.id.slice(0, 8)}${'2'.repeat(24)}`)
+    await assert.rejects(app.execute({ type: 'acceptFile', id: out.id.slice(0, 8) }), { name: 'AmbiguousTransferError' })
+    await assert.rejects(app.execute({ type: 'acceptFile', id: out.id }), { name: 'UnknownTransferError' })
+    await assert.rejects(app.execute({ type: 'acceptFile', id: 'abc' }), { name: 'UnknownTransferError' })
+    await assert.rejects(app.execute({ type: 'acceptFile', id: 'zzzz' }), { name: 'UnknownTransferError' })
+    assert.equal((await app.execute({ type: 'acceptFile', id: `${a.id.slice(0, 9).toUpperCase()}` })).state, 'accepted')
+    assert.equal((await app.execute({ type: 'declineFile', id: b.id })).state, 'declined')
+    assert.deepEqual((await app.execute({ type: 'files' })).map(f => f.state), ['offered', 'offered', 'accepted', 'declined'])
+
+    node.offerReceived(out.id)
+    node.fileProgress(a.id, 1, 1)
+    node.fileDone(a.id, 'complete', { path: '/dl/a' })
+    assert.deepEqual(seen, [`offer ${a.id}`, `offer ${b.id}`, `file ${b.id}`, `offered ${out.id}`, `progress ${a.id}`, `file ${a.id}`])
     await app.stop()
   })
 })

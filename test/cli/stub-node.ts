@@ -5,14 +5,19 @@
  * event for every change, as the real node), keeps joined rooms and their
  * members (with `room` events, as the real node), keeps room messages with
  * a Lamport clock per room (posted ones and ones a test makes a member
- * write), and lets tests fire node events and fail or stall any method.
+ * write), keeps file transfers (offered ones from real files on disk,
+ * incoming ones a test makes a peer offer, with `offer`, `offered`,
+ * `progress` and `file` events as the real node), and lets tests fire node
+ * events and fail or stall any method.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { InvalidRoomKeyError, InvalidRoomNameError, RoomLimitError, UnknownRoomError, roomKeyProblem, roomNameProblem } from '../../src/app/index.ts'
 import { BlockedPeerError, EmptyMessageError, InvalidMultiaddrError, NodeStoppedError } from '../../src/errors.ts'
 import type { AbortOptions } from '@libp2p/interface'
-import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerRelation, PeerView, RelayView, RequestView, RoomMemberView, RoomMessage, RoomPost, RoomView, SafetyView, SendOptions } from '../../src/types.ts'
+import type { ChatMessage, ChatNode, ChatNodeEvents, ContactView, HistoryOptions, PeerRelation, PeerView, RelayView, RequestView, RoomMemberView, RoomMessage, RoomPost, RoomView, SafetyView, SendOptions, TransferView } from '../../src/types.ts'
 
 /** A joined room as the stub keeps it: with its key, which no view carries */
 export interface StubRoom {
@@ -59,6 +64,8 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
   readonly joined = new Map<string, StubRoom>()
   /** the messages of every room, posted and received, in the order they came */
   readonly roomMessages: RoomMessage[] = []
+  /** file transfers by id, both ways, oldest first */
+  readonly transfers = new Map<string, TransferView>()
   /** commands running right now, and the most at once */
   running = 0
   maxRunning = 0
@@ -443,6 +450,98 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
         return { ...m, ...(name == null ? {} : { name }) }
       })
     }
+  }
+
+  /** As the real node: a regular file, hashed; not to a blocked peer; `offered` fires once the peer has the offer (offerReceived) */
+  async sendFile (peer: string, path: string, options: AbortOptions = {}): Promise<TransferView> {
+    await this.enter(`sendFile ${peer} ${path}`, options)
+
+    if (this.knownPeers.find(p => p.peerId === peer)?.relation === 'blocked') {
+      throw new BlockedPeerError()
+    }
+
+    if (!(await stat(path)).isFile()) {
+      throw new TypeError(`not a file: ${path}`)
+    }
+
+    const data = await readFile(path)
+    const transfer: TransferView = {
+      id: randomBytes(16).toString('hex'),
+      peer,
+      direction: 'out',
+      name: basename(path),
+      size: data.byteLength,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      state: 'offered',
+      bytes: 0,
+      path
+    }
+    this.transfers.set(transfer.id, transfer)
+    return { ...transfer }
+  }
+
+  /** The peer of an outgoing offer has it: `offered` */
+  offerReceived (id: string): void {
+    const t = this.transfer(id)
+    this.safeDispatchEvent('offered', { detail: { id, to: t.peer, name: t.name, size: t.size, sha256: t.sha256 } })
+  }
+
+  /** A peer offers us a file: stored as an incoming `offered` transfer, `offer` fires (`request` when the peer is not a contact) */
+  offerFile (from: string, name: string, size: number, id = randomBytes(16).toString('hex')): TransferView {
+    const request = this.knownPeers.find(p => p.peerId === from)?.relation !== 'contact'
+    const sha256 = createHash('sha256').update(name).digest('hex')
+    const transfer: TransferView = { id, peer: from, direction: 'in', name, size, sha256, state: 'offered', bytes: 0, ...(request ? { request: true as const } : {}) }
+    this.transfers.set(id, transfer)
+    this.safeDispatchEvent('offer', { detail: { id, from, name, size, sha256, ...(request ? { request: true as const } : {}) } })
+    return { ...transfer }
+  }
+
+  /** Bytes of a transfer so far: `progress` */
+  fileProgress (id: string, bytes: number, rate: number): void {
+    const t = this.transfer(id)
+    t.bytes = bytes
+    this.safeDispatchEvent('progress', { detail: { id, bytes, size: t.size, rate } })
+  }
+
+  /** A transfer ends: `file` */
+  fileDone (id: string, status: 'complete' | 'failed' | 'declined', more: { path?: string, reason?: string } = {}): void {
+    const t = this.transfer(id)
+    t.state = status
+
+    if (status === 'complete') {
+      t.bytes = t.size
+      if (t.direction === 'in' && more.path != null) t.path = more.path
+    }
+
+    this.safeDispatchEvent('file', { detail: { id, status, ...more } })
+  }
+
+  async acceptFile (id: string, options: AbortOptions = {}): Promise<TransferView> {
+    await this.enter(`acceptFile ${id}`, options)
+    const t = this.transfer(id)
+    if (t.direction !== 'in' || t.state !== 'offered') throw new TypeError(`stub: transfer ${id} is not an offer to us`)
+    t.state = 'accepted'
+    return { ...t }
+  }
+
+  async declineFile (id: string, options: AbortOptions = {}): Promise<TransferView> {
+    await this.enter(`declineFile ${id}`, options)
+    const t = this.transfer(id)
+    if (t.direction !== 'in' || t.state !== 'offered') throw new TypeError(`stub: transfer ${id} is not an offer to us`)
+    t.state = 'declined'
+    this.safeDispatchEvent('file', { detail: { id, status: 'declined' } })
+    return { ...t }
+  }
+
+  async files (options: AbortOptions = {}): Promise<TransferView[]> {
+    await this.enter('files', options)
+    return [...this.transfers.values()].map(t => ({ ...t }))
+  }
+
+  private transfer (id: string): TransferView {
+    const t = this.transfers.get(id)
+    if (t == null) throw new Error(`stub: no transfer ${id}`)
+    return t
   }
 
   async stop (): Promise<void> {

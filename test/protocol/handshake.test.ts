@@ -36,6 +36,21 @@ describe('handshake', () => {
     assert.notDeepEqual(k1.sendKey, k2.sendKey)
   })
 
+  it('binds the protocol: a Hello of /securechat/1.0.0 does not verify for another protocol, and the keys differ', async () => {
+    const [a, b] = [await newPeer(), await newPeer()]
+    const now = Date.now()
+    const file = '/securechat/file/1.0.0'
+    const ha = await createHello({ role: 'initiator', initiator: a.id, responder: b.id, privateKey: a.key, nickname: 'alice', now })
+    await assert.rejects(verifyHello(ha.hello, { protocol: file, role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now }), { name: 'InvalidSignatureError' })
+    const hf = await createHello({ protocol: file, role: 'initiator', initiator: a.id, responder: b.id, privateKey: a.key, nickname: 'alice', now })
+    await assert.rejects(verifyHello(hf.hello, { role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now }), { name: 'InvalidSignatureError' })
+    const payload = await verifyHello(hf.hello, { protocol: file, role: 'initiator', initiator: a.id, responder: b.id, remotePeer: a.id, now })
+    const hb = await createHello({ protocol: file, role: 'responder', initiator: a.id, responder: b.id, privateKey: b.key, nickname: 'bob', now })
+    const chat = deriveSessionKeys('initiator', hf.ephemeral, hb.hello.ephemeralKey, payload, hb.payload)
+    const files = deriveSessionKeys('initiator', hf.ephemeral, hb.hello.ephemeralKey, payload, hb.payload, file)
+    assert.notDeepEqual(chat.sendKey, files.sendKey)
+  })
+
   it('rejects a Hello signed by another peer (wrong signer)', async () => {
     const [a, b, mallory] = [await newPeer(), await newPeer(), await newPeer()]
     // mallory signs a Hello that claims to be a's side of the a<->b handshake

@@ -8,8 +8,12 @@
  * A room key is a secret typed in the clear, like a message: no error says
  * it, and keepInHistory keeps the line that holds it out of the prompt's
  * history.
+ *
+ * A file's path is the rest of the line, as typed; expandPath makes it
+ * absolute (`~`, the working directory) where the REPL runs it.
  */
-import { nicknameProblem, roomKeyProblem, roomNameProblem, validateText } from '../../app/index.ts'
+import { isAbsolute, join, resolve } from 'node:path'
+import { MIN_TRANSFER_PREFIX, nicknameProblem, roomKeyProblem, roomNameProblem, validateText } from '../../app/index.ts'
 import type { Command } from '../../app/index.ts'
 import { UsageError } from '../errors.ts'
 import { UnknownCommandError } from './errors.ts'
@@ -18,7 +22,7 @@ export const DEFAULT_HISTORY_LIMIT = 20
 export const MAX_HISTORY_LIMIT = 1000
 
 /** The application's commands a REPL line maps to one to one */
-type AppCommand = Extract<Command, { type: 'peers' | 'connect' | 'whoami' | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify' | 'join' | 'leave' | 'rooms' }>
+type AppCommand = Extract<Command, { type: 'peers' | 'connect' | 'whoami' | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify' | 'join' | 'leave' | 'rooms' | 'acceptFile' | 'declineFile' | 'files' }>
 
 /** A parsed REPL line: an application command, or one of the REPL's own */
 export type ReplCommand =
@@ -35,6 +39,8 @@ export type ReplCommand =
   | { type: 'roomHistory', room: string, limit: number }
   /** `/room <room> <text>` */
   | { type: 'post', room: string, text: string }
+  /** `/send <peer> <path>`: the path as typed (expandPath makes it absolute) */
+  | { type: 'sendFile', peer: string, path: string }
   | { type: 'help' }
   | { type: 'quit' }
   /** plain text, for the peer of chat mode */
@@ -44,6 +50,7 @@ export type CommandName =
   | 'peers' | 'msg' | 'chat' | 'history' | 'connect' | 'whoami'
   | 'requests' | 'accept' | 'decline' | 'block' | 'unblock' | 'name' | 'safety' | 'verify'
   | 'join' | 'leave' | 'rooms' | 'room'
+  | 'send' | 'accept-file' | 'decline-file' | 'files'
   | 'help' | 'quit'
 
 export interface CommandSpec {
@@ -76,6 +83,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'leave', aliases: [], usage: '/leave <room>', description: 'leave a room (by its name, #name or id)', takesPeer: false },
   { name: 'rooms', aliases: [], usage: '/rooms', description: 'list your rooms and their members, online or not', takesPeer: false },
   { name: 'room', aliases: [], usage: '/room <room> <text>', description: 'post one message to a room you joined (to each of its members)', takesPeer: false },
+  { name: 'send', aliases: [], usage: '/send <peer> <path>', description: 'offer a file to a peer; the path is the rest of the line (~ is your home, relative to where securechat runs)', takesPeer: true },
+  { name: 'accept-file', aliases: [], usage: '/accept-file <id>', description: `download a file offered to you into the downloads folder (the start of its id is enough, at least ${MIN_TRANSFER_PREFIX} characters)`, takesPeer: false },
+  { name: 'decline-file', aliases: [], usage: '/decline-file <id>', description: 'refuse a file offered to you; the sender is told', takesPeer: false },
+  { name: 'files', aliases: [], usage: '/files', description: 'list file transfers, both ways, with their state and progress', takesPeer: false },
   { name: 'help', aliases: [], usage: '/help', description: 'show these commands', takesPeer: false },
   { name: 'quit', aliases: ['exit'], usage: '/quit', description: 'stop the node and exit (also /exit, Ctrl+D)', takesPeer: false }
 ]
@@ -188,6 +199,31 @@ export function parseLine (line: string): ReplCommand {
 
       return { type: 'connect', multiaddr: args[0] }
     }
+    case 'send': {
+      // the path is the rest of the line, inner white space kept: file names have spaces
+      const m = /^(\S+)\s+(.*)$/s.exec(rest)
+      const path = unquote(m?.[2] ?? '')
+
+      if (m?.[1] == null || path === '') {
+        throw usage()
+      }
+
+      return { type: 'sendFile', peer: m[1], path }
+    }
+    case 'accept-file':
+    case 'decline-file': {
+      const id = args[0]
+
+      if (args.length !== 1 || id == null) {
+        throw usage()
+      }
+
+      if (id.length < MIN_TRANSFER_PREFIX || !/^[0-9a-f]+$/i.test(id)) {
+        throw new UsageError(`usage: ${spec.usage}: the id is the hex one /files shows, or its first ${MIN_TRANSFER_PREFIX} characters or more`)
+      }
+
+      return { type: spec.name === 'accept-file' ? 'acceptFile' : 'declineFile', id }
+    }
     case 'accept':
     case 'decline':
     case 'block':
@@ -257,6 +293,7 @@ export function parseLine (line: string): ReplCommand {
     case 'peers':
     case 'requests':
     case 'rooms':
+    case 'files':
     case 'whoami':
     case 'help':
     case 'quit': {
@@ -267,6 +304,22 @@ export function parseLine (line: string): ReplCommand {
       return { type: spec.name }
     }
   }
+}
+
+/** `'my file.txt'` or `"my file.txt"` is `my file.txt`, as a terminal pastes a dropped file's path */
+function unquote (path: string): string {
+  const m = /^(['"])(.*)\1$/s.exec(path)
+  return m?.[2] ?? path
+}
+
+/**
+ * A typed path as an absolute one: `~` and `~/...` start at `home`,
+ * anything relative at `cwd` (`~user` is not expanded: it is a relative
+ * path like any other)
+ */
+export function expandPath (path: string, where: { home: string, cwd: string }): string {
+  const expanded = path === '~' ? where.home : path.startsWith('~/') ? join(where.home, path.slice(2)) : path
+  return isAbsolute(expanded) ? resolve(expanded) : resolve(where.cwd, expanded)
 }
 
 /**

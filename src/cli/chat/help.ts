@@ -73,6 +73,9 @@ Examples:
     #team> who is on call?
     /history #team 50
     /leave #demo
+    /send bob ~/Documents/report 2024.pdf
+    /accept-file 1a2b3c4d   (the id an offer shows; its first 4 characters do)
+    /files
 
 On a terminal (and without --json), an empty data dir is set up first, as
 by \`securechat init\`, and a protected one asks for its passphrase (three
@@ -82,8 +85,13 @@ tries) before the node starts; a passphrase from SECURECHAT_PASSPHRASE or
 Without a TTY on stdin, commands are read one per line with no prompt, and
 end of input stops the node. --json prints one JSON object per line, each
 with a "type" field (ready, peer, message, pending, posted, sent, delivered,
-read, relay, contact, room, history, peers, whoami, connected, chat,
-requests, accepted, declined, safety, rooms, help, error).
+read, relay, contact, room, offer, offered, progress, file, transfer, files,
+history, peers, whoami, connected, chat, requests, accepted, declined,
+safety, rooms, help, error).
+
+Files you accept land in --downloads (default <data dir>/downloads), under
+a safe name; a transfer cut off resumes where it stopped. On a terminal, a
+progress bar shows each transfer under way; otherwise a line every 10 %.
 
 Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
 cannot start (three wrong passphrases too); 2 on a usage error; 130 when a

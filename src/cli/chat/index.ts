@@ -33,7 +33,13 @@ export async function chat (options: ChatOptions, io: MainIo, deps: ChatDeps = {
   const noColor = io.env.NO_COLOR != null && io.env.NO_COLOR !== ''
   const output: Output = options.json
     ? new JsonOutput(terminal)
-    : new TextOutput(terminal, { color: io.stdout.isTTY === true && !noColor, qr: io.stdout.isTTY === true, peers: id => directory.get(id) })
+    : new TextOutput(terminal, {
+      color: io.stdout.isTTY === true && !noColor,
+      qr: io.stdout.isTTY === true,
+      peers: id => directory.get(id),
+      // progress bars only on a terminal, between the output and the prompt
+      ...(io.stdout.isTTY === true ? { footer: (rows: string[]) => { terminal.footer(rows) } } : {})
+    })
 
   const app = await start(options, io, { output, terminal, interactive, deps })
 
@@ -78,6 +84,7 @@ async function start (options: ChatOptions, io: MainIo, { output, terminal, inte
     const app = await startApp({
       name: options.name,
       dataDir: options.dataDir,
+      downloads: options.downloads,
       port: options.port,
       relays: options.relays,
       readReceipts: options.readReceipts,

@@ -5,12 +5,12 @@
  */
 import { JsonLines } from '../json-lines.ts'
 import { COMMANDS } from './commands.ts'
-import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, PeerView, RelayView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, TransferView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
 import type {
-  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, PostedMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo,
-  SentEventDetail
+  ContactOrigin, DeliveredEventDetail, FileEventDetail, MessageEventDetail, OfferEventDetail, OfferedEventDetail, Output, PeerEventDetail, PendingMessage, PostedMessage, ProgressEventDetail,
+  ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo, SentEventDetail, TransferAction, TransferResult
 } from './output.ts'
 
 export class JsonOutput implements Output {
@@ -106,6 +106,31 @@ export class JsonOutput implements Output {
     this.lines.write('rooms', { rooms: rooms.map(roomView) })
   }
 
+  offer (event: OfferEventDetail): void {
+    this.lines.write('offer', { id: event.id, from: event.from, name: event.name, size: event.size, sha256: event.sha256, request: event.request === true ? true : undefined })
+  }
+
+  offered (event: OfferedEventDetail): void {
+    this.lines.write('offered', { id: event.id, to: event.to, name: event.name, size: event.size, sha256: event.sha256 })
+  }
+
+  progress (event: ProgressEventDetail): void {
+    this.lines.write('progress', { id: event.id, bytes: event.bytes, size: event.size, rate: event.rate })
+  }
+
+  file (event: FileEventDetail): void {
+    this.lines.write('file', { id: event.id, status: event.status, path: event.path, reason: event.reason })
+  }
+
+  /** one line for /send, /accept-file and /decline-file: the transfer as it is now (`state` says which) */
+  transfer (transfer: TransferResult, _action: TransferAction): void {
+    this.lines.write('transfer', { ...transferView(transfer), stranger: transfer.stranger === true ? true : undefined })
+  }
+
+  files (transfers: TransferView[]): void {
+    this.lines.write('files', { files: transfers.map(transferView) })
+  }
+
   connected (peerId: string): void {
     this.lines.write('connected', { peerId })
   }
@@ -124,6 +149,23 @@ export class JsonOutput implements Output {
 
   error (error: ErrorInfo): void {
     this.lines.write('error', { code: error.code, message: error.message, id: error.id, peer: error.peer })
+  }
+
+  close (): void {}
+}
+
+function transferView (t: TransferView): TransferView {
+  return {
+    id: t.id,
+    peer: t.peer,
+    direction: t.direction,
+    name: t.name,
+    size: t.size,
+    sha256: t.sha256,
+    state: t.state,
+    bytes: t.bytes,
+    path: t.path,
+    request: t.request === true ? true : undefined
   }
 }
 

@@ -3,9 +3,10 @@
  * the ChatOptions it makes of the parsed values. Pure apart from the
  * defaults in the context passed in.
  */
+import { join } from 'node:path'
 import { MAX_NICKNAME_BYTES, nicknameProblem, peerAddrProblem } from '../../app/index.ts'
 import { UsageError } from '../errors.ts'
-import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, addHostAndPassphrase, parseDataDir, parsePort, splitList, stringList, stringValue } from '../options.ts'
+import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, addHostAndPassphrase, parseDataDir, parseFilePath, parsePort, splitList, stringList, stringValue } from '../options.ts'
 import { chatHelp } from './help.ts'
 import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from '../options.ts'
 
@@ -13,6 +14,8 @@ import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from '../
 export interface ChatOptions {
   name: string
   dataDir: string
+  /** where received files land, absolute: --downloads, else `<dataDir>/downloads` */
+  downloads: string
   port: number
   /** listen IP; undefined leaves the node's default (0.0.0.0) */
   host?: string
@@ -29,6 +32,7 @@ export interface ChatOptions {
 const CHAT_OPTIONS: OptionTable = {
   name: { type: 'string', arg: 'NAME', description: `your nickname, 1 to ${MAX_NICKNAME_BYTES} UTF-8 bytes` },
   'data-dir': { type: 'string', arg: 'DIR', description: 'where the identity key, history and peer book are kept' },
+  downloads: { type: 'string', arg: 'DIR', description: 'where files you accept land (default: <data dir>/downloads)' },
   port: { type: 'string', arg: 'N', description: 'TCP port to listen on, 0 for any free port (default: 0)' },
   host: { type: 'string', arg: 'IP', description: 'IPv4 or IPv6 address to listen on (default: 0.0.0.0)' },
   relay: { type: 'string', multiple: true, arg: 'MULTIADDR', description: 'relay to reserve a slot on (ends in /p2p/<id>); repeatable' },
@@ -47,9 +51,12 @@ export const chatCommand: Subcommand<ChatOptions> = {
 }
 
 function buildChat (values: ParsedValues, ctx: ResolvedContext): ChatOptions {
+  const dataDir = parseDataDir(stringValue(values['data-dir']) ?? ctx.env.SECURECHAT_DATA_DIR ?? ctx.defaultDataDir)
+  const downloads = stringValue(values.downloads)
   const options: ChatOptions = {
     name: parseName(stringValue(values.name) ?? ctx.defaultName, values.name == null),
-    dataDir: parseDataDir(stringValue(values['data-dir']) ?? ctx.env.SECURECHAT_DATA_DIR ?? ctx.defaultDataDir),
+    dataDir,
+    downloads: downloads == null ? join(dataDir, 'downloads') : parseFilePath('--downloads', downloads),
     port: parsePort(stringValue(values.port) ?? '0'),
     relays: parseRelays([...splitList(ctx.env.SECURECHAT_RELAYS), ...stringList(values.relay)]),
     json: values.json === true,

@@ -7,7 +7,7 @@
  * `--json` schema, documented in the README). Neither ever prints key
  * material, a room's key included.
  */
-import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatEvents, ChatMessage, CommandResults, ContactView, PeerView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, TransferView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 
 export type SelfInfo = Pick<WhoamiInfo, 'peerId' | 'name' | 'addrs'>
@@ -17,6 +17,14 @@ export type DeliveredEventDetail = ChatEvents['delivered']['detail']
 export type SentEventDetail = ChatEvents['sent']['detail']
 export type ReadEventDetail = ChatEvents['read']['detail']
 export type RelayEventDetail = ChatEvents['relay']['detail']
+export type OfferEventDetail = ChatEvents['offer']['detail']
+export type OfferedEventDetail = ChatEvents['offered']['detail']
+export type ProgressEventDetail = ChatEvents['progress']['detail']
+export type FileEventDetail = ChatEvents['file']['detail']
+/** A transfer as /send, /accept-file or /decline-file left it; `stranger` (/send): its peer was found by a stranger's nickname */
+export type TransferResult = TransferView & { stranger?: true }
+/** Which command a TransferResult answers */
+export type TransferAction = 'send' | 'accept' | 'decline'
 /** An outgoing message just stored; `stranger`: its peer was found by a stranger's nickname */
 export type PendingMessage = CommandResults['send']
 /** A message posted to a room, just stored; `to`: the members it was queued for (none: nobody was sent it) */
@@ -75,6 +83,18 @@ export interface Output {
   rooms(rooms: RoomView[]): void
   /** /safety: the safety number to compare (a renderer may draw it, hence async) */
   safety(view: SafetyView): Promise<void>
+  /** a peer offers us a file (`request`: not a contact) */
+  offer(event: OfferEventDetail): void
+  /** the peer has our offer */
+  offered(event: OfferedEventDetail): void
+  /** bytes of a transfer so far, either way */
+  progress(event: ProgressEventDetail): void
+  /** a transfer ended: complete, failed or declined */
+  file(event: FileEventDetail): void
+  /** the transfer /send made, or the one /accept-file or /decline-file changed (its `file` event, if any, may come first) */
+  transfer(transfer: TransferResult, action: TransferAction): void
+  /** /files: every transfer, oldest first */
+  files(transfers: TransferView[]): void
   /** /connect succeeded */
   connected(peerId: string): void
   /**
@@ -86,6 +106,8 @@ export interface Output {
   chatRoom(room: string, id: string): void
   help(): void
   error(error: ErrorInfo): void
+  /** the session ends: anything still drawn (progress bars) goes, no timer is left */
+  close(): void
 }
 
 /** Line breaks of every kind: sanitize makes them spaces, sanitizeLines splits at them */

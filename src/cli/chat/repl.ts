@@ -5,17 +5,18 @@
  * completion, and output printed above the prompt. Otherwise: plain lines,
  * no prompt, and end of input ends the loop once every line read has run.
  */
+import { homedir } from 'node:os'
 import { createInterface } from 'node:readline'
 import { shortId } from '../../app/index.ts'
 import { toErrorInfo } from '../errors.ts'
-import { COMMANDS, keepInHistory, parseLine } from './commands.ts'
+import { COMMANDS, expandPath, keepInHistory, parseLine } from './commands.ts'
 import { NoActiveChatError } from './errors.ts'
 import { sanitize } from './output.ts'
-import type { ChatApi, ChatMessage, ContactView, PeerView, RequestView, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatApi, ChatMessage, ContactView, PeerView, RequestView, RoomMessage, RoomView, SafetyView, TransferView, WhoamiInfo } from '../../app/index.ts'
 import type { Terminal } from '../terminal.ts'
 import type { ReplCommand } from './commands.ts'
 import type { PeerDirectory } from './directory.ts'
-import type { Output, PendingMessage, PostedMessage, RequestOutcome } from './output.ts'
+import type { Output, PendingMessage, PostedMessage, RequestOutcome, TransferAction, TransferResult } from './output.ts'
 
 export interface ReplInit {
   app: ChatApi
@@ -68,6 +69,9 @@ type Result =
   /** /join, /leave: the room as it is now */
   | { type: 'room', room: RoomView, status: 'joined' | 'left' }
   | { type: 'rooms', rooms: RoomView[] }
+  /** /send, /accept-file, /decline-file: the transfer as it is now */
+  | { type: 'transfer', transfer: TransferResult, action: TransferAction }
+  | { type: 'files', files: TransferView[] }
 
 const PROMPT = '> '
 const COMMAND_WORDS = COMMANDS.flatMap(c => [c.name, ...c.aliases]).map(n => `/${n}`)
@@ -252,6 +256,17 @@ async function perform (command: ReplCommand, app: ChatApi, ctx: ReplState, opti
       return { type: 'room', room: await app.execute({ type: 'leave', room: command.room }, options), status: 'left' }
     case 'rooms':
       return { type: 'rooms', rooms: await app.execute({ type: 'rooms' }, options) }
+    case 'sendFile': {
+      // `~` and relative paths are the user's, where securechat runs
+      const path = expandPath(command.path, { home: homedir(), cwd: process.cwd() })
+      return { type: 'transfer', transfer: await app.execute({ type: 'sendFile', peer: command.peer, path }, options), action: 'send' }
+    }
+    case 'acceptFile':
+      return { type: 'transfer', transfer: await app.execute(command, options), action: 'accept' }
+    case 'declineFile':
+      return { type: 'transfer', transfer: await app.execute(command, options), action: 'decline' }
+    case 'files':
+      return { type: 'files', files: await app.execute({ type: 'files' }, options) }
   }
 }
 
@@ -330,6 +345,13 @@ async function render (result: Result, ctx: ReplState, output: Output, directory
         directory.see(m.peerId, m.name)
       }
       output.rooms(result.rooms)
+      return
+    case 'transfer':
+      directory.see(result.transfer.peer)
+      output.transfer(result.transfer, result.action)
+      return
+    case 'files':
+      output.files(result.files)
   }
 }
 

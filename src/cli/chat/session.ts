@@ -67,6 +67,10 @@ export async function runSession (init: SessionInit): Promise<number> {
         if (evt.detail.member != null) directory.see(evt.detail.member, evt.detail.name)
         output.room(evt.detail, 'event')
       },
+      offer: evt => { directory.see(evt.detail.from); output.offer(evt.detail) },
+      offered: evt => { output.offered(evt.detail) },
+      progress: evt => { output.progress(evt.detail) },
+      file: evt => { output.file(evt.detail) },
       error: evt => { output.error(evt.detail) }
     })
 
@@ -99,6 +103,8 @@ export async function runSession (init: SessionInit): Promise<number> {
     return EXIT_OK
   } finally {
     unsubscribe()
+    // progress bars gone, their redraw timer with them
+    output.close()
     interrupts.dispose()
   }
 }

@@ -11,21 +11,28 @@
  * to. Presence lines of strangers are rationed (a few every
  * STRANGER_WINDOW_MS, then one line that counts the rest): a peer that
  * makes up fresh identities would otherwise fill the screen.
+ *
+ * File transfers: an offer says who offers what and how to answer it;
+ * progress is a bar per transfer on a terminal, a line every 10 %
+ * otherwise (progress.ts); the end says where the file landed, or why not.
+ * A file name is the sender's choice: sanitized, quoted, and never first.
  */
 import { stripVTControlCharacters, styleText } from 'node:util'
 import { toString as qrText } from 'qrcode'
 import { formatSafetyNumber, scannableSafetyPayload, shortId } from '../../app/index.ts'
 import { replHelp } from './help.ts'
 import { sanitize, sanitizeLines } from './output.ts'
+import { BarDisplay, LineDisplay, formatBytes } from './progress.ts'
 import { layoutRows } from './wrap.ts'
-import type { ChatMessage, ContactView, PeerRelation, PeerView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, WhoamiInfo } from '../../app/index.ts'
+import type { ChatMessage, ContactView, Direction, PeerRelation, PeerView, RequestView, RoomEvent, RoomMessage, RoomView, SafetyView, TransferView, WhoamiInfo } from '../../app/index.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { Sink } from '../terminal.ts'
 import type { KnownPeer } from './directory.ts'
 import type {
-  ContactOrigin, DeliveredEventDetail, MessageEventDetail, Output, PeerEventDetail, PendingMessage, PostedMessage, ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo,
-  SentEventDetail
+  ContactOrigin, DeliveredEventDetail, FileEventDetail, MessageEventDetail, OfferEventDetail, OfferedEventDetail, Output, PeerEventDetail, PendingMessage, PostedMessage, ProgressEventDetail,
+  ReadEventDetail, RelayEventDetail, RequestOutcome, RoomOrigin, SelfInfo, SentEventDetail, TransferAction, TransferResult
 } from './output.ts'
+import type { ProgressDisplay } from './progress.ts'
 
 export interface TextOutputInit {
   /** colour with util.styleText (decide from isTTY and NO_COLOR) */
@@ -48,6 +55,20 @@ export interface TextOutputInit {
    * @default an unref'd setTimeout
    */
   schedule?: (fn: () => void, ms: number) => void
+  /**
+   * draws rows between the output and the prompt (the Terminal's footer):
+   * given, transfers under way are progress bars there; not given (no
+   * terminal), a progress line every 10 %
+   */
+  footer?: (rows: string[]) => void
+}
+
+/** What the renderer knows of a transfer, to name it in its progress and end */
+interface KnownTransfer {
+  peer: string
+  direction: Direction
+  name: string
+  size: number
 }
 
 type Style = Parameters<typeof styleText>[0]
@@ -105,6 +126,10 @@ export class TextOutput implements Output {
   private strangers?: StrangerWindow
   private readonly previews = new Map<string, string>()
   private readonly posts = new Map<string, RoomPost>()
+  private readonly transfers = new Map<string, KnownTransfer>()
+  private readonly progressDisplay: ProgressDisplay
+  /** the transfer whose `declined` line was printed last, if nothing was printed since: /decline-file need not repeat it */
+  private lastDeclined?: string
   /** the contact event line printed last, if nothing was printed since: the command that caused it need not repeat it */
   private lastContactEvent?: string
   /** the room line printed last and where it came from, if nothing was printed since: its twin from the other origin need not repeat it */
@@ -118,11 +143,16 @@ export class TextOutput implements Output {
     this.now = init.now ?? Date.now
     this.columns = init.columns ?? (() => process.stdout.isTTY ? process.stdout.columns : undefined)
     this.schedule = init.schedule ?? ((fn, ms) => { setTimeout(fn, ms).unref() })
+    const footer = init.footer
+    this.progressDisplay = footer != null
+      ? new BarDisplay({ footer, columns: this.columns })
+      : new LineDisplay(line => { this.out(this.style('dim', line)) })
   }
 
   private out (line: string): void {
     this.lastContactEvent = undefined
     this.lastRoomLine = undefined
+    this.lastDeclined = undefined
     this.sink.out(line)
   }
 
@@ -586,6 +616,138 @@ export class TextOutput implements Output {
     return text.split('\n').filter(row => stripVTControlCharacters(row) !== '')
   }
 
+  /**
+   * `* [request] bob (…a1b2c3d4e5f6) offers you a file: "report.pdf" (1.2 MiB)`,
+   * then how to answer, by the id's first 8 characters. From a peer who is
+   * not a contact, a warning too: accept only what you expect.
+   */
+  offer (event: OfferEventDetail): void {
+    this.know(event.id, { peer: event.from, direction: 'in', name: event.name, size: event.size })
+    const request = event.request === true
+    this.out(`${this.style('dim', '* ')}${this.sender(event.from, undefined, request)} offers you a file: ${this.fileName(event.name)} (${formatBytes(event.size)})`)
+    const id = event.id.slice(0, 8)
+    this.out(this.style('dim', `  /accept-file ${id} to download it, /decline-file ${id} to refuse it${request ? ' (not a contact: accept only a file you expect)' : ''}`))
+  }
+
+  offered (event: OfferedEventDetail): void {
+    this.know(event.id, { peer: event.to, direction: 'out', name: event.name, size: event.size })
+    this.out(`${this.style('dim', '* ')}${this.labelWithId(event.to)} has your offer of ${this.fileName(event.name)} (${formatBytes(event.size)}): it is sent once they accept`)
+  }
+
+  progress (event: ProgressEventDetail): void {
+    const known = this.transfers.get(event.id)
+    // no colour: a bar's row is cut to the terminal's width, and a cut must not fall inside a colour code
+    const peer = (id: string): string => { const p = this.known(id); return sanitize(p?.petname ?? p?.name ?? shortId(id)) }
+    const label = known == null
+      ? `transfer ${event.id.slice(0, 8)}`
+      : `${known.direction === 'in' ? '↓' : '↑'} "${sanitize(known.name)}" ${known.direction === 'in' ? 'from' : 'to'} ${peer(known.peer)}`
+    this.progressDisplay.update({ id: event.id, label, bytes: event.bytes, size: event.size, rate: event.rate })
+  }
+
+  /**
+   * `✓ received "report.pdf" from bob (…a1b2c3d4e5f6): /home/…/report.pdf`,
+   * `✓ bob (…a1b2c3d4e5f6) received "report.pdf"`, `✗ … failed: reason`,
+   * `declined "report.pdf" from bob …` or `bob … declined "report.pdf"`
+   */
+  file (event: FileEventDetail): void {
+    this.progressDisplay.end(event.id)
+    const known = this.transfers.get(event.id)
+    const what = known == null ? `transfer ${event.id.slice(0, 8)}` : this.fileName(known.name)
+    const incoming = known?.direction === 'in'
+    const peer = known == null ? '' : this.labelWithId(known.peer)
+    const fromOrTo = known == null ? what : `${what} ${incoming ? 'from' : 'to'} ${peer}`
+
+    switch (event.status) {
+      case 'complete':
+        this.out(known == null || incoming
+          ? `${this.style('green', '✓')} received ${fromOrTo}${event.path != null ? `: ${sanitize(event.path)}` : ''}`
+          : `${this.style('green', '✓')} ${peer} received ${what}`)
+        return
+      case 'failed':
+        this.out(`${this.style('red', '✗')} ${fromOrTo} failed${event.reason != null ? `: ${sanitize(event.reason)}` : ''}`)
+        return
+      case 'declined':
+        this.out(known == null || incoming ? `${this.style('dim', '* ')}declined ${fromOrTo}` : `${this.style('dim', '* ')}${peer} declined ${what}`)
+        this.lastDeclined = event.id
+    }
+  }
+
+  transfer (transfer: TransferResult, action: TransferAction): void {
+    this.know(transfer.id, transfer)
+    const what = `${this.fileName(transfer.name)} (${formatBytes(transfer.size)})`
+    const id = transfer.id.slice(0, 8)
+
+    switch (action) {
+      case 'send': {
+        const to = transfer.stranger === true ? this.labelWithId(transfer.peer, undefined, ['stranger']) : this.labelWithId(transfer.peer)
+        this.out(`offering ${what} to ${to}, id ${id}: it is sent once they accept (/files shows how far it got)`)
+        return
+      }
+      case 'accept':
+        this.out(transfer.state === 'accepted'
+          ? `accepted ${what} from ${this.labelWithId(transfer.peer)}: downloading`
+          : `${this.fileName(transfer.name)} from ${this.labelWithId(transfer.peer)} is ${transfer.state} already${transfer.path != null ? `: ${sanitize(transfer.path)}` : ''}`)
+        return
+      case 'decline':
+        // its `declined` event line said it just now
+        if (transfer.state === 'declined' && this.lastDeclined === transfer.id) {
+          this.lastDeclined = undefined
+          return
+        }
+
+        this.out(transfer.state === 'declined'
+          ? `${this.style('dim', '* ')}declined ${this.fileName(transfer.name)} from ${this.labelWithId(transfer.peer)}`
+          : `${this.fileName(transfer.name)} from ${this.labelWithId(transfer.peer)} is ${transfer.state} already`)
+    }
+  }
+
+  /** A table of every transfer: id (8 characters, enough for /accept-file), direction, peer, size, state and how far, name last */
+  files (transfers: TransferView[]): void {
+    if (transfers.length === 0) {
+      this.out('no file transfers yet (/send <peer> <path>)')
+      return
+    }
+
+    for (const t of transfers) {
+      this.know(t.id, t)
+    }
+
+    const rows = transfers.map(t => {
+      const known = this.known(t.peer)
+      return [
+        t.id.slice(0, 8),
+        t.direction === 'in' ? 'from' : 'to',
+        sanitize(known?.petname ?? known?.name ?? shortId(t.peer)),
+        formatBytes(t.size),
+        `${t.state}${t.request === true && t.state === 'offered' ? ' [request]' : ''}`,
+        `${t.size === 0 ? (t.state === 'complete' ? 100 : 0) : Math.floor(Math.min(t.bytes, t.size) * 100 / t.size)} %`,
+        `"${sanitize(t.name)}"`
+      ]
+    })
+    const header = ['ID', 'DIR', 'PEER', 'SIZE', 'STATE', 'DONE', 'NAME']
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => [...(r[i] ?? '')].length)))
+    const format = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - [...c].length)).join('  ')
+
+    this.out(this.style('bold', format(header)))
+
+    for (const r of rows) {
+      this.out(format(r))
+    }
+  }
+
+  /** `"report.pdf"`, as the sender named it, safe to print */
+  private fileName (name: string): string {
+    return this.style('bold', `"${sanitize(name)}"`)
+  }
+
+  private know (id: string, t: KnownTransfer): void {
+    this.keep(this.transfers, id, { peer: t.peer, direction: t.direction, name: t.name, size: t.size })
+  }
+
+  close (): void {
+    this.progressDisplay.close()
+  }
+
   connected (peerId: string): void {
     this.out(`connected to ${this.labelWithId(peerId)}`)
   }
@@ -610,6 +772,7 @@ export class TextOutput implements Output {
     const about = error.peer != null ? ` (${this.label(error.peer)})` : ''
     this.lastContactEvent = undefined
     this.lastRoomLine = undefined
+    this.lastDeclined = undefined
     this.sink.err(`${this.style('red', 'error:')} ${sanitize(error.message)}${about}`)
   }
 
@@ -638,10 +801,6 @@ function preview (text: string): string {
 
 function plural (n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`
-}
-
-function formatBytes (bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
 function pad (n: number, width = 2): string {

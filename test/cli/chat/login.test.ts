@@ -6,6 +6,7 @@
  * never prompts, even on a terminal.
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { createAccount } from '../../../src/app/index.ts'
 import { chat } from '../../../src/cli/chat/index.ts'
@@ -17,7 +18,7 @@ import type { ChatOptions } from '../../../src/cli/chat/options.ts'
 const PASSPHRASE = 'tangerine otter sleeps under quiet bridges'
 
 function options (dataDir: string, json = false): ChatOptions {
-  return { name: 'alice', dataDir, port: 0, host: '127.0.0.1', relays: [], json, readReceipts: true, mdns: false }
+  return { name: 'alice', dataDir, downloads: join(dataDir, 'downloads'), port: 0, host: '127.0.0.1', relays: [], json, readReceipts: true, mdns: false }
 }
 
 async function settled (): Promise<void> {

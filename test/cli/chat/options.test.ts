@@ -21,6 +21,7 @@ void describe('chat options', () => {
     assert.deepEqual(chat([]), {
       name: 'alice',
       dataDir: join('/home/alice', '.securechat'),
+      downloads: join('/home/alice', '.securechat', 'downloads'),
       port: 0,
       relays: [],
       json: false,
@@ -30,9 +31,10 @@ void describe('chat options', () => {
   })
 
   void it('reads every option', () => {
-    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts', '--no-mdns']), {
+    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--downloads', '/srv/in', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts', '--no-mdns']), {
       name: 'bob',
       dataDir: '/tmp/b',
+      downloads: '/srv/in',
       port: 4001,
       host: '127.0.0.1',
       relays: [RELAY, RELAY2],
@@ -51,6 +53,16 @@ void describe('chat options', () => {
 
   void it('resolves a relative data dir', () => {
     assert.equal(chat(['--data-dir', 'state']).dataDir, resolve('state'))
+  })
+
+  void it('--downloads: resolved, default <data dir>/downloads (SECURECHAT_DATA_DIR too), never empty; --help documents it', () => {
+    assert.equal(chat(['--downloads', 'in']).downloads, resolve('in'))
+    assert.equal(chat(['--data-dir', 'state']).downloads, resolve('state', 'downloads'))
+    assert.equal(chat([], { ...CTX, env: { SECURECHAT_DATA_DIR: '/srv/chat' } }).downloads, '/srv/chat/downloads')
+    usageError(['--downloads', ''], /--downloads must not be empty/)
+    const help = parseArgs(['--help'], CTX)
+    assert.equal(help.command, 'help')
+    assert.match(help.command === 'help' ? help.text : '', /--downloads DIR\s+where files you accept land \(default: <data dir>\/downloads\)/)
   })
 
   void it('SECURECHAT_DATA_DIR overrides the default, --data-dir overrides both', () => {

@@ -189,6 +189,7 @@ void describe('REPL (line mode, --json)', () => {
       '/peers', '/msg', '/chat', '/history', '/connect', '/whoami',
       '/requests', '/accept', '/decline', '/block', '/unblock', '/name', '/safety', '/verify',
       '/join', '/leave', '/rooms', '/room',
+      '/send', '/accept-file', '/decline-file', '/files',
       '/help', '/quit'
     ])
     assert.ok(node.calls.includes(`history ${carol} 1`))
