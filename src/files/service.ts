@@ -55,6 +55,8 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
   private readonly tasks: BackgroundTasks
   /** per peer: what runs for it, so that a kick does not start it twice */
   private readonly running = new Set<string>()
+  /** peers kicked while their round ran: one more round when it ends */
+  private readonly again = new Set<string>()
   private readonly backoffs = new Map<string, Backoff>()
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly progress = new Map<string, { at: number, bytes: number }>()
@@ -189,18 +191,27 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
   private kick (peer: string): void {
     clearTimeout(this.timers.get(peer))
     this.timers.delete(peer)
-    if (this.running.has(peer)) return
+    if (this.running.has(peer)) {
+      // a round is under way (a download, an offer): what was kicked for runs in the next one, right after it
+      this.again.add(peer)
+      return
+    }
     this.running.add(peer)
     this.tasks.run('file transfers with a peer', async (signal) => {
+      let failed = false
       try {
-        const more = await this.work(peer, signal)
+        await this.work(peer, signal)
         this.backoffs.delete(peer)
-        if (more) this.retry(peer)
       } catch (err) {
+        failed = true
         this.log('file transfers with %s failed - %e', peer, err)
-        this.retry(peer)
       } finally {
         this.running.delete(peer)
+      }
+      if (this.again.delete(peer) && !signal.aborted) {
+        this.kick(peer)
+      } else if (failed) {
+        this.retry(peer)
       }
     })
   }
@@ -216,10 +227,10 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     this.timers.set(peer, timer)
   }
 
-  /** One round of what waits for `peer`; resolves whether anything is left */
-  private async work (peer: string, signal: AbortSignal): Promise<boolean> {
+  /** One round of what waits for `peer` */
+  private async work (peer: string, signal: AbortSignal): Promise<void> {
     // nothing to or from a blocked peer: not its offers' delivery, not its files
-    if (this.components.contacts.isBlocked(peer)) return false
+    if (this.components.contacts.isBlocked(peer)) return
     const waiting = (await this.components.store.transfers({ signal })).filter(t => t.peer === peer && this.hasWork(t))
     for (const transfer of waiting) {
       if (transfer.direction === 'out') {
@@ -228,7 +239,6 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
         await this.pull(transfer, signal)
       }
     }
-    return false
   }
 
   private async deliverOffer (transfer: StoredTransfer, signal: AbortSignal): Promise<void> {

@@ -114,4 +114,25 @@ void describe('file transfer service', () => {
     await bob.node.services.files.decline(second.id)
     assert.equal((await told).status, 'declined')
   })
+
+  void it('a file accepted while another from the same peer downloads is fetched right after it, not at the next connection', async () => {
+    const [alice, bob] = await pair()
+    const big = join(alice.dir.path, 'big.bin')
+    const small = join(alice.dir.path, 'small.txt')
+    await writeFile(big, randomBytes(32 * 1024 * 1024))
+    await writeFile(small, 'after the big one')
+    const first = await alice.node.services.files.offer(bob.node.peerId, big)
+    const second = await alice.node.services.files.offer(bob.node.peerId, small)
+    await next(bob.node.services.files, 'offer', d => d.id === first.id)
+    await next(bob.node.services.files, 'offer', d => d.id === second.id)
+    const started = next(bob.node.services.files, 'progress', d => d.id === first.id)
+    const ends: string[] = []
+    bob.node.services.files.addEventListener('file', (evt) => { ends.push(evt.detail.id) })
+    await bob.node.services.files.accept(first.id)
+    await started
+    await bob.node.services.files.accept(second.id)
+    await next(bob.node.services.files, 'file', d => d.id === second.id, 60_000)
+    assert.ok(ends.includes(first.id), 'the first finished too')
+    assert.equal(await readFile(join(bob.downloads, 'small.txt'), 'utf8'), 'after the big one')
+  })
 })
