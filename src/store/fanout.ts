@@ -54,6 +54,20 @@ function openEntry (handles: Handles, key: string, sealed: Uint8Array): FanoutEn
   return { member: value.member, key: value.key }
 }
 
+/** The readable entries in `range`, with their keys; one that cannot be read is reported and skipped */
+async function * readEntries (handles: Handles, range: { gt?: string, lt?: string, signal?: AbortSignal }, report: ReportCorrupt): AsyncGenerator<[string, FanoutEntry]> {
+  for await (const [key, sealed] of handles.fanout.iterator(range)) {
+    let entry: FanoutEntry
+    try {
+      entry = openEntry(handles, key, sealed)
+    } catch (err) {
+      report(asCorrupt(err, SUBLEVEL_FANOUT, key))
+      continue
+    }
+    yield [key, entry]
+  }
+}
+
 export interface FanoutBounds {
   /** entries of one member in one room */
   perMember: number
@@ -92,14 +106,7 @@ export class FanoutCounts {
     this.#perRoomMember.clear()
     this.#remaining.clear()
     this.#total = 0
-    for await (const [key, sealed] of handles.fanout.iterator()) {
-      let entry: FanoutEntry
-      try {
-        entry = openEntry(handles, key, sealed)
-      } catch (err) {
-        report(asCorrupt(err, SUBLEVEL_FANOUT, key))
-        continue
-      }
+    for await (const [, entry] of readEntries(handles, {}, report)) {
       this.added(entry.member, entry.key)
     }
   }
@@ -253,14 +260,7 @@ export async function dropFanout (handles: Handles, which: { member: string } | 
   const conversation = 'room' in which ? handles.names.conversation(which.room) : undefined
   const ops: BatchOp[] = []
   const dropped: FanoutEntry[] = []
-  for await (const [key, sealed] of handles.fanout.iterator(range)) {
-    let entry: FanoutEntry
-    try {
-      entry = openEntry(handles, key, sealed)
-    } catch (err) {
-      report(asCorrupt(err, SUBLEVEL_FANOUT, key))
-      continue
-    }
+  for await (const [key, entry] of readEntries(handles, range, report)) {
     if (conversation === undefined || decodeHistoryKey(entry.key)?.conversation === conversation) {
       ops.push({ type: 'del', sublevel: handles.fanout, key })
       dropped.push(entry)

@@ -9,72 +9,22 @@ import { randomBytes } from 'node:crypto'
 import { readdir, stat, symlink, truncate, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { serviceCapabilities } from '@libp2p/interface'
-import { files } from '../../src/files/index.ts'
 import { decodeReply, encodeRequest } from '../../src/files/codec.ts'
 import { FILE_PROTOCOL_ID } from '../../src/files/constants.ts'
 import { performHandshake, readFrame, writeFrame } from '../../src/protocol/wire.ts'
-import { createStore } from '../../src/store/index.ts'
-import { bareNode } from '../helpers/libp2p.ts'
-import { createTempDir } from '../helpers/tmp.ts'
-import type { Files, FilesEvents } from '../../src/files/index.ts'
-import type { Store } from '../../src/store/index.ts'
-import type { TempDir } from '../helpers/tmp.ts'
-import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import { FileNodes, nextFileEvent } from '../helpers/file-nodes.ts'
+import type { FilesEvents } from '../../src/files/index.ts'
+import type { FileSide } from '../helpers/file-nodes.ts'
+import type { PeerId } from '@libp2p/interface'
 
-const cleanups: Array<() => Promise<void>> = []
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {})
-})
-
-interface Side { node: Libp2p<{ files: Files }>, store: Store, dir: TempDir, downloads: string, key: PrivateKey, blocked: Set<string> }
-
-async function side (): Promise<Side> {
-  const dir = await createTempDir('securechat-review-')
-  const store = createStore({ dataDir: join(dir.path, 'data') })
-  await store.open()
-  const downloads = join(dir.path, 'downloads')
-  const key = await generateKeyPair('Ed25519')
-  const blocked = new Set<string>()
-  const node = await bareNode<{ files: Files }>({
-    privateKey: key,
-    services: {
-      store: () => store,
-      contacts: () => ({ [serviceCapabilities]: ['securechat:contacts'], relation: () => 'contact', isBlocked: (p: string) => blocked.has(p) }),
-      relayKeeper: () => ({ [serviceCapabilities]: ['securechat:relay-keeper'], routeThroughRelays: async () => {} }),
-      files: files({ downloads, nickname: 'tester', retryBase: 50, retryCap: 200 })
-    } as never
-  })
-  cleanups.push(async () => { await node.stop(); await store.close(); await dir.remove() })
-  return { node, store, dir, downloads, key, blocked }
-}
-
-async function pair (): Promise<[Side, Side]> {
-  const [a, b] = await Promise.all([side(), side()])
-  await a.node.peerStore.merge(b.node.peerId, { multiaddrs: b.node.getMultiaddrs() })
-  await b.node.peerStore.merge(a.node.peerId, { multiaddrs: a.node.getMultiaddrs() })
-  return [a, b]
-}
-
-async function next<K extends keyof FilesEvents> (f: Files, type: K, match: (d: FilesEvents[K]['detail']) => boolean = () => true, ms = 30_000): Promise<FilesEvents[K]['detail']> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`no ${type} event within ${ms} ms`)) }, ms)
-    const listener = (evt: Event): void => {
-      const detail = (evt as CustomEvent).detail as FilesEvents[K]['detail']
-      if (match(detail)) {
-        clearTimeout(timer)
-        f.removeEventListener(type, listener)
-        resolve(detail)
-      }
-    }
-    f.addEventListener(type, listener)
-  })
-}
+const nodes = new FileNodes()
+after(async () => { await nodes.cleanup() })
+const pair = async (): Promise<[FileSide, FileSide]> => nodes.pair()
+const next = nextFileEvent
 
 
 /** A hostile receiver's hand-made GET: every byte the sender serves for `id` from 0 */
-async function rawGet (from: Side, to: PeerId, id: string): Promise<Buffer> {
+async function rawGet (from: FileSide, to: PeerId, id: string): Promise<Buffer> {
   const signal = AbortSignal.timeout(20_000)
   const stream = await from.node.dialProtocol(to, FILE_PROTOCOL_ID, { signal })
   const session = await performHandshake(stream, { protocol: FILE_PROTOCOL_ID, role: 'initiator', localPeer: from.node.peerId, remotePeer: to, privateKey: from.key, nickname: 'mallory' }, { signal })
