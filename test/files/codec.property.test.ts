@@ -96,12 +96,14 @@ void describe('FileRequest decoder (property)', () => {
   })
 
   void it('arbitrary fields: valid exactly when the spec says so', () => {
+    // weighted towards fields some kind accepts: the rarest valid kind (an offer) then comes
+    // about once in 130 runs, 23 times a run (unweighted, a run missed it about once in five)
     const fields = fc.record({
-      kind: fc.oneof(fc.constantFrom(0, 1, 2, 3), fc.nat(10)),
-      id: fc.oneof(transferId, transferId.map(id => id.toUpperCase()), fc.string({ maxLength: 34 })),
-      name: fc.oneof({ arbitrary: fc.constant(''), weight: 3 }, goodName, fc.constant('x'.repeat(MAX_FILE_NAME_BYTES + 1))),
+      kind: fc.oneof({ arbitrary: fc.constantFrom(0, 1, 2, 3), weight: 6 }, fc.nat(10)),
+      id: fc.oneof({ arbitrary: transferId, weight: 6 }, transferId.map(id => id.toUpperCase()), fc.string({ maxLength: 34 })),
+      name: fc.oneof({ arbitrary: fc.constant(''), weight: 3 }, { arbitrary: goodName, weight: 3 }, fc.constant('x'.repeat(MAX_FILE_NAME_BYTES + 1))),
       size: uint64,
-      sha256: fc.oneof({ arbitrary: fc.constant(new Uint8Array(0)), weight: 3 }, sha256, bytes(40)),
+      sha256: fc.oneof({ arbitrary: fc.constant(new Uint8Array(0)), weight: 3 }, { arbitrary: sha256, weight: 3 }, bytes(40)),
       offset: uint64,
       ok: fc.boolean()
     })
