@@ -167,12 +167,12 @@ export interface ChatNodeEvents {
   contact: CustomEvent<ContactView>
   /** a room joined or left, a member online or offline */
   room: CustomEvent<RoomEvent>
-  /** a peer offered us a file (`request`: it is not a contact) */
-  offer: CustomEvent<{ id: string, from: string, name: string, size: number, sha256: string, request?: true }>
+  /** a peer offered us a file (`request`: it is not a contact; `accepted`: taken at once, from a verified contact with auto-accept on) */
+  offer: CustomEvent<{ id: string, from: string, name: string, size: number, sha256: string, request?: true, accepted?: true }>
   /** the receiver has our offer */
   offered: CustomEvent<{ id: string, to: string, name: string, size: number, sha256: string }>
-  /** bytes of the whole file so far, on both sides; `rate` in bytes a second */
-  progress: CustomEvent<{ id: string, bytes: number, size: number, rate: number }>
+  /** bytes of the whole file so far, on both sides; `rate` in bytes a second; `via`: `direct` or `relay`, the connection the bytes take (an event at once when it changes) */
+  progress: CustomEvent<{ id: string, bytes: number, size: number, rate: number, via: 'direct' | 'relay' }>
   /** a transfer ended, on both sides; `path` where it landed (receiver, complete) */
   file: CustomEvent<{ id: string, status: 'complete' | 'failed' | 'declined', path?: string, reason?: string }>
   /** an asynchronous failure nobody awaits (a background send, a bad inbound stream) */

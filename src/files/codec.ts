@@ -33,6 +33,17 @@ export interface GetRequest {
   offset: number
 }
 
+/**
+ * On a GET's stream, after it: the receiver has taken every byte before
+ * `offset`, so the sender may send up to `offset` + FILE_WINDOW_BYTES
+ */
+export interface MoreRequest {
+  type: 'more'
+  id: string
+  /** 0..MAX_FILE_SIZE (the service checks it against what it sent) */
+  offset: number
+}
+
 /** The receiver declines the offer */
 export interface DeclineRequest {
   type: 'decline'
@@ -46,7 +57,7 @@ export interface DoneRequest {
   ok: boolean
 }
 
-export type ValidRequest = OfferRequest | GetRequest | DeclineRequest | DoneRequest
+export type ValidRequest = OfferRequest | GetRequest | DeclineRequest | DoneRequest | MoreRequest
 
 export interface OkReply {
   type: 'ok'
@@ -77,7 +88,7 @@ const TRANSFER_ID = new RegExp(`^[0-9a-f]{${TRANSFER_ID_BYTES * 2}}$`)
 const REASONS: ReadonlySet<string> = new Set(REFUSAL_REASONS)
 
 /** The wire values of the enums of files.proto (protons' generated enums are strings) */
-const REQUEST_KIND = { offer: 0, get: 1, decline: 2, done: 3 } as const
+const REQUEST_KIND = { offer: 0, get: 1, decline: 2, done: 3, more: 4 } as const
 const REPLY_KIND = { ok: 0, chunk: 1, end: 2, refused: 3 } as const
 
 const utf8 = new TextEncoder()
@@ -107,6 +118,7 @@ function requestProblem (request: ValidRequest): string | undefined {
       return undefined
     }
     case 'get':
+    case 'more':
       return isOffset(request.offset) ? undefined : 'offset out of range'
     case 'decline':
       return undefined
@@ -214,7 +226,8 @@ export function encodeRequest (request: ValidRequest): Uint8Array {
     case 'offer':
       return encodeFields([[1, REQUEST_KIND.offer], [2, id], [3, utf8.encode(request.name)], [4, request.size], [5, request.sha256]])
     case 'get':
-      return encodeFields([[1, REQUEST_KIND.get], [2, id], [6, request.offset]])
+    case 'more':
+      return encodeFields([[1, REQUEST_KIND[request.type]], [2, id], [6, request.offset]])
     case 'decline':
       return encodeFields([[1, REQUEST_KIND.decline], [2, id]])
     case 'done':
@@ -262,6 +275,9 @@ function requestOf (pb: FileRequest): ValidRequest {
     case FileRequest.Kind.GET:
       if (pb.name !== '' || pb.size !== 0n || pb.sha256.byteLength !== 0 || pb.ok) throw new InvalidFileFrameError('get carries fields of another kind')
       return { type: 'get', id, offset: safeNumber(pb.offset, 'get offset') }
+    case FileRequest.Kind.MORE:
+      if (pb.name !== '' || pb.size !== 0n || pb.sha256.byteLength !== 0 || pb.ok) throw new InvalidFileFrameError('more carries fields of another kind')
+      return { type: 'more', id, offset: safeNumber(pb.offset, 'more offset') }
     case FileRequest.Kind.DECLINE:
       if (pb.name !== '' || pb.size !== 0n || pb.sha256.byteLength !== 0 || pb.offset !== 0n || pb.ok) throw new InvalidFileFrameError('decline carries fields of another kind')
       return { type: 'decline', id }

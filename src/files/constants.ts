@@ -32,6 +32,18 @@ export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER
 export const CHUNK_BYTES = 60 * 1024
 
 /**
+ * Flow control of a GET: chunk bytes a sender may send past the last
+ * offset the receiver acknowledged (the GET's, then each MORE's). It bounds
+ * what a receiver must buffer while its disk is slow (a transport's own
+ * windows do not: libp2p hands a stream's bytes on as they come), and over
+ * a link with round trip t it allows 2 MiB / t (40 MiB/s at 50 ms).
+ */
+export const FILE_WINDOW_BYTES = 2 * 1024 * 1024
+
+/** A receiver sends MORE at least every this many bytes taken (a quarter of the window) */
+export const MORE_EVERY_BYTES = FILE_WINDOW_BYTES / 4
+
+/**
  * Why a request was refused, the `reason` of a REFUSED reply. Codes are API:
  * a receiver branches on them and they never change.
  * - `unknown`: no such transfer id (never offered, or forgotten)

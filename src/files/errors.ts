@@ -138,3 +138,28 @@ export class TransferRefusedError extends Error {
     this.reason = reason
   }
 }
+
+/**
+ * A download ran through a relay and a direct connection to its sender
+ * appeared: the download stops there (its verified bytes kept) and goes on
+ * over the direct connection. The reason a pull is aborted with, never a
+ * failure.
+ */
+export class TransferMovedError extends Error {
+  static override name = 'TransferMovedError'
+  override name = 'TransferMovedError'
+
+  constructor (message = 'a direct connection appeared: the download moves to it', options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** An offer was not accepted on its own: the downloads folder's disk has less free space than the file needs */
+export class NotEnoughSpaceError extends Error {
+  static override name = 'NotEnoughSpaceError'
+  override name = 'NotEnoughSpaceError'
+
+  constructor (message = 'not enough free disk space in the downloads folder', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

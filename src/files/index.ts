@@ -20,13 +20,16 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export type { TransferView } from '../types.ts'
 
+/** The connection a transfer's bytes take: a direct one, or a circuit through a relay */
+export type TransferPath = 'direct' | 'relay'
+
 export interface FilesEvents {
   /** a peer offered us a file */
   'offer': CustomEvent<TransferView>
   /** the receiver has our offer */
   'offered': CustomEvent<TransferView>
-  /** bytes of the whole file so far, on both sides; `rate` in bytes a second */
-  'progress': CustomEvent<{ id: string, bytes: number, size: number, rate: number }>
+  /** bytes of the whole file so far, on both sides; `rate` in bytes a second; `via` the connection they take (an event at once when it changes) */
+  'progress': CustomEvent<{ id: string, bytes: number, size: number, rate: number, via: TransferPath }>
   /** a transfer ended */
   'file': CustomEvent<{ id: string, status: 'complete' | 'failed' | 'declined', path?: string, reason?: string }>
 }
@@ -34,7 +37,7 @@ export interface FilesEvents {
 export interface Files extends TypedEventTarget<FilesEvents> {
   /** Offers the file at `path` to `peer`: hashed, stored, delivered in the background (retried until the peer has it) */
   offer(peer: PeerId, path: string, options?: AbortOptions): Promise<TransferView>
-  /** Accepts an offer: the file is fetched in the background, resumed across cuts and restarts */
+  /** Accepts an offer: the file is fetched in the background, resumed across cuts and restarts (NotEnoughSpaceError if the downloads disk cannot hold it) */
   accept(id: string, options?: AbortOptions): Promise<TransferView>
   /** Declines an offer; the sender is told (best effort) */
   decline(id: string, options?: AbortOptions): Promise<TransferView>
@@ -58,7 +61,7 @@ export interface FilesComponents {
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
   store: TransferStore
-  contacts: Pick<Contacts, 'relation' | 'isBlocked'>
+  contacts: Pick<Contacts, 'relation' | 'isBlocked' | 'info'>
   relayKeeper: Pick<RelayKeeper, 'routeThroughRelays'>
 }
 
@@ -67,6 +70,8 @@ export interface FilesInit {
   downloads: string
   /** the largest file accepted @default MAX_ACCEPTED_FILE_BYTES */
   maxFileSize?: number
+  /** download at once what verified contacts offer, if the disk has room for it @default false */
+  autoAccept?: boolean
   /** our nickname in the handshakes */
   nickname?: string
   /** first retry delay, doubled per failure @default 1000 */

@@ -1,30 +1,37 @@
 /**
- * The file-transfer service (public face: index.ts). Three loops, each
- * retried with backoff and kicked when the peer connects: deliver our
- * offers; pull the files we accepted, from the offset verified and synced;
- * tell senders the outcome (DONE) or that we declined. The streams it
- * answers: OFFER (store it), GET (stream the file from the offset), DECLINE
- * and DONE (record the outcome). Pure parts: codec.ts, chunks.ts, names.ts.
+ * The file-transfer service (public face: index.ts). Two lanes per peer,
+ * each retried with backoff and kicked when the peer connects: deliver our
+ * offers; pull the files we accepted, from the offset verified and synced
+ * (a long download does not hold up an offer). Apart from them: tell
+ * senders the outcome (DONE) or that we declined. A download running
+ * through a relay moves to a direct connection as soon as one appears. The
+ * streams it answers: OFFER (store it; accept it at once from a verified
+ * contact when auto-accept is on), GET (stream the file from the offset),
+ * DECLINE and DONE (record the outcome). Pure parts: codec.ts, chunks.ts,
+ * names.ts.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { lstat, open, realpath, rename, stat, unlink } from 'node:fs/promises'
+import { lstat, open, realpath, rename, stat, statfs, unlink } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { performHandshake, readFrame, writeFrame } from '../protocol/wire.ts'
 import { signalWithTimeout } from '../util/abort.ts'
 import { Backoff } from '../util/backoff.ts'
+import { Serial } from '../util/serial.ts'
 import { BackgroundTasks } from '../util/tasks.ts'
 import { readChunks, verifyChunks } from './chunks.ts'
 import { decodeReply, decodeRequest, encodeReply, encodeRequest } from './codec.ts'
-import { FILE_PROTOCOL_ID } from './constants.ts'
+import { FILE_PROTOCOL_ID, FILE_WINDOW_BYTES, MORE_EVERY_BYTES } from './constants.ts'
+import { SendWindow } from './window.ts'
+import { MAX_FRAME_BYTES } from '../protocol/constants.ts'
 import { BlockedPeerError } from '../errors.ts'
 import { TransferLimitError } from '../store/errors.ts'
-import { FileChangedError, TransferRefusedError } from './errors.ts'
+import { FileChangedError, InvalidFileFrameError, NoFreeFileNameError, NotEnoughSpaceError, TransferMovedError, TransferRefusedError } from './errors.ts'
 import { createUniqueFile, ensurePartialDir, partialPath } from './names.ts'
-import type { Files, FilesComponents, FilesEvents, FilesInit, TransferView } from './index.ts'
-import type { ValidReply, ValidRequest } from './codec.ts'
+import type { Files, FilesComponents, FilesEvents, FilesInit, TransferPath, TransferView } from './index.ts'
+import type { OfferRequest, RefusedReply, ValidReply, ValidRequest } from './codec.ts'
 import type { SecureSession } from '../protocol/wire.ts'
 import type { StoredTransfer } from '../store/index.ts'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -41,8 +48,24 @@ const MAX_OPEN_STRANGER_OFFERS = 64
 /** Progress events per transfer, at most one every */
 const PROGRESS_INTERVAL_MS = 250
 const MAX_STREAMS = 8
+/** What a download's stream may hold unread: the window of chunks the sender may send ahead, and their frames' overhead */
+const PULL_READ_BUFFER_BYTES = FILE_WINDOW_BYTES + 4 * MAX_FRAME_BYTES
 /** Finished transfers forgotten at once when the store is full */
 const PRUNE_BATCH = 64
+/** Free space left on the downloads disk beside a file accepted on its own */
+const AUTO_ACCEPT_SPARE_BYTES = 256 * 1024 * 1024
+
+/** What runs for a peer, one round at a time each: our offers to deliver, the files we fetch from it */
+type Lane = 'offers' | 'pulls'
+const LANES: readonly Lane[] = ['offers', 'pulls']
+
+/** A download under way */
+interface Pull {
+  peer: string
+  via: TransferPath
+  /** aborted by a decline, a block, or a direct connection appearing (TransferMovedError) */
+  controller: AbortController
+}
 
 export class FilesService extends TypedEventEmitter<FilesEvents> implements Files, Startable {
   readonly [Symbol.toStringTag] = 'securechat:files'
@@ -53,15 +76,20 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
   private readonly init: FilesInit
   private readonly log: Logger
   private readonly tasks: BackgroundTasks
-  /** per peer: what runs for it, so that a kick does not start it twice */
+  /** per lane and peer (laneKey): what runs, so that a kick does not start it twice */
   private readonly running = new Set<string>()
-  /** peers kicked while their round ran: one more round when it ends */
+  /** lanes kicked while their round ran: one more round when it ends */
   private readonly again = new Set<string>()
   private readonly backoffs = new Map<string, Backoff>()
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly progress = new Map<string, { at: number, bytes: number }>()
-  /** the downloads running, by transfer id: a decline aborts its own */
-  private readonly pulls = new Map<string, AbortController>()
+  /** per transfer under way, the last progress event (forgotten when the transfer ends) */
+  private readonly progress = new Map<string, { at: number, bytes: number, via: TransferPath }>()
+  /** the downloads running, by transfer id */
+  private readonly pulls = new Map<string, Pull>()
+  /** peers with transfers waiting: only their connections start a round (not every connection a scan of the store) */
+  private readonly waiting = new Set<string>()
+  /** offers from the network admitted one at a time: their limits are counted and the offer stored as one step */
+  private readonly admissions = new Serial()
 
   constructor (components: FilesComponents, init: FilesInit) {
     super()
@@ -83,7 +111,7 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
   }
 
   async afterStart (): Promise<void> {
-    for (const peer of new Set((await this.components.store.transfers()).filter(t => this.hasWork(t)).map(t => t.peer))) {
+    for (const peer of new Set((await this.components.store.transfers()).filter(t => hasWork(t)).map(t => t.peer))) {
       this.kick(peer)
     }
   }
@@ -122,7 +150,7 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       updatedAt: now
     }
     await this.store(transfer, options)
-    this.kick(transfer.peer)
+    this.kick(transfer.peer, 'offers')
     return view(transfer)
   }
 
@@ -147,10 +175,21 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       throw new BlockedPeerError('that peer is blocked: /unblock it first')
     }
     if (transfer.state !== 'offered') return view(transfer)
+    const free = await this.freeSpace(options)
+    if (free < transfer.size) {
+      throw new NotEnoughSpaceError(`${formatMiB(transfer.size)} needed, ${formatMiB(free)} free in ${this.init.downloads}`)
+    }
     const accepted = { ...transfer, state: 'accepted' as const, updatedAt: Date.now() }
     await this.components.store.putTransfer(accepted, options)
-    this.kick(transfer.peer)
+    this.kick(transfer.peer, 'pulls')
     return view(accepted)
+  }
+
+  /** Bytes free for us on the downloads folder's disk (the folder made if need be) */
+  private async freeSpace (options: AbortOptions = {}): Promise<number> {
+    await ensurePartialDir(this.init.downloads, options)
+    const fs = await statfs(this.init.downloads)
+    return fs.bavail * fs.bsize
   }
 
   async decline (id: string, options: AbortOptions = {}): Promise<TransferView> {
@@ -158,7 +197,7 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     if (transfer.state !== 'offered' && transfer.state !== 'accepted') return view(transfer)
     const declined = { ...transfer, state: 'declined' as const, updatedAt: Date.now() }
     await this.components.store.putTransfer(declined, options)
-    this.pulls.get(id)?.abort(new Error('declined'))
+    this.pulls.get(id)?.controller.abort(new Error('declined'))
     await unlink(partialPath(this.init.downloads, id)).catch(() => {})
     this.safeDispatchEvent('file', { detail: { id, status: 'declined' } })
     // the sender is told in the background, once
@@ -178,64 +217,79 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     return transfer
   }
 
-  /** Whether `transfer` has something for us to do with its peer */
-  private hasWork (t: StoredTransfer): boolean {
-    return (t.direction === 'out' && t.state === 'offered' && t.delivered !== true) || (t.direction === 'in' && t.state === 'accepted')
-  }
-
   private readonly onConnection = (evt: CustomEvent<Connection>): void => {
-    this.kick(evt.detail.remotePeer.toString())
+    const connection = evt.detail
+    const peer = connection.remotePeer.toString()
+    if (connection.direct) {
+      // a download through a relay moves here: stopped with its bytes kept, then taken up again at once, direct
+      for (const pull of this.pulls.values()) {
+        if (pull.peer === peer && pull.via === 'relay') pull.controller.abort(new TransferMovedError())
+      }
+    }
+    if (this.waiting.has(peer)) this.kick(peer)
   }
 
-  /** Runs everything waiting for `peer` now, unless it runs already */
-  private kick (peer: string): void {
-    clearTimeout(this.timers.get(peer))
-    this.timers.delete(peer)
-    if (this.running.has(peer)) {
+  /** Runs what waits for `peer` now (in `lane`, or both), unless it runs already */
+  private kick (peer: string, lane?: Lane): void {
+    this.waiting.add(peer)
+    for (const l of lane == null ? LANES : [lane]) {
+      this.kickLane(peer, l)
+    }
+  }
+
+  private kickLane (peer: string, lane: Lane): void {
+    const key = laneKey(peer, lane)
+    clearTimeout(this.timers.get(key))
+    this.timers.delete(key)
+    if (this.running.has(key)) {
       // a round is under way (a download, an offer): what was kicked for runs in the next one, right after it
-      this.again.add(peer)
+      this.again.add(key)
       return
     }
-    this.running.add(peer)
-    this.tasks.run('file transfers with a peer', async (signal) => {
+    this.running.add(key)
+    this.tasks.run(`file ${lane} with a peer`, async (signal) => {
       let failed = false
       try {
-        await this.work(peer, signal)
-        this.backoffs.delete(peer)
+        await this.work(peer, lane, signal)
+        this.backoffs.delete(key)
       } catch (err) {
         failed = true
-        this.log('file transfers with %s failed - %e', peer, err)
+        this.log('file %s with %s failed - %e', lane, peer, err)
       } finally {
-        this.running.delete(peer)
+        this.running.delete(key)
       }
-      if (this.again.delete(peer) && !signal.aborted) {
-        this.kick(peer)
+      if (this.again.delete(key) && !signal.aborted) {
+        this.kickLane(peer, lane)
       } else if (failed) {
-        this.retry(peer)
+        this.retry(peer, lane)
       }
     })
   }
 
-  private retry (peer: string): void {
-    let backoff = this.backoffs.get(peer)
+  private retry (peer: string, lane: Lane): void {
+    const key = laneKey(peer, lane)
+    let backoff = this.backoffs.get(key)
     if (backoff == null) {
       backoff = new Backoff({ base: this.init.retryBase ?? 1_000, cap: this.init.retryCap ?? 30_000 })
-      this.backoffs.set(peer, backoff)
+      this.backoffs.set(key, backoff)
     }
-    const timer = setTimeout(() => { this.kick(peer) }, backoff.next())
+    const timer = setTimeout(() => { this.kickLane(peer, lane) }, backoff.next())
     timer.unref?.()
-    this.timers.set(peer, timer)
+    this.timers.set(key, timer)
   }
 
-  /** One round of what waits for `peer` */
-  private async work (peer: string, signal: AbortSignal): Promise<void> {
+  /** One round of what waits for `peer` in `lane` */
+  private async work (peer: string, lane: Lane, signal: AbortSignal): Promise<void> {
     // nothing to or from a blocked peer: not its offers' delivery, not its files
     if (this.components.contacts.isBlocked(peer)) return
-    const waiting = (await this.components.store.transfers({ signal })).filter(t => t.peer === peer && this.hasWork(t))
-    for (const transfer of waiting) {
-      if (transfer.direction === 'out') {
+    const mine = (await this.components.store.transfers({ signal })).filter(t => t.peer === peer && hasWork(t))
+    // a kick that raced this read runs another round, which reads it again
+    if (mine.length > 0) this.waiting.add(peer)
+    else this.waiting.delete(peer)
+    for (const transfer of mine) {
+      if (transfer.direction === 'out' && lane === 'offers') {
         await this.deliverOffer(transfer, signal)
-      } else {
+      } else if (transfer.direction === 'in' && lane === 'pulls') {
         await this.pull(transfer, signal)
       }
     }
@@ -260,7 +314,8 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     const partial = partialPath(this.init.downloads, transfer.id)
     const controller = new AbortController()
     const signal = AbortSignal.any([outer, controller.signal])
-    this.pulls.set(transfer.id, controller)
+    const pull: Pull = { peer: transfer.peer, via: 'relay', controller }
+    this.pulls.set(transfer.id, pull)
     const handle = await open(partial, 'a+', 0o600)
     let offset = transfer.offset
     let synced = offset
@@ -271,16 +326,27 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       if (synced > current.offset) await this.components.store.putTransfer({ ...current, offset: synced, updatedAt: Date.now() })
       return true
     }
+    /** the GET's stream, until it ends well: any other way out resets it, so that the sender stops at once */
+    let stream: Stream | undefined
     try {
       // bytes past the synced offset may not have reached the disk: they are fetched again
       await handle.truncate(offset)
-      const stream = await this.openStream(peerIdFromString(transfer.peer), signal)
-      const session = await this.handshake(stream, 'initiator', peerIdFromString(transfer.peer), signal)
+      const opened = await this.openStream(peerIdFromString(transfer.peer), signal)
+      stream = opened.stream
+      const { via } = opened
+      pull.via = via
+      const session = await this.handshake(stream, 'initiator', peerIdFromString(transfer.peer), signal, PULL_READ_BUFFER_BYTES)
       await writeFrame(session, encodeRequest({ type: 'get', id: transfer.id, offset }), { signal })
+      let taken = offset
       for await (const data of verifyChunks(replies(session, signal), { offset, size: transfer.size })) {
         await handle.write(data, 0, data.byteLength, offset)
         offset += data.byteLength
-        this.onProgress(transfer, offset)
+        if (offset - taken >= MORE_EVERY_BYTES && offset < transfer.size) {
+          // written: the sender may send that much more (it holds at most FILE_WINDOW_BYTES past `taken`)
+          await writeFrame(session, encodeRequest({ type: 'more', id: transfer.id, offset }), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+          taken = offset
+        }
+        this.onProgress(transfer, offset, via)
         if (offset - synced >= SYNC_BYTES) {
           await handle.sync()
           synced = offset
@@ -293,6 +359,7 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       await handle.sync()
       synced = offset
       stream.close().catch(() => {})
+      stream = undefined
     } catch (err) {
       if (err instanceof TransferRefusedError) {
         await handle.close().catch(() => {})
@@ -301,8 +368,16 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
         if (current.state === 'accepted') await this.finish(current, err.reason === 'declined' ? 'declined' : 'failed', err.reason)
         return
       }
+      // cut (a relay's limit, a dropped link) or moved: every byte written was verified, so all of it is kept
+      await handle.sync().then(() => { synced = offset }, () => {})
+      if (controller.signal.reason instanceof TransferMovedError) {
+        this.log('download %s from %s moves to a direct connection at %d bytes', transfer.id, transfer.peer, offset)
+        this.kick(transfer.peer, 'pulls')
+        return
+      }
       throw err
     } finally {
+      stream?.abort(new Error('download stopped'))
       this.pulls.delete(transfer.id)
       await handle.close().catch(() => {})
       await save().catch(() => false)
@@ -315,17 +390,23 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     }
     const ok = await hashFile(partial, signal) === transfer.sha256
     let path: string | undefined
+    let reason = ok ? undefined : 'the file received does not match its SHA-256'
     if (ok) {
       // a new, unique name in the downloads folder, then the partial file over it
-      const target = await createUniqueFile(this.init.downloads, transfer.name, { signal })
-      await target.handle.close()
-      await rename(partial, target.path)
-      path = target.path
-    } else {
-      await unlink(partial).catch(() => {})
+      try {
+        const target = await createUniqueFile(this.init.downloads, transfer.name, { signal })
+        await target.handle.close()
+        await rename(partial, target.path)
+        path = target.path
+      } catch (err) {
+        // every name tried is taken: failed for good, not fetched and hashed again on every retry
+        if (!(err instanceof NoFreeFileNameError)) throw err
+        reason = `no free name for ${transfer.name} in the downloads folder`
+      }
     }
-    await this.finish({ ...transfer, offset: transfer.size, ...(path == null ? {} : { path }) }, ok ? 'complete' : 'failed', ok ? undefined : 'the file received does not match its SHA-256')
-    await this.request(peerIdFromString(transfer.peer), { type: 'done', id: transfer.id, ok }, signal).catch((err: Error) => {
+    if (path == null) await unlink(partial).catch(() => {})
+    await this.finish({ ...transfer, offset: transfer.size, ...(path == null ? {} : { path }) }, path != null ? 'complete' : 'failed', reason)
+    await this.request(peerIdFromString(transfer.peer), { type: 'done', id: transfer.id, ok: path != null }, signal).catch((err: Error) => {
       this.log('could not tell %s the outcome of %s - %e', transfer.peer, transfer.id, err)
     })
   }
@@ -333,21 +414,23 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
   private async finish (transfer: StoredTransfer, status: 'complete' | 'failed' | 'declined', reason?: string): Promise<void> {
     const state = status
     await this.components.store.putTransfer({ ...transfer, state, updatedAt: Date.now() })
+    this.progress.delete(transfer.id)
     this.safeDispatchEvent('file', { detail: { id: transfer.id, status, ...(transfer.path != null && transfer.direction === 'in' ? { path: transfer.path } : {}), ...(reason == null ? {} : { reason }) } })
   }
 
-  private onProgress (transfer: StoredTransfer, bytes: number): void {
+  /** At most one event every PROGRESS_INTERVAL_MS, and always the last one and one on a change of path */
+  private onProgress (transfer: StoredTransfer, bytes: number, via: TransferPath): void {
     const now = Date.now()
     const last = this.progress.get(transfer.id)
-    if (last != null && now - last.at < PROGRESS_INTERVAL_MS && bytes < transfer.size) return
-    const rate = last == null ? 0 : Math.round((bytes - last.bytes) / Math.max(0.001, (now - last.at) / 1000))
-    this.progress.set(transfer.id, { at: now, bytes })
-    this.safeDispatchEvent('progress', { detail: { id: transfer.id, bytes, size: transfer.size, rate } })
+    if (last != null && now - last.at < PROGRESS_INTERVAL_MS && bytes < transfer.size && last.via === via) return
+    const rate = last == null || last.via !== via || bytes < last.bytes ? 0 : Math.round((bytes - last.bytes) / Math.max(0.001, (now - last.at) / 1000))
+    this.progress.set(transfer.id, { at: now, bytes, via })
+    this.safeDispatchEvent('progress', { detail: { id: transfer.id, bytes, size: transfer.size, rate, via } })
   }
 
   /** Opens a stream, sends one request and reads its one reply */
   private async request (peer: PeerId, request: ValidRequest, signal: AbortSignal): Promise<ValidReply> {
-    const stream = await this.openStream(peer, signal)
+    const { stream } = await this.openStream(peer, signal)
     try {
       const session = await this.handshake(stream, 'initiator', peer, signal)
       const timeout = signalWithTimeout(FILE_TIMEOUT_MS, signal)
@@ -361,14 +444,17 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     }
   }
 
-  private async openStream (peer: PeerId, signal: AbortSignal): Promise<Stream> {
+  /** A stream to `peer`, on a direct connection if there is one (libp2p's openConnection prefers it), else through a relay */
+  private async openStream (peer: PeerId, signal: AbortSignal): Promise<{ stream: Stream, via: TransferPath }> {
     await this.components.relayKeeper.routeThroughRelays(peer, { signal })
     const connection = await this.components.connectionManager.openConnection(peer, { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
-    return connection.newStream(FILE_PROTOCOL_ID, { runOnLimitedConnection: true, signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+    const stream = await connection.newStream(FILE_PROTOCOL_ID, { runOnLimitedConnection: true, signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+    return { stream, via: pathOf(connection) }
   }
 
-  private async handshake (stream: Stream, role: 'initiator' | 'responder', remote: PeerId, signal: AbortSignal): Promise<SecureSession> {
+  private async handshake (stream: Stream, role: 'initiator' | 'responder', remote: PeerId, signal: AbortSignal, maxReadBufferBytes?: number): Promise<SecureSession> {
     return performHandshake(stream, {
+      ...(maxReadBufferBytes == null ? {} : { maxReadBufferBytes }),
       protocol: FILE_PROTOCOL_ID,
       role,
       localPeer: this.components.peerId,
@@ -383,7 +469,7 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       try {
         const session = await this.handshake(stream, 'responder', connection.remotePeer, signal)
         const request = decodeRequest(await readFrame(session, { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) }))
-        await this.answer(session, connection.remotePeer.toString(), request, signal)
+        await this.answer(session, connection.remotePeer.toString(), pathOf(connection), request, signal)
         await stream.close({ signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) }).catch(() => {})
       } catch (err) {
         stream.abort(err as Error)
@@ -392,7 +478,74 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     })
   }
 
-  private async answer (session: SecureSession, peer: string, request: ValidRequest, signal: AbortSignal): Promise<void> {
+  /**
+   * An OFFER from `peer`: its limits counted and the offer stored as one
+   * step (admissions run one at a time). OK with the new transfer
+   * (accepted at once from a verified contact with auto-accept on and the
+   * disk space for it), OK alone for an offer we hold already (our OK was
+   * lost), or refused.
+   */
+  private async admit (peer: string, request: OfferRequest, signal: AbortSignal): Promise<{ type: 'ok', transfer?: StoredTransfer } | RefusedReply> {
+    const known = await this.components.store.getTransfer(request.id, { signal })
+    if (known != null) {
+      // another peer's id: no
+      return known.peer === peer && known.direction === 'in' ? { type: 'ok' } : { type: 'refused', reason: 'unknown' }
+    }
+    if (request.size > (this.init.maxFileSize ?? MAX_ACCEPTED_FILE_BYTES)) {
+      return { type: 'refused', reason: 'too-large' }
+    }
+    const incoming = (await this.components.store.transfers({ signal })).filter(t => t.direction === 'in')
+    const open = incoming.filter(t => t.state === 'offered')
+    const stranger = this.components.contacts.relation(peer) !== 'contact'
+    // a peer's unanswered offers, and strangers' all together (identities cost nothing), are bounded
+    if (open.filter(t => t.peer === peer).length >= MAX_OPEN_OFFERS_PER_PEER || (stranger && open.filter(t => t.request === true).length >= MAX_OPEN_STRANGER_OFFERS)) {
+      return { type: 'refused', reason: 'busy' }
+    }
+    let auto = this.init.autoAccept === true && !stranger && this.components.contacts.info(peer).verified
+    if (auto) {
+      // room for this file beside what the downloads under way still need, and some to spare
+      const reserved = incoming.filter(t => t.state === 'accepted').reduce((sum, t) => sum + t.size - t.offset, 0)
+      auto = await this.freeSpace({ signal }).catch(() => 0) >= reserved + request.size + AUTO_ACCEPT_SPARE_BYTES
+    }
+    const now = Date.now()
+    const transfer: StoredTransfer = {
+      id: request.id,
+      peer,
+      direction: 'in',
+      name: request.name,
+      size: request.size,
+      sha256: Buffer.from(request.sha256).toString('hex'),
+      state: auto ? 'accepted' : 'offered',
+      offset: 0,
+      createdAt: now,
+      updatedAt: now,
+      ...(stranger ? { request: true as const } : {})
+    }
+    try {
+      await this.store(transfer, { signal })
+    } catch (err) {
+      if ((err as Error).name !== TransferLimitError.name) throw err
+      return { type: 'refused', reason: 'busy' }
+    }
+    return { type: 'ok', transfer }
+  }
+
+  /** A GET's MOREs into `window`, until the stream ends, one is not a MORE of this transfer, or `signal` fires; then the window fails with why */
+  private async readMores (session: SecureSession, id: string, window: SendWindow, signal: AbortSignal): Promise<void> {
+    try {
+      while (true) {
+        const more = decodeRequest(await readFrame(session, { signal }))
+        if (more.type !== 'more' || more.id !== id) {
+          throw new InvalidFileFrameError('only MOREs of its transfer follow a GET')
+        }
+        window.ack(more.offset)
+      }
+    } catch (err) {
+      window.fail(err as Error)
+    }
+  }
+
+  private async answer (session: SecureSession, peer: string, via: TransferPath, request: ValidRequest, signal: AbortSignal): Promise<void> {
     const reply = async (r: ValidReply): Promise<void> => { await writeFrame(session, encodeReply(r), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) }) }
     if (this.components.contacts.isBlocked(peer)) {
       await reply({ type: 'refused', reason: 'blocked' })
@@ -401,45 +554,14 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     const known = await this.components.store.getTransfer(request.id)
     switch (request.type) {
       case 'offer': {
-        if (known != null) {
-          // the same offer again (our OK was lost): OK again; another peer's id: no
-          await reply(known.peer === peer && known.direction === 'in' ? { type: 'ok' } : { type: 'refused', reason: 'unknown' })
-          return
-        }
-        if (request.size > (this.init.maxFileSize ?? MAX_ACCEPTED_FILE_BYTES)) {
-          await reply({ type: 'refused', reason: 'too-large' })
-          return
-        }
-        const open = (await this.components.store.transfers({ signal })).filter(t => t.direction === 'in' && t.state === 'offered')
-        const stranger = this.components.contacts.relation(peer) !== 'contact'
-        // a peer's unanswered offers, and strangers' all together (identities cost nothing), are bounded
-        if (open.filter(t => t.peer === peer).length >= MAX_OPEN_OFFERS_PER_PEER || (stranger && open.filter(t => t.request === true).length >= MAX_OPEN_STRANGER_OFFERS)) {
-          await reply({ type: 'refused', reason: 'busy' })
-          return
-        }
-        const now = Date.now()
-        const transfer: StoredTransfer = {
-          id: request.id,
-          peer,
-          direction: 'in',
-          name: request.name,
-          size: request.size,
-          sha256: Buffer.from(request.sha256).toString('hex'),
-          state: 'offered',
-          offset: 0,
-          createdAt: now,
-          updatedAt: now,
-          ...(stranger ? { request: true as const } : {})
-        }
-        try {
-          await this.store(transfer)
-        } catch (err) {
-          if ((err as Error).name !== TransferLimitError.name) throw err
-          await reply({ type: 'refused', reason: 'busy' })
+        const admitted = await this.admissions.run(async () => this.admit(peer, request, signal))
+        if (admitted.type === 'refused' || admitted.transfer == null) {
+          await reply(admitted.type === 'refused' ? admitted : { type: 'ok' })
           return
         }
         await reply({ type: 'ok' })
-        this.safeDispatchEvent('offer', { detail: view(transfer) })
+        this.safeDispatchEvent('offer', { detail: view(admitted.transfer) })
+        if (admitted.transfer.state === 'accepted') this.kick(peer, 'pulls')
         return
       }
       case 'get': {
@@ -462,18 +584,35 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
           await this.components.store.putTransfer({ ...known, state: 'accepted', delivered: true, offset: request.offset, updatedAt: Date.now() })
         }
         const identity = known.ino !== undefined && known.mtime !== undefined && known.ctime !== undefined ? { ino: known.ino, mtime: known.mtime, ctime: known.ctime } : undefined
+        // flow control: chunks go out as far as the receiver's MOREs allow, read beside the writes
+        const window = new SendWindow(request.offset)
+        const over = new AbortController()
+        const acks = this.readMores(session, request.id, window, AbortSignal.any([signal, over.signal]))
         try {
           for await (const chunk of readChunks(known.path, { offset: request.offset, size: known.size, signal, ...(identity == null ? {} : { identity }) })) {
-            await writeFrame(session, encodeReply(chunk), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
-            if (chunk.type === 'chunk') this.onProgress(known, chunk.offset + chunk.data.byteLength)
+            if (chunk.type === 'chunk') {
+              const end = chunk.offset + chunk.data.byteLength
+              await window.until(end, { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+              await writeFrame(session, encodeReply(chunk), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+              window.sentTo(end)
+              this.onProgress(known, end, via)
+            } else {
+              await writeFrame(session, encodeReply(chunk), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+            }
           }
         } catch (err) {
           // the file is not the one offered any more: said so, before or among the chunks (the receiver stops there)
           if (!(err instanceof FileChangedError)) throw err
           await reply({ type: 'refused', reason: 'changed' })
+        } finally {
+          over.abort()
+          await acks
         }
         return
       }
+      case 'more':
+        // only ever on a GET's stream, after it
+        throw new InvalidFileFrameError('more opens no stream')
       case 'decline':
       case 'done': {
         if (known?.direction !== 'out' || known.peer !== peer) {
@@ -496,6 +635,23 @@ async function * replies (session: SecureSession, signal: AbortSignal): AsyncGen
     yield reply
     if (reply.type !== 'chunk') return
   }
+}
+
+/** Whether `t` has something for us to do with its peer */
+function hasWork (t: StoredTransfer): boolean {
+  return (t.direction === 'out' && t.state === 'offered' && t.delivered !== true) || (t.direction === 'in' && t.state === 'accepted')
+}
+
+function laneKey (peer: string, lane: Lane): string {
+  return `${lane} ${peer}`
+}
+
+function pathOf (connection: Connection): TransferPath {
+  return connection.direct ? 'direct' : 'relay'
+}
+
+function formatMiB (bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 }
 
 async function hashFile (path: string, signal?: AbortSignal): Promise<string> {

@@ -121,7 +121,7 @@ export function libp2pOptions (init: ChatNodeInit, privateKey: PrivateKey, store
       receipts: receipts({ enabled: init.readReceipts ?? true }),
       liveness: liveness(init.liveness),
       presence: presence(),
-      files: files({ ...init.files, downloads: init.downloads ?? join(init.dataDir, DOWNLOADS_DIR_NAME), nickname: init.name })
+      files: files({ ...init.files, downloads: init.downloads ?? join(init.dataDir, DOWNLOADS_DIR_NAME), nickname: init.name, autoAccept: init.autoAcceptFiles ?? false })
     }
   }
 }

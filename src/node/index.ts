@@ -56,6 +56,8 @@ export interface ChatNodeInit {
   rooms?: RoomsInit
   /** where received files land @default `<dataDir>/downloads` */
   downloads?: string
-  /** file transfer tuning, for tests (where files land: `downloads`) */
-  files?: Omit<FilesInit, 'downloads' | 'nickname'>
+  /** download at once files that verified contacts offer (if the disk has room) @default false */
+  autoAcceptFiles?: boolean
+  /** file transfer tuning, for tests (where files land: `downloads`; auto-accept: `autoAcceptFiles`) */
+  files?: Omit<FilesInit, 'downloads' | 'nickname' | 'autoAccept'>
 }

@@ -278,7 +278,7 @@ class SecureChatNode extends TypedEventEmitter<ChatNodeEvents> implements ChatNo
     const { files } = this.libp2p.services
     files.addEventListener('offer', (evt) => {
       const t = evt.detail
-      this.emit('offer', { id: t.id, from: t.peer, name: t.name, size: t.size, sha256: t.sha256, ...(t.request === true ? { request: true } : {}) })
+      this.emit('offer', { id: t.id, from: t.peer, name: t.name, size: t.size, sha256: t.sha256, ...(t.request === true ? { request: true } : {}), ...(t.state === 'accepted' ? { accepted: true } : {}) })
     })
     files.addEventListener('offered', (evt) => {
       const t = evt.detail

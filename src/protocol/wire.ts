@@ -25,6 +25,8 @@ export interface HandshakeInit {
   nickname: string
   maxClockSkew?: number
   maxFrameBytes?: number
+  /** bytes read ahead and held before a read takes them: past it the stream is aborted @default MAX_READ_BUFFER_BYTES */
+  maxReadBufferBytes?: number
   /** for tests */
   maxFrames?: bigint
   now?: () => number
@@ -41,7 +43,7 @@ export async function performHandshake (stream: Stream, init: HandshakeInit, opt
   // pbStream reads eagerly into its own buffer: that buffer is the bound on what a peer can make us hold,
   // and lengthDecoder the bound on a length prefix (framing.ts)
   const maxDataLength = init.maxFrameBytes ?? MAX_FRAME_BYTES
-  const pb = pbStream(stream, { maxDataLength, maxBufferSize: MAX_READ_BUFFER_BYTES, lengthDecoder: lengthDecoder(maxDataLength) })
+  const pb = pbStream(stream, { maxDataLength, maxBufferSize: init.maxReadBufferBytes ?? MAX_READ_BUFFER_BYTES, lengthDecoder: lengthDecoder(maxDataLength) })
   const now = init.now ?? Date.now
   const initiator = init.role === 'initiator' ? init.localPeer : init.remotePeer
   const responder = init.role === 'initiator' ? init.remotePeer : init.localPeer

@@ -11,6 +11,7 @@ import { openConnections } from '../net/multiaddr.ts'
 import { signalWithTimeout } from '../util/abort.ts'
 import { BackgroundTasks } from '../util/tasks.ts'
 import { realClock } from '../util/clock.ts'
+import { Serial } from '../util/serial.ts'
 import { NodeStoppedError } from '../errors.ts'
 import { MAX_MEMBERSHIP_INBOUND_STREAMS, MAX_MEMBERSHIP_OUTBOUND_STREAMS, MEMBER_RENEW_MS } from './constants.ts'
 import { InvalidRoomNameError } from './errors.ts'
@@ -42,7 +43,7 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
   /** members online per room id: proved on a connection that is still open */
   private readonly online = new Map<string, Set<string>>()
   /** joins and leaves, one at a time, so that the 64-room bound and the stored list agree */
-  private changing: Promise<unknown> = Promise.resolve()
+  private readonly changes = new Serial()
   private started = false
 
   constructor (components: RoomsComponents, init: RoomsInit = {}) {
@@ -91,7 +92,7 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
     await this.rounds.stop()
     await this.components.registrar.unhandle(MEMBERSHIP_PROTOCOL_ID)
     await this.tasks.stop()
-    await this.changing.catch(() => {})
+    await this.changes.idle()
     this.joined.clear()
     this.online.clear()
   }
@@ -114,7 +115,7 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
     }
 
     const keys = await deriveRoomKeys(name, key, { params: this.init.scrypt, signal: options.signal })
-    return this.serially(async () => {
+    return this.changes.run(async () => {
       // stop() may have come during the derivation
       this.checkStarted()
       const existing = this.joined.get(keys.id)
@@ -138,7 +139,7 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
 
   async leave (room: string, options: AbortOptions = {}): Promise<RoomView | undefined> {
     this.checkStarted()
-    return this.serially(async () => {
+    return this.changes.run(async () => {
       this.checkStarted()
       const found = this.findStored(room)
       if (found == null) {
@@ -196,12 +197,6 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
     this.safeDispatchEvent('room', { detail: { room: room.name, id: room.id, status, ...(member == null ? {} : { member }) } })
   }
 
-  private async serially<T> (change: () => Promise<T>): Promise<T> {
-    const next = this.changing.catch(() => {}).then(change)
-    this.changing = next
-    return next
-  }
-
   private keys (): RoomKeys[] {
     return [...this.joined.values()]
   }
@@ -216,7 +211,7 @@ export class RoomsService extends TypedEventEmitter<RoomsEvents> implements Room
     const now = this.clock.now()
 
     for (const id of ids) {
-      await this.serially(async () => {
+      await this.changes.run(async () => {
         if (!this.started) return
         const room = this.joined.get(id)
         const known = room?.members.find(m => m.peerId === member)

@@ -128,7 +128,9 @@ void describe('docs/API.md', async () => {
       // changed file ends a pull (resumed later) or the transfer, which a face sees as a `file` event with
       // a `reason` in words, never as an error name; a name a face could see goes in docs/API.md instead
       'NoFreeFileNameError', 'PathOutsideDirError', 'UnsafePartialDirError', 'InvalidFileFrameError', 'FileChangedError',
-      'ChunkOffsetError', 'ChunkOverrunError', 'EarlyEndError', 'MissingEndError', 'UnexpectedReplyError', 'TransferRefusedError'])
+      'ChunkOffsetError', 'ChunkOverrunError', 'EarlyEndError', 'MissingEndError', 'UnexpectedReplyError', 'TransferRefusedError',
+      // the reason a download through a relay is stopped to go on over a direct connection: never a failure
+      'TransferMovedError'])
     const classes = modules.flatMap(m => Object.values(m as Record<string, unknown>))
       .filter((v): v is typeof Error => typeof v === 'function' && v.prototype instanceof Error)
       .map(c => c.name)

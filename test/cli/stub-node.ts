@@ -487,20 +487,20 @@ export class StubNode extends TypedEventEmitter<ChatNodeEvents> implements ChatN
   }
 
   /** A peer offers us a file: stored as an incoming `offered` transfer, `offer` fires (`request` when the peer is not a contact) */
-  offerFile (from: string, name: string, size: number, id = randomBytes(16).toString('hex')): TransferView {
+  offerFile (from: string, name: string, size: number, id = randomBytes(16).toString('hex'), accepted = false): TransferView {
     const request = this.knownPeers.find(p => p.peerId === from)?.relation !== 'contact'
     const sha256 = createHash('sha256').update(name).digest('hex')
-    const transfer: TransferView = { id, peer: from, direction: 'in', name, size, sha256, state: 'offered', bytes: 0, ...(request ? { request: true as const } : {}) }
+    const transfer: TransferView = { id, peer: from, direction: 'in', name, size, sha256, state: accepted ? 'accepted' : 'offered', bytes: 0, ...(request ? { request: true as const } : {}) }
     this.transfers.set(id, transfer)
-    this.safeDispatchEvent('offer', { detail: { id, from, name, size, sha256, ...(request ? { request: true as const } : {}) } })
+    this.safeDispatchEvent('offer', { detail: { id, from, name, size, sha256, ...(request ? { request: true as const } : {}), ...(accepted ? { accepted: true as const } : {}) } })
     return { ...transfer }
   }
 
   /** Bytes of a transfer so far: `progress` */
-  fileProgress (id: string, bytes: number, rate: number): void {
+  fileProgress (id: string, bytes: number, rate: number, via: 'direct' | 'relay' = 'direct'): void {
     const t = this.transfer(id)
     t.bytes = bytes
-    this.safeDispatchEvent('progress', { detail: { id, bytes, size: t.size, rate } })
+    this.safeDispatchEvent('progress', { detail: { id, bytes, size: t.size, rate, via } })
   }
 
   /** A transfer ends: `file` */

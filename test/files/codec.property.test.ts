@@ -52,6 +52,7 @@ const goodName = fc.oneof(
 const validRequest: fc.Arbitrary<ValidRequest> = fc.oneof(
   fc.record({ type: fc.constant('offer' as const), id: transferId, name: goodName, size: offset, sha256 }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('get' as const), id: transferId, offset }, { noNullPrototype: true }),
+  fc.record({ type: fc.constant('more' as const), id: transferId, offset }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('decline' as const), id: transferId }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('done' as const), id: transferId, ok: fc.boolean() }, { noNullPrototype: true })
 )
@@ -99,7 +100,7 @@ void describe('FileRequest decoder (property)', () => {
     // weighted towards fields some kind accepts: the rarest valid kind (an offer) then comes
     // about once in 130 runs, 23 times a run (unweighted, a run missed it about once in five)
     const fields = fc.record({
-      kind: fc.oneof({ arbitrary: fc.constantFrom(0, 1, 2, 3), weight: 6 }, fc.nat(10)),
+      kind: fc.oneof({ arbitrary: fc.constantFrom(0, 1, 2, 3, 4), weight: 6 }, fc.nat(10)),
       id: fc.oneof({ arbitrary: transferId, weight: 6 }, transferId.map(id => id.toUpperCase()), fc.string({ maxLength: 34 })),
       name: fc.oneof({ arbitrary: fc.constant(''), weight: 3 }, { arbitrary: goodName, weight: 3 }, fc.constant('x'.repeat(MAX_FILE_NAME_BYTES + 1))),
       size: uint64,
@@ -115,8 +116,8 @@ void describe('FileRequest decoder (property)', () => {
       let expected: ValidRequest | undefined
       if (idOk && f.kind === 0 && none.offset && none.ok && f.name !== '' && Buffer.byteLength(f.name) <= MAX_FILE_NAME_BYTES && safe(f.size) && f.sha256.byteLength === 32) {
         expected = { type: 'offer', id: f.id, name: f.name, size: Number(f.size), sha256: f.sha256 }
-      } else if (idOk && f.kind === 1 && none.name && none.size && none.sha256 && none.ok && safe(f.offset)) {
-        expected = { type: 'get', id: f.id, offset: Number(f.offset) }
+      } else if (idOk && (f.kind === 1 || f.kind === 4) && none.name && none.size && none.sha256 && none.ok && safe(f.offset)) {
+        expected = { type: f.kind === 1 ? 'get' : 'more', id: f.id, offset: Number(f.offset) }
       } else if (idOk && f.kind === 2 && none.name && none.size && none.sha256 && none.offset && none.ok) {
         expected = { type: 'decline', id: f.id }
       } else if (idOk && f.kind === 3 && none.name && none.size && none.sha256 && none.offset) {
@@ -130,7 +131,7 @@ void describe('FileRequest decoder (property)', () => {
         assert.deepEqual(encodeRequest(expected), input)
       }
     }), { numRuns: 3000 })
-    assert.deepEqual([...seen].sort(), ['decline', 'done', 'get', 'invalid', 'offer'])
+    assert.deepEqual([...seen].sort(), ['decline', 'done', 'get', 'invalid', 'more', 'offer'])
   })
 
   void it('round trip: every valid request', () => {

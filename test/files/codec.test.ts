@@ -135,8 +135,8 @@ void describe('file codec: round trips', () => {
 
 void describe('file codec: rejections', () => {
   void it('bytes that are no protobuf message, or an unknown kind: InvalidFileFrameError with protons\' error as the cause', () => {
-    // a length-delimited field (request: id; reply: data) of 80 bytes with none after it, a varint that never ends, a wire type protobuf has not, kinds 4 and 127
-    const common = [Uint8Array.of(0x08, ...new Array<number>(11).fill(0xff)), Uint8Array.of(0x0f), Uint8Array.of(0x08, 0x04), Uint8Array.of(0x08, 0x7f)]
+    // a length-delimited field (request: id; reply: data) of 80 bytes with none after it, a varint that never ends, a wire type protobuf has not, kinds 5 and 127
+    const common = [Uint8Array.of(0x08, ...new Array<number>(11).fill(0xff)), Uint8Array.of(0x0f), Uint8Array.of(0x08, 0x05), Uint8Array.of(0x08, 0x7f)]
     for (const bytes of [Uint8Array.of(0x12, 0x50), ...common]) {
       assert.throws(() => decodeRequest(bytes), (err: Error) => invalid(/could not be decoded/)(err) && err.cause instanceof Error)
     }

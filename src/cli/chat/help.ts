@@ -90,8 +90,11 @@ history, peers, whoami, connected, chat, requests, accepted, declined,
 safety, rooms, help, error).
 
 Files you accept land in --downloads (default <data dir>/downloads), under
-a safe name; a transfer cut off resumes where it stopped. On a terminal, a
-progress bar shows each transfer under way; otherwise a line every 10 %.
+a safe name; a transfer cut off resumes where it stopped, and one through a
+relay moves to a direct connection when one appears (a line says which
+path it takes). On a terminal, a progress bar shows each transfer under
+way; otherwise a line every 10 %. --auto-accept-files downloads at once
+what verified contacts offer, if the disk has room.
 
 Exit status: 0 after /quit, end of input, SIGINT or SIGTERM; 1 when the node
 cannot start (three wrong passphrases too); 2 on a usage error; 130 when a

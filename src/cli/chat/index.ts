@@ -85,6 +85,7 @@ async function start (options: ChatOptions, io: MainIo, { output, terminal, inte
       name: options.name,
       dataDir: options.dataDir,
       downloads: options.downloads,
+      autoAcceptFiles: options.autoAcceptFiles,
       port: options.port,
       relays: options.relays,
       readReceipts: options.readReceipts,

@@ -107,7 +107,7 @@ export class JsonOutput implements Output {
   }
 
   offer (event: OfferEventDetail): void {
-    this.lines.write('offer', { id: event.id, from: event.from, name: event.name, size: event.size, sha256: event.sha256, request: event.request === true ? true : undefined })
+    this.lines.write('offer', { id: event.id, from: event.from, name: event.name, size: event.size, sha256: event.sha256, request: event.request === true ? true : undefined, accepted: event.accepted === true ? true : undefined })
   }
 
   offered (event: OfferedEventDetail): void {
@@ -115,7 +115,7 @@ export class JsonOutput implements Output {
   }
 
   progress (event: ProgressEventDetail): void {
-    this.lines.write('progress', { id: event.id, bytes: event.bytes, size: event.size, rate: event.rate })
+    this.lines.write('progress', { id: event.id, bytes: event.bytes, size: event.size, rate: event.rate, via: event.via })
   }
 
   file (event: FileEventDetail): void {

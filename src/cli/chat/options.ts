@@ -16,6 +16,8 @@ export interface ChatOptions {
   dataDir: string
   /** where received files land, absolute: --downloads, else `<dataDir>/downloads` */
   downloads: string
+  /** download at once what verified contacts offer */
+  autoAcceptFiles: boolean
   port: number
   /** listen IP; undefined leaves the node's default (0.0.0.0) */
   host?: string
@@ -33,6 +35,7 @@ const CHAT_OPTIONS: OptionTable = {
   name: { type: 'string', arg: 'NAME', description: `your nickname, 1 to ${MAX_NICKNAME_BYTES} UTF-8 bytes` },
   'data-dir': { type: 'string', arg: 'DIR', description: 'where the identity key, history and peer book are kept' },
   downloads: { type: 'string', arg: 'DIR', description: 'where files you accept land (default: <data dir>/downloads)' },
+  'auto-accept-files': { type: 'boolean', description: 'download at once files that verified contacts offer, if the disk has room (default: ask)' },
   port: { type: 'string', arg: 'N', description: 'TCP port to listen on, 0 for any free port (default: 0)' },
   host: { type: 'string', arg: 'IP', description: 'IPv4 or IPv6 address to listen on (default: 0.0.0.0)' },
   relay: { type: 'string', multiple: true, arg: 'MULTIADDR', description: 'relay to reserve a slot on (ends in /p2p/<id>); repeatable' },
@@ -57,6 +60,7 @@ function buildChat (values: ParsedValues, ctx: ResolvedContext): ChatOptions {
     name: parseName(stringValue(values.name) ?? ctx.defaultName, values.name == null),
     dataDir,
     downloads: downloads == null ? join(dataDir, 'downloads') : parseFilePath('--downloads', downloads),
+    autoAcceptFiles: values['auto-accept-files'] === true,
     port: parsePort(stringValue(values.port) ?? '0'),
     relays: parseRelays([...splitList(ctx.env.SECURECHAT_RELAYS), ...stringList(values.relay)]),
     json: values.json === true,

@@ -127,6 +127,8 @@ export class TextOutput implements Output {
   private readonly previews = new Map<string, string>()
   private readonly posts = new Map<string, RoomPost>()
   private readonly transfers = new Map<string, KnownTransfer>()
+  /** the path each transfer under way takes, so that a change of it is said once */
+  private readonly paths = new Map<string, 'direct' | 'relay'>()
   private readonly progressDisplay: ProgressDisplay
   /** the transfer whose `declined` line was printed last, if nothing was printed since: /decline-file need not repeat it */
   private lastDeclined?: string
@@ -626,6 +628,10 @@ export class TextOutput implements Output {
     const request = event.request === true
     this.out(`${this.style('dim', '* ')}${this.sender(event.from, undefined, request)} offers you a file: ${this.fileName(event.name)} (${formatBytes(event.size)})`)
     const id = event.id.slice(0, 8)
+    if (event.accepted === true) {
+      this.out(this.style('dim', `  downloading it: a verified contact, and --auto-accept-files is on (/decline-file ${id} stops it)`))
+      return
+    }
     this.out(this.style('dim', `  /accept-file ${id} to download it, /decline-file ${id} to refuse it${request ? ' (not a contact: accept only a file you expect)' : ''}`))
   }
 
@@ -638,9 +644,14 @@ export class TextOutput implements Output {
     const known = this.transfers.get(event.id)
     // no colour: a bar's row is cut to the terminal's width, and a cut must not fall inside a colour code
     const peer = (id: string): string => { const p = this.known(id); return sanitize(p?.petname ?? p?.name ?? shortId(id)) }
-    const label = known == null
-      ? `transfer ${event.id.slice(0, 8)}`
-      : `${known.direction === 'in' ? '↓' : '↑'} "${sanitize(known.name)}" ${known.direction === 'in' ? 'from' : 'to'} ${peer(known.peer)}`
+    const name = known == null ? `transfer ${event.id.slice(0, 8)}` : `"${sanitize(known.name)}" ${known.direction === 'in' ? 'from' : 'to'} ${peer(known.peer)}`
+    const label = `${known == null ? '' : known.direction === 'in' ? '↓ ' : '↑ '}${name} (${event.via})`
+    if (this.paths.get(event.id) !== event.via) {
+      // the path in use is said when the bytes start, and again when they move (through the relay, then direct)
+      const moved = this.paths.has(event.id)
+      this.keep(this.paths, event.id, event.via)
+      this.out(`${this.style('dim', '* ')}${name} ${moved ? 'now goes' : 'goes'} ${event.via === 'direct' ? 'over a direct connection' : 'through the relay (end-to-end encrypted: the relay cannot read it)'}`)
+    }
     this.progressDisplay.update({ id: event.id, label, bytes: event.bytes, size: event.size, rate: event.rate })
   }
 
@@ -651,6 +662,7 @@ export class TextOutput implements Output {
    */
   file (event: FileEventDetail): void {
     this.progressDisplay.end(event.id)
+    this.paths.delete(event.id)
     const known = this.transfers.get(event.id)
     const what = known == null ? `transfer ${event.id.slice(0, 8)}` : this.fileName(known.name)
     const incoming = known?.direction === 'in'

@@ -18,14 +18,16 @@ export namespace FileRequest {
     OFFER = 'OFFER',
     GET = 'GET',
     DECLINE = 'DECLINE',
-    DONE = 'DONE'
+    DONE = 'DONE',
+    MORE = 'MORE'
   }
 
   enum __KindValues {
     OFFER = 0,
     GET = 1,
     DECLINE = 2,
-    DONE = 3
+    DONE = 3,
+    MORE = 4
   }
 
   export namespace Kind {

@@ -106,6 +106,8 @@ void describe('REPL file commands (--json)', () => {
     assert.deepEqual(await s.next('offer'), { type: 'offer', id: one.id, from: stranger, name: 'evil\u202etxt.exe', size: 5000, sha256: one.sha256, request: true })
     const two = node.offerFile(bob, 'notes.txt', 100, `abcd2${'0'.repeat(27)}`)
     assert.deepEqual(await s.next('offer'), { type: 'offer', id: two.id, from: bob, name: 'notes.txt', size: 100, sha256: two.sha256 })
+    const auto = node.offerFile(bob, 'photo.jpg', 100, `fedc1${'0'.repeat(27)}`, true)
+    assert.deepEqual(await s.next('offer'), { type: 'offer', id: auto.id, from: bob, name: 'photo.jpg', size: 100, sha256: auto.sha256, accepted: true }, 'auto-accepted: said so')
 
     s.send('/accept-file abcd')
     const ambiguous = await s.next('error')
@@ -116,8 +118,8 @@ void describe('REPL file commands (--json)', () => {
     assert.deepEqual(await s.next('transfer'), { type: 'transfer', id: one.id, peer: stranger, direction: 'in', name: 'evil\u202etxt.exe', size: 5000, sha256: one.sha256, state: 'accepted', bytes: 0, request: true })
     assert.ok(node.calls.includes(`acceptFile ${one.id}`), 'the node is given the full id')
 
-    node.fileProgress(one.id, 2500, 1000)
-    assert.deepEqual(await s.next('progress'), { type: 'progress', id: one.id, bytes: 2500, size: 5000, rate: 1000 })
+    node.fileProgress(one.id, 2500, 1000, 'relay')
+    assert.deepEqual(await s.next('progress'), { type: 'progress', id: one.id, bytes: 2500, size: 5000, rate: 1000, via: 'relay' })
     node.fileDone(one.id, 'complete', { path: '/dl/evil.txt' })
     assert.deepEqual(await s.next('file'), { type: 'file', id: one.id, status: 'complete', path: '/dl/evil.txt' })
     node.fileDone(sent.id as string, 'failed', { reason: 'the receiver\'s SHA-256 check failed' })
@@ -129,7 +131,7 @@ void describe('REPL file commands (--json)', () => {
 
     s.send('/files')
     const files = await s.next('files')
-    assert.deepEqual((files.files as Json[]).map(f => [f.id, f.direction, f.state]), [[sent.id, 'out', 'failed'], [one.id, 'in', 'complete'], [two.id, 'in', 'declined']])
+    assert.deepEqual((files.files as Json[]).map(f => [f.id, f.direction, f.state]), [[sent.id, 'out', 'failed'], [one.id, 'in', 'complete'], [two.id, 'in', 'declined'], [auto.id, 'in', 'accepted']])
     assert.deepEqual(Object.keys((files.files as Json[])[1] ?? {}).sort(), ['bytes', 'direction', 'id', 'name', 'path', 'peer', 'request', 'sha256', 'size', 'state'])
 
     assert.equal(await s.end(), 0)
@@ -261,17 +263,19 @@ void describe('file lines for people', () => {
     ])
   })
 
-  void it('without a terminal, progress is a line at most every 10 %, none at 0 % or 100 %', () => {
+  void it('without a terminal, progress is a line at most every 10 %, none at 0 % or 100 %; the path is said when it starts and when it changes', () => {
     const { output, sink } = text()
     output.offer({ id: ID, from: BOB, name: 'big.iso', size: 1000, sha256: SHA })
     sink.lines.length = 0
     for (const bytes of [0, 50, 99, 100, 150, 199, 420, 430, 990, 1000]) {
-      output.progress({ id: ID, bytes, size: 1000, rate: 100 })
+      output.progress({ id: ID, bytes, size: 1000, rate: 100, via: bytes < 150 ? 'relay' : 'direct' })
     }
     assert.deepEqual(sink.lines, [
-      '… ↓ "big.iso" from bob: 10 % (100 B of 1000 B, 100 B/s, 9 s left)',
-      '… ↓ "big.iso" from bob: 40 % (420 B of 1000 B, 100 B/s, 6 s left)',
-      '… ↓ "big.iso" from bob: 90 % (990 B of 1000 B, 100 B/s, 1 s left)'
+      '* "big.iso" from bob goes through the relay (end-to-end encrypted: the relay cannot read it)',
+      '… ↓ "big.iso" from bob (relay): 10 % (100 B of 1000 B, 100 B/s, 9 s left)',
+      '* "big.iso" from bob now goes over a direct connection',
+      '… ↓ "big.iso" from bob (direct): 40 % (420 B of 1000 B, 100 B/s, 6 s left)',
+      '… ↓ "big.iso" from bob (direct): 90 % (990 B of 1000 B, 100 B/s, 1 s left)'
     ])
     const lines = new LineDisplay(l => { sink.lines.push(l) })
     sink.lines.length = 0

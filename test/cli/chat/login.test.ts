@@ -18,7 +18,7 @@ import type { ChatOptions } from '../../../src/cli/chat/options.ts'
 const PASSPHRASE = 'tangerine otter sleeps under quiet bridges'
 
 function options (dataDir: string, json = false): ChatOptions {
-  return { name: 'alice', dataDir, downloads: join(dataDir, 'downloads'), port: 0, host: '127.0.0.1', relays: [], json, readReceipts: true, mdns: false }
+  return { name: 'alice', dataDir, downloads: join(dataDir, 'downloads'), autoAcceptFiles: false, port: 0, host: '127.0.0.1', relays: [], json, readReceipts: true, mdns: false }
 }
 
 async function settled (): Promise<void> {

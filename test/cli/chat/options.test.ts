@@ -22,6 +22,7 @@ void describe('chat options', () => {
       name: 'alice',
       dataDir: join('/home/alice', '.securechat'),
       downloads: join('/home/alice', '.securechat', 'downloads'),
+      autoAcceptFiles: false,
       port: 0,
       relays: [],
       json: false,
@@ -31,10 +32,11 @@ void describe('chat options', () => {
   })
 
   void it('reads every option', () => {
-    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--downloads', '/srv/in', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts', '--no-mdns']), {
+    assert.deepEqual(chat(['--name', 'bob', '--data-dir', '/tmp/b', '--downloads', '/srv/in', '--auto-accept-files', '--port', '4001', '--host', '127.0.0.1', '--relay', RELAY, '--relay', RELAY2, '--json', '--no-read-receipts', '--no-mdns']), {
       name: 'bob',
       dataDir: '/tmp/b',
       downloads: '/srv/in',
+      autoAcceptFiles: true,
       port: 4001,
       host: '127.0.0.1',
       relays: [RELAY, RELAY2],
