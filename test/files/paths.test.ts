@@ -137,7 +137,6 @@ void describe('file transfer: the path', () => {
     const landed = next(bob.node.services.files, 'file', d => d.id === sent.id, 60_000)
     await bob.node.services.files.accept(sent.id)
     const done = await landed
-    console.log(atBob.map(e => `${e.via} ${e.bytes}`).join(', '))
     assert.equal(done.status, 'complete')
     assert.equal(createHash('sha256').update(await readFile(done.path ?? '')).digest('hex'), sent.sha256)
 
