@@ -58,9 +58,17 @@ export default {
       comment:
         'The faces (src/cli, src/web) render the application API; nothing below them may depend on them, ' +
         'or a change of output format would ripple into the node. Only the entry point src/bin.ts and the ' +
-        'face itself (the $1 group: src/cli may import src/cli) import a face. Covers src/web before it exists.',
+        'face itself (the $1 group: src/cli may import src/cli) import a face; and the chat command, which ' +
+        'serves the web face beside the REPL (--web), imports it through its index.',
       from: { path: '^src/([^/]+)', pathNot: '^src/bin\\.ts$' },
-      to: { path: '^src/(cli|web)/', pathNot: '^src/$1/' }
+      to: { path: '^src/(cli|web)/', pathNot: ['^src/$1/', '^src/web/index\\.ts$'] }
+    },
+    {
+      name: 'web-only-from-chat',
+      severity: 'error',
+      comment: 'Of the faces, only the chat command (src/cli/chat) runs the web face, and only through src/web/index.ts.',
+      from: { path: '^src/', pathNot: ['^src/web/', '^src/cli/chat/', '^src/bin\\.ts$'] },
+      to: { path: '^src/web/' }
     },
     {
       name: 'core-below-node-and-services',

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, if any is missing: network
 # namespaces and NAT (iproute2, iptables, iputils-ping, procps) and the Docker
-# image test (podman, debootstrap). Runs before `npm test` (npm's pretest) and
+# image test (podman, debootstrap), the web app's browser test (chromium, a font).
+# Runs before `npm test` (npm's pretest) and
 # from .ci/run. Installs only as root; otherwise it says what is missing and
 # the tests that need it skip themselves with a message (outside CI).
 set -euo pipefail
 
-PACKAGES=(iproute2 iptables iputils-ping procps ca-certificates podman debootstrap tmux)
+PACKAGES=(iproute2 iptables iputils-ping procps ca-certificates podman debootstrap tmux chromium fonts-dejavu-core)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -9,6 +9,7 @@ export type ConnectionKind = 'direct' | 'relayed'
 export type PeerRelation = 'contact' | 'request' | 'stranger' | 'blocked'
 
 export interface ReadyEvent { type: 'ready', peerId: string, name: string, addrs: string[] }
+export interface WebEvent { type: 'web', url: string, waiting?: 'create' | 'unlock' }
 export interface PeerEvent { type: 'peer', peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }
 export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number, request?: true, room?: string }
 export interface PostedEvent { type: 'posted', id: string, room: string, text: string, ts: number, clock: number, to: string[] }
@@ -66,7 +67,7 @@ export type ChatEvent =
   | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | PostedEvent | DeliveredEvent | SentEvent
   | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent | ConnectedEvent
   | ReadEvent | RequestsEvent | AcceptedEvent | DeclinedEvent | ContactEvent | SafetyEvent
-  | RoomEvent | RoomsEvent | ReservationEvent | StoppedEvent
+  | RoomEvent | RoomsEvent | ReservationEvent | StoppedEvent | WebEvent
 
 export type ChatEventType = ChatEvent['type']
 export type EventOf<K extends ChatEventType> = Extract<ChatEvent, { type: K }>

@@ -84,10 +84,14 @@ tries) before the node starts; a passphrase from SECURECHAT_PASSPHRASE or
 
 Without a TTY on stdin, commands are read one per line with no prompt, and
 end of input stops the node. --json prints one JSON object per line, each
-with a "type" field (ready, peer, message, pending, posted, sent, delivered,
-read, relay, contact, room, offer, offered, progress, file, transfer, files,
-history, peers, whoami, connected, chat, requests, accepted, declined,
-safety, rooms, help, error).
+with a "type" field (web, ready, peer, message, pending, posted, sent,
+delivered, read, relay, contact, room, offer, offered, progress, file,
+transfer, files, history, peers, whoami, connected, chat, requests,
+accepted, declined, safety, rooms, help, error).
+
+--web serves the web app on 127.0.0.1 beside this prompt; open the URL it
+prints (its token is the key to your account: keep it to yourself). An
+account to create or unlock is then opened in the browser.
 
 Files you accept land in --downloads (default <data dir>/downloads), under
 a safe name; a transfer cut off resumes where it stopped, and one through a

@@ -20,6 +20,10 @@ export class JsonOutput implements Output {
     this.lines = new JsonLines(sink)
   }
 
+  web (url: string, waiting: 'create' | 'unlock' | undefined): void {
+    this.lines.write('web', { url, waiting })
+  }
+
   ready (self: SelfInfo): void {
     this.lines.write('ready', { peerId: self.peerId, name: self.name, addrs: [...self.addrs] })
   }

@@ -8,6 +8,7 @@ import { MAX_NICKNAME_BYTES, nicknameProblem, peerAddrProblem } from '../../app/
 import { UsageError } from '../errors.ts'
 import { COMMON_OPTIONS, PASSPHRASE_FILE_OPTION, addHostAndPassphrase, parseDataDir, parseFilePath, parsePort, splitList, stringList, stringValue } from '../options.ts'
 import { chatHelp } from './help.ts'
+import { DEFAULT_WEB_PORT } from '../../web/index.ts'
 import type { OptionTable, ParsedValues, ResolvedContext, Subcommand } from '../options.ts'
 
 /** What `securechat [chat]` needs to start a node */
@@ -29,6 +30,8 @@ export interface ChatOptions {
   readReceipts: boolean
   /** find peers on the LAN by mDNS */
   mdns: boolean
+  /** --web: serve the web app on 127.0.0.1 at this port (0: any free one) */
+  webPort?: number
 }
 
 const CHAT_OPTIONS: OptionTable = {
@@ -42,6 +45,8 @@ const CHAT_OPTIONS: OptionTable = {
   json: { type: 'boolean', description: 'machine-readable output: one JSON object per line on stdout' },
   'no-read-receipts': { type: 'boolean', description: 'do not tell senders when their messages were displayed' },
   'no-mdns': { type: 'boolean', description: 'do not announce or look for peers on the LAN (mDNS)' },
+  web: { type: 'boolean', description: 'also serve the web app on 127.0.0.1 (its URL, with an access token, is printed)' },
+  'web-port': { type: 'string', arg: 'N', description: `port of the web app, 0 for any free one (default: ${DEFAULT_WEB_PORT}; implies --web)` },
   ...PASSPHRASE_FILE_OPTION,
   ...COMMON_OPTIONS
 }
@@ -67,6 +72,9 @@ function buildChat (values: ParsedValues, ctx: ResolvedContext): ChatOptions {
     readReceipts: values['no-read-receipts'] !== true,
     mdns: values['no-mdns'] !== true
   }
+
+  const webPort = stringValue(values['web-port'])
+  if (values.web === true || webPort != null) options.webPort = webPort == null ? DEFAULT_WEB_PORT : parsePort(webPort)
 
   addHostAndPassphrase(options, values, ctx)
 

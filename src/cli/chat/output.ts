@@ -105,6 +105,8 @@ export interface Output {
   /** chat mode entered with a room, by its name as joined, and its id */
   chatRoom(room: string, id: string): void
   help(): void
+  /** --web: the web app is served at `url` (its token is in it); `waiting`: the account is to be created or unlocked there */
+  web(url: string, waiting: 'create' | 'unlock' | undefined): void
   error(error: ErrorInfo): void
   /** the session ends: anything still drawn (progress bars) goes, no timer is left */
   close(): void

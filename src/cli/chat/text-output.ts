@@ -198,6 +198,13 @@ export class TextOutput implements Output {
     return this.style('dim', `[${formatTime(ts, withDate && !sameDay(ts, this.now()))}]`)
   }
 
+  /** The URL holds the token: anyone who has it can use this account, so it is for the user's eyes only */
+  web (url: string, waiting: 'create' | 'unlock' | undefined): void {
+    this.out(`web app: ${url}`)
+    this.out(this.style('dim', '  open it in a browser on this machine; the token in it gives full use of this account: do not share it'))
+    if (waiting != null) this.out(`${waiting === 'create' ? 'create your identity' : 'unlock your account'} in the web app to start the node`)
+  }
+
   ready (self: SelfInfo): void {
     this.out(`you are ${this.labelWithId(self.peerId, self.name)}`)
     this.addresses(self.addrs)

@@ -1,0 +1,216 @@
+/**
+ * The web face's HTTP server (public face: index.ts): 127.0.0.1 only; every
+ * request through the guard (Host, Origin, token); every response with the
+ * security headers; the built front end from memory; and a small JSON API
+ * over the same application API the REPL and `--json` use:
+ *
+ *   GET  /api/account            where the account stands (AccountView)
+ *   POST /api/account/create     first start: { passphrase?, name? }
+ *   POST /api/account/unlock     { passphrase }
+ *   POST /api/command            any ChatApi command: { type, ... } → { result }
+ *   GET  /api/events             the ChatApi events, server-sent
+ *
+ * A failure is `{ error: { code, message } }`, `code` the error's name, as
+ * `--json` prints it.
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import { BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_EVENT_STREAMS, WEB_HOST, WEB_TOKEN_BYTES } from './constants.ts'
+import { AccountClosedError, InvalidRequestBodyError, WebAccessDeniedError } from './errors.ts'
+import { streamEvents } from './events.ts'
+import { judge } from './guard.ts'
+import { NO_STORE, SECURITY_HEADERS } from './headers.ts'
+import type { AccountGate } from './account.ts'
+import type { Asset } from './assets.ts'
+import type { Command } from '../app/index.ts'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface WebServerInit {
+  /** 0: any free port */
+  port: number
+  gate: AccountGate
+  assets: Map<string, Asset>
+  /** @default 32 random bytes, hex */
+  token?: string
+}
+
+/** HTTP status of an error a browser gets, by name; any other named error of a command is 422 */
+const STATUS: Readonly<Record<string, number>> = {
+  WebAccessDeniedError: 401,
+  InvalidRequestBodyError: 400,
+  InvalidCommandError: 400,
+  AccountClosedError: 409,
+  AccountStateError: 409,
+  WrongPassphraseError: 401,
+  TooManyAttemptsError: 429,
+  NodeStoppedError: 503
+}
+
+export class WebServer {
+  private readonly init: WebServerInit
+  private readonly token: string
+  private readonly server: Server
+  private readonly stopping = new AbortController()
+  private streams = 0
+
+  constructor (init: WebServerInit) {
+    this.init = init
+    this.token = init.token ?? randomBytes(WEB_TOKEN_BYTES).toString('hex')
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: Error) => { this.fail(res, err) })
+    })
+    // a browser keeps connections open: stop() closes them
+    this.server.keepAliveTimeout = 5_000
+  }
+
+  async start (): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.init.port, WEB_HOST, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+  }
+
+  get port (): number {
+    return (this.server.address() as AddressInfo).port
+  }
+
+  /** The URL to open, with the access token: the one secret of the web face, printed for the user only */
+  get url (): string {
+    return `http://${WEB_HOST}:${this.port}/?token=${this.token}`
+  }
+
+  async stop (): Promise<void> {
+    this.stopping.abort()
+    this.server.closeAllConnections()
+    await new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
+  }
+
+  private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value)
+    const verdict = judge({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      ...(req.headers.host == null ? {} : { host: req.headers.host }),
+      ...(req.headers.origin == null ? {} : { origin: req.headers.origin }),
+      ...(req.headers.cookie == null ? {} : { cookie: req.headers.cookie })
+    }, { port: this.port, token: this.token })
+    if (verdict.type === 'refuse') {
+      this.json(res, verdict.status, { error: { code: WebAccessDeniedError.name, message: `access denied (${verdict.reason}): open the URL securechat printed, with its token` } })
+      return
+    }
+    if (verdict.type === 'login') {
+      res.writeHead(303, { location: verdict.location, 'set-cookie': verdict.cookie, ...NO_STORE })
+      res.end()
+      return
+    }
+
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    const route = `${req.method ?? 'GET'} ${path}`
+    const { gate } = this.init
+    switch (route) {
+      case 'GET /api/account':
+        this.json(res, 200, await gate.view())
+        return
+      case 'POST /api/account/create': {
+        const body = await readJson(req)
+        const app = await gate.create({ ...optionalString(body, 'passphrase'), ...optionalString(body, 'name') })
+        this.json(res, 200, { state: 'open', peerId: app.peerId, name: app.name })
+        return
+      }
+      case 'POST /api/account/unlock': {
+        const body = await readJson(req)
+        if (typeof body.passphrase !== 'string') throw new InvalidRequestBodyError('unlock: passphrase must be a string')
+        const app = await gate.unlock(body.passphrase)
+        this.json(res, 200, { state: 'open', peerId: app.peerId, name: app.name })
+        return
+      }
+      case 'POST /api/command': {
+        const command = await readJson(req)
+        const result: unknown = await gate.openApp().execute(command as unknown as Command, { signal: this.stopping.signal })
+        this.json(res, 200, { result: result ?? null })
+        return
+      }
+      case 'GET /api/events': {
+        const app = gate.openApp()
+        if (this.streams >= MAX_EVENT_STREAMS) {
+          this.json(res, 429, { error: { code: 'TooManyStreamsError', message: `at most ${MAX_EVENT_STREAMS} event streams at once: close a tab` } })
+          return
+        }
+        this.streams++
+        try {
+          await streamEvents(app, res, this.stopping.signal)
+        } finally {
+          this.streams--
+        }
+        return
+      }
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.json(res, 405, { error: { code: 'MethodNotAllowedError', message: `${req.method ?? ''} ${path}: no such API` } })
+      return
+    }
+    // the front end: a page route (the app routes itself) is index.html
+    const asset = this.init.assets.get(path) ?? (path.startsWith('/api/') || path.startsWith('/assets/') ? undefined : this.init.assets.get('/index.html'))
+    if (asset == null) {
+      this.json(res, 404, { error: { code: 'NotFoundError', message: `${path}: not found` } })
+      return
+    }
+    res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.byteLength, ...(path.startsWith('/assets/') ? { 'cache-control': 'private, max-age=31536000, immutable' } : NO_STORE) })
+    res.end(req.method === 'HEAD' ? undefined : asset.body)
+  }
+
+  private fail (res: ServerResponse, err: Error): void {
+    if (res.headersSent) {
+      res.destroy()
+      return
+    }
+    const code = typeof err?.name === 'string' && err.name !== 'Error' ? err.name : 'Error'
+    const status = STATUS[code] ?? (err instanceof AccountClosedError ? 409 : 422)
+    this.json(res, status, { error: { code, message: err?.message ?? String(err) } })
+  }
+
+  private json (res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body)
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...NO_STORE })
+    res.end(text)
+  }
+}
+
+/** The request's body as a JSON object: at most MAX_BODY_BYTES, within BODY_TIMEOUT_MS, `application/json` */
+async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    // a form post from another site cannot set this type without a CORS preflight, which we never answer
+    throw new InvalidRequestBodyError('the request body must be application/json')
+  }
+  const chunks: Buffer[] = []
+  let length = 0
+  const timer = setTimeout(() => { req.destroy(new InvalidRequestBodyError('the request body did not arrive in time')) }, BODY_TIMEOUT_MS)
+  try {
+    for await (const chunk of req) {
+      length += (chunk as Buffer).byteLength
+      if (length > MAX_BODY_BYTES) throw new InvalidRequestBodyError(`the request body is over ${MAX_BODY_BYTES} bytes`)
+      chunks.push(chunk as Buffer)
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch (err) {
+    throw new InvalidRequestBodyError('the request body is not JSON', { cause: err })
+  }
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequestBodyError('the request body must be a JSON object')
+  return value as Record<string, unknown>
+}
+
+function optionalString<K extends string> (body: Record<string, unknown>, key: K): Partial<Record<K, string>> {
+  const value = body[key]
+  if (value == null) return {}
+  if (typeof value !== 'string') throw new InvalidRequestBodyError(`${key} must be a string`)
+  return { [key]: value } as Partial<Record<K, string>>
+}

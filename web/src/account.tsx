@@ -1,0 +1,87 @@
+/** First start (a new identity: nickname and passphrase) and unlock (the passphrase of a protected account) */
+import { useState } from 'preact/hooks'
+import { ApiError, createAccount, unlock } from './api.ts'
+import type { AccountView } from './api.ts'
+
+interface Props {
+  onOpen: (view: AccountView) => void
+}
+
+function message (err: unknown): string {
+  if (err instanceof ApiError && err.code === 'WrongPassphraseError') return 'Wrong passphrase.'
+  return err instanceof Error ? err.message : String(err)
+}
+
+export function FirstStart ({ onOpen }: Props) {
+  const [name, setName] = useState('')
+  const [passphrase, setPassphrase] = useState('')
+  const [again, setAgain] = useState('')
+  const [error, setError] = useState<string>()
+  const [busy, setBusy] = useState(false)
+
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault()
+    if (passphrase !== again) {
+      setError('The two passphrases differ.')
+      return
+    }
+    setBusy(true)
+    setError(undefined)
+    try {
+      onOpen(await createAccount({ ...(name === '' ? {} : { name }), ...(passphrase === '' ? {} : { passphrase }) }))
+    } catch (err) {
+      setError(message(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <main class="account">
+      <h1>Welcome to securechat</h1>
+      <p>This creates your identity on this machine. The passphrase encrypts everything securechat keeps on disk; without it nobody, you included, can open it.</p>
+      <form onSubmit={(e) => { void submit(e) }}>
+        <label for="name">Nickname</label>
+        <input id="name" name="name" autocomplete="nickname" value={name} onInput={(e) => { setName(e.currentTarget.value) }} />
+        <label for="passphrase">Passphrase</label>
+        <input id="passphrase" name="passphrase" type="password" autocomplete="new-password" value={passphrase} onInput={(e) => { setPassphrase(e.currentTarget.value) }} />
+        <label for="again">Passphrase again</label>
+        <input id="again" name="again" type="password" autocomplete="new-password" value={again} onInput={(e) => { setAgain(e.currentTarget.value) }} />
+        {error != null && <p role="alert" class="error">{error}</p>}
+        <button type="submit" disabled={busy}>{busy ? 'Creating…' : 'Create my identity'}</button>
+      </form>
+    </main>
+  )
+}
+
+export function Unlock ({ onOpen }: Props) {
+  const [passphrase, setPassphrase] = useState('')
+  const [error, setError] = useState<string>()
+  const [busy, setBusy] = useState(false)
+
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault()
+    setBusy(true)
+    setError(undefined)
+    try {
+      onOpen(await unlock(passphrase))
+    } catch (err) {
+      setError(message(err))
+      setPassphrase('')
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <main class="account">
+      <h1>Unlock securechat</h1>
+      <form onSubmit={(e) => { void submit(e) }}>
+        <label for="passphrase">Passphrase</label>
+        <input id="passphrase" name="passphrase" type="password" autocomplete="current-password" autofocus value={passphrase} onInput={(e) => { setPassphrase(e.currentTarget.value) }} />
+        {error != null && <p role="alert" class="error">{error}</p>}
+        <button type="submit" disabled={busy || passphrase === ''}>{busy ? 'Unlocking…' : 'Unlock'}</button>
+      </form>
+    </main>
+  )
+}

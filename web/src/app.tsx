@@ -1,0 +1,182 @@
+/**
+ * The web app: the account screens until the node runs, then peers and a
+ * conversation with its history, live messages and delivery marks. Every
+ * change the node reports arrives as an event; the view reloads what an
+ * event says changed.
+ */
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import { account, command, events } from './api.ts'
+import { FirstStart, Unlock } from './account.tsx'
+import type { AccountView } from './api.ts'
+
+interface Peer {
+  peerId: string
+  name?: string
+  petname?: string
+  relation: string
+  verified: boolean
+  online: boolean
+  connection?: string
+}
+
+interface Message {
+  id: string
+  peer: string
+  direction: 'in' | 'out'
+  from: string
+  name: string
+  text: string
+  ts: number
+  status?: 'pending' | 'sent' | 'delivered' | 'read'
+}
+
+const HISTORY_LIMIT = 200
+const MARKS: Record<string, string> = { pending: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read' }
+const RANK: Record<string, number> = { pending: 0, sent: 1, delivered: 2, read: 3 }
+
+/** The message with the furthest of its stored status and the mark its events gave */
+function withMark (m: Message, mark: string | undefined): Message {
+  if (mark == null || m.direction !== 'out' || (RANK[m.status ?? 'pending'] ?? 0) >= (RANK[mark] ?? 0)) return m
+  return { ...m, status: mark as Message['status'] }
+}
+
+export function label (p: Peer | undefined, id: string): string {
+  return p?.petname ?? p?.name ?? `…${id.slice(-8)}`
+}
+
+export function App () {
+  const [view, setView] = useState<AccountView>()
+  const [error, setError] = useState<string>()
+
+  useEffect(() => {
+    account().then(setView, (err: Error) => { setError(err.message) })
+  }, [])
+
+  if (error != null) return <main class="account"><h1>securechat</h1><p role="alert" class="error">{error}</p></main>
+  if (view == null) return <main class="account"><p>Loading…</p></main>
+  if (view.state === 'empty') return <FirstStart onOpen={setView} />
+  if (view.state === 'locked') return <Unlock onOpen={setView} />
+  return <Chat me={view} />
+}
+
+function Chat ({ me }: { me: AccountView }) {
+  const [peers, setPeers] = useState<Peer[]>([])
+  const [current, setCurrent] = useState<string>()
+  const [messages, setMessages] = useState<Message[]>([])
+  const [live, setLive] = useState(false)
+  /** marks by message id, from the events: one may come before the send's own answer puts its message in the list */
+  const [marks, setMarks] = useState<Record<string, string>>({})
+  const currentRef = useRef<string | undefined>(undefined)
+  currentRef.current = current
+
+  const loadPeers = useCallback(async () => { setPeers(await command<Peer[]>({ type: 'peers' })) }, [])
+  const loadHistory = useCallback(async (peer: string) => {
+    const { messages } = await command<{ messages: Message[] }>({ type: 'history', peer, limit: HISTORY_LIMIT })
+    if (currentRef.current === peer) setMessages(messages)
+    const unread = messages.filter(m => m.direction === 'in').map(m => m.id)
+    if (unread.length > 0) await command({ type: 'markRead', peer, ids: unread })
+  }, [])
+
+  useEffect(() => {
+    void loadPeers()
+    return events((type, detail) => {
+      const peer = currentRef.current
+      switch (type) {
+        case 'peer':
+        case 'contact':
+          void loadPeers()
+          return
+        case 'message':
+          if (peer != null && detail.room == null && detail.from === peer) void loadHistory(peer)
+          void loadPeers()
+          return
+        case 'sent':
+        case 'delivered':
+        case 'read': {
+          const id = String(detail.id)
+          setMarks(ms => (RANK[ms[id] ?? 'pending'] ?? 0) < (RANK[type] ?? 0) ? { ...ms, [id]: type } : ms)
+        }
+      }
+    }, () => {
+      // (re)connected: what happened meanwhile is in the node, not in the events missed
+      setLive(true)
+      void loadPeers()
+      if (currentRef.current != null) void loadHistory(currentRef.current)
+    })
+  }, [loadPeers, loadHistory])
+
+  useEffect(() => {
+    setMessages([])
+    if (current != null) void loadHistory(current)
+  }, [current, loadHistory])
+
+  const peer = peers.find(p => p.peerId === current)
+  return (
+    <div class="layout">
+      <header>
+        <h1>securechat</h1>
+        <p>You are <strong>{me.name}</strong> <span class="id" title={me.peerId}>…{me.peerId?.slice(-8)}</span>{live ? '' : ' (connecting…)'}</p>
+      </header>
+      <nav aria-label="Peers">
+        <h2>Peers</h2>
+        {peers.length === 0 && <p>Nobody yet. Peers on your network appear here.</p>}
+        <ul>
+          {peers.map(p => (
+            <li key={p.peerId}>
+              <button type="button" aria-current={p.peerId === current ? 'true' : undefined} onClick={() => { setCurrent(p.peerId) }}>
+                <span class={p.online ? 'dot online' : 'dot'} aria-hidden="true" />
+                {label(p, p.peerId)}
+                <span class="sr"> {p.online ? `online${p.connection != null ? `, ${p.connection}` : ''}` : 'offline'}{p.verified ? ', verified' : ''}{p.relation !== 'contact' ? `, ${p.relation}` : ''}</span>
+                {p.verified && <span aria-hidden="true" title="verified"> ✔</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main>
+        {current == null ? <p>Choose a peer to chat with.</p> : <Conversation peerId={current} peer={peer} messages={messages.map(m => withMark(m, marks[m.id]))} onSent={(m) => { setMessages(ms => ms.some(x => x.id === m.id) ? ms : [...ms, m]) }} />}
+      </main>
+    </div>
+  )
+}
+
+function Conversation ({ peerId, peer, messages, onSent }: { peerId: string, peer: Peer | undefined, messages: Message[], onSent: (m: Message) => void }) {
+  const [text, setText] = useState('')
+  const [error, setError] = useState<string>()
+  const end = useRef<HTMLLIElement>(null)
+  useEffect(() => { end.current?.scrollIntoView?.({ block: 'end' }) }, [messages.length])
+
+  const send = async (e: Event): Promise<void> => {
+    e.preventDefault()
+    if (text.trim() === '') return
+    setError(undefined)
+    try {
+      onSent(await command<Message>({ type: 'send', peer: peerId, text }))
+      setText('')
+    } catch (err) {
+      setError((err as Error).message)
+    }
+  }
+
+  return (
+    <section aria-label={`Conversation with ${label(peer, peerId)}`}>
+      <h2>{label(peer, peerId)}</h2>
+      <ol class="messages" aria-live="polite">
+        {messages.map(m => (
+          <li key={`${m.from}:${m.id}`} class={m.direction}>
+            <span class="who">{m.direction === 'out' ? 'you' : label(peer, m.from)}</span>
+            <span class="text">{m.text}</span>
+            {m.direction === 'out' && <span class="mark" data-status={m.status}>{MARKS[m.status ?? 'pending']}</span>}
+          </li>
+        ))}
+        <li ref={end} aria-hidden="true" />
+      </ol>
+      <form class="composer" onSubmit={(e) => { void send(e) }}>
+        <label for="text" class="sr">Message</label>
+        <input id="text" name="text" autocomplete="off" value={text} onInput={(e) => { setText(e.currentTarget.value) }} placeholder="Write a message" />
+        <button type="submit">Send</button>
+      </form>
+      {error != null && <p role="alert" class="error">{error}</p>}
+    </section>
+  )
+}
