@@ -11,7 +11,7 @@
  * names.ts.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { constants as fsConstants, createReadStream } from 'node:fs'
 import { lstat, open, realpath, rename, stat, statfs, unlink } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { serviceCapabilities, serviceDependencies, TypedEventEmitter } from '@libp2p/interface'
@@ -62,10 +62,16 @@ const LANES: readonly Lane[] = ['offers', 'pulls']
 /** A download under way */
 interface Pull {
   peer: string
-  via: TransferPath
+  /** known once the GET's stream is open: the connection its own dial opens must not count as one that appeared */
+  via?: TransferPath
   /** aborted by a decline, a block, or a direct connection appearing (TransferMovedError) */
   controller: AbortController
 }
+
+/** A move to a direct connection this soon after the last one of the same download counts as a failure (backoff): a peer that opens and drops direct connections cannot make us spin */
+const MOVE_GRACE_MS = 5_000
+/** A change of path is told at once (not held back by PROGRESS_INTERVAL_MS) at most this often per transfer */
+const PATH_EVENT_INTERVAL_MS = 10_000
 
 export class FilesService extends TypedEventEmitter<FilesEvents> implements Files, Startable {
   readonly [Symbol.toStringTag] = 'securechat:files'
@@ -90,6 +96,12 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
   private readonly waiting = new Set<string>()
   /** offers from the network admitted one at a time: their limits are counted and the offer stored as one step */
   private readonly admissions = new Serial()
+  /** the GET answered for each transfer: a newer GET of the same transfer ends it (the receiver runs one download at a time; the older stream is dead or hostile) */
+  private readonly serving = new Map<string, AbortController>()
+  /** when each download last moved to a direct connection */
+  private readonly moves = new Map<string, number>()
+  /** when each transfer's progress last told a change of path */
+  private readonly pathTold = new Map<string, number>()
 
   constructor (components: FilesComponents, init: FilesInit) {
     super()
@@ -175,14 +187,21 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       throw new BlockedPeerError('that peer is blocked: /unblock it first')
     }
     if (transfer.state !== 'offered') return view(transfer)
+    // room for it beside what the downloads under way still need
+    const needed = transfer.size + await this.reserved(options)
     const free = await this.freeSpace(options)
-    if (free < transfer.size) {
-      throw new NotEnoughSpaceError(`${formatMiB(transfer.size)} needed, ${formatMiB(free)} free in ${this.init.downloads}`)
+    if (free < needed) {
+      throw new NotEnoughSpaceError(`${formatMiB(needed)} needed (with the downloads under way), ${formatMiB(free)} free in ${this.init.downloads}`)
     }
     const accepted = { ...transfer, state: 'accepted' as const, updatedAt: Date.now() }
     await this.components.store.putTransfer(accepted, options)
     this.kick(transfer.peer, 'pulls')
     return view(accepted)
+  }
+
+  /** Bytes the downloads under way still need */
+  private async reserved (options: AbortOptions = {}): Promise<number> {
+    return (await this.components.store.transfers(options)).filter(t => t.direction === 'in' && t.state === 'accepted').reduce((sum, t) => sum + t.size - t.offset, 0)
   }
 
   /** Bytes free for us on the downloads folder's disk (the folder made if need be) */
@@ -314,10 +333,18 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     const partial = partialPath(this.init.downloads, transfer.id)
     const controller = new AbortController()
     const signal = AbortSignal.any([outer, controller.signal])
-    const pull: Pull = { peer: transfer.peer, via: 'relay', controller }
+    const pull: Pull = { peer: transfer.peer, controller }
     this.pulls.set(transfer.id, pull)
-    const handle = await open(partial, 'a+', 0o600)
-    let offset = transfer.offset
+    // a decline (or a block) that came while this round read the store found no pull to abort: look again
+    if ((await this.components.store.getTransfer(transfer.id))?.state !== 'accepted') {
+      this.pulls.delete(transfer.id)
+      await unlink(partial).catch(() => {})
+      return
+    }
+    // not O_APPEND: every write goes at its offset
+    const handle = await open(partial, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, 0o600)
+    // never past what the file holds (a write cut short by a full disk): truncate() would fill a gap with zeros
+    let offset = Math.min(transfer.offset, (await handle.stat()).size)
     let synced = offset
     /** the offset synced, stored, as long as the transfer is still being fetched (a decline or a block wins) */
     const save = async (): Promise<boolean> => {
@@ -339,8 +366,12 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       await writeFrame(session, encodeRequest({ type: 'get', id: transfer.id, offset }), { signal })
       let taken = offset
       for await (const data of verifyChunks(replies(session, signal), { offset, size: transfer.size })) {
-        await handle.write(data, 0, data.byteLength, offset)
-        offset += data.byteLength
+        // one pwrite may write less than asked (ENOSPC, EDQUOT, EFBIG): only what landed counts, the rest is written again
+        for (let done = 0; done < data.byteLength;) {
+          const { bytesWritten } = await handle.write(data, done, data.byteLength - done, offset)
+          done += bytesWritten
+          offset += bytesWritten
+        }
         if (offset - taken >= MORE_EVERY_BYTES && offset < transfer.size) {
           // written: the sender may send that much more (it holds at most FILE_WINDOW_BYTES past `taken`)
           await writeFrame(session, encodeRequest({ type: 'more', id: transfer.id, offset }), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
@@ -352,6 +383,8 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
           synced = offset
           if (!await save()) {
             controller.abort(new Error('no longer accepted'))
+            await handle.close().catch(() => {})
+            await unlink(partial).catch(() => {})
             return
           }
         }
@@ -361,6 +394,11 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       stream.close().catch(() => {})
       stream = undefined
     } catch (err) {
+      if (err instanceof TransferRefusedError && err.reason === 'busy') {
+        // the sender still serves our previous GET, or has too much to do: later, from here
+        await handle.sync().then(() => { synced = offset }, () => {})
+        throw err
+      }
       if (err instanceof TransferRefusedError) {
         await handle.close().catch(() => {})
         await unlink(partial).catch(() => {})
@@ -371,6 +409,10 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       // cut (a relay's limit, a dropped link) or moved: every byte written was verified, so all of it is kept
       await handle.sync().then(() => { synced = offset }, () => {})
       if (controller.signal.reason instanceof TransferMovedError) {
+        const now = Date.now()
+        const last = this.moves.get(transfer.id)
+        this.moves.set(transfer.id, now)
+        if (last != null && now - last < MOVE_GRACE_MS) throw err
         this.log('download %s from %s moves to a direct connection at %d bytes', transfer.id, transfer.peer, offset)
         this.kick(transfer.peer, 'pulls')
         return
@@ -415,6 +457,8 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     const state = status
     await this.components.store.putTransfer({ ...transfer, state, updatedAt: Date.now() })
     this.progress.delete(transfer.id)
+    this.moves.delete(transfer.id)
+    this.pathTold.delete(transfer.id)
     this.safeDispatchEvent('file', { detail: { id: transfer.id, status, ...(transfer.path != null && transfer.direction === 'in' ? { path: transfer.path } : {}), ...(reason == null ? {} : { reason }) } })
   }
 
@@ -422,7 +466,10 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
   private onProgress (transfer: StoredTransfer, bytes: number, via: TransferPath): void {
     const now = Date.now()
     const last = this.progress.get(transfer.id)
-    if (last != null && now - last.at < PROGRESS_INTERVAL_MS && bytes < transfer.size && last.via === via) return
+    // a change of path is told at once, unless it changed a moment ago (a receiver alternating GETs cannot flood the faces)
+    const pathChange = last != null && last.via !== via && now - (this.pathTold.get(transfer.id) ?? 0) >= PATH_EVENT_INTERVAL_MS
+    if (last != null && now - last.at < PROGRESS_INTERVAL_MS && bytes < transfer.size && !pathChange) return
+    if (pathChange) this.pathTold.set(transfer.id, now)
     const rate = last == null || last.via !== via || bytes < last.bytes ? 0 : Math.round((bytes - last.bytes) / Math.max(0.001, (now - last.at) / 1000))
     this.progress.set(transfer.id, { at: now, bytes, via })
     this.safeDispatchEvent('progress', { detail: { id: transfer.id, bytes, size: transfer.size, rate, via } })
@@ -501,9 +548,11 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
     if (open.filter(t => t.peer === peer).length >= MAX_OPEN_OFFERS_PER_PEER || (stranger && open.filter(t => t.request === true).length >= MAX_OPEN_STRANGER_OFFERS)) {
       return { type: 'refused', reason: 'busy' }
     }
-    let auto = this.init.autoAccept === true && !stranger && this.components.contacts.info(peer).verified
+    // a verified contact's offer is taken at once while it has fewer downloads under way than the offers a peer may hold
+    // (past that it waits, under that cap), and while the disk has room for it beside them, and some to spare
+    const underWay = incoming.filter(t => t.peer === peer && t.state === 'accepted').length
+    let auto = this.init.autoAccept === true && !stranger && this.components.contacts.info(peer).verified && underWay < MAX_OPEN_OFFERS_PER_PEER
     if (auto) {
-      // room for this file beside what the downloads under way still need, and some to spare
       const reserved = incoming.filter(t => t.state === 'accepted').reduce((sum, t) => sum + t.size - t.offset, 0)
       auto = await this.freeSpace({ signal }).catch(() => 0) >= reserved + request.size + AUTO_ACCEPT_SPARE_BYTES
     }
@@ -528,6 +577,46 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
       return { type: 'refused', reason: 'busy' }
     }
     return { type: 'ok', transfer }
+  }
+
+  /**
+   * Answers a GET: the offered file from `offset`, as far as the receiver's
+   * MOREs allow. One GET per transfer at a time: a newer one ends the older
+   * (a receiver runs one download at a time, so the older stream is dead,
+   * or the receiver hostile).
+   */
+  private async serve (session: SecureSession, known: StoredTransfer, offset: number, via: TransferPath, outer: AbortSignal): Promise<void> {
+    if (known.path == null) return
+    this.serving.get(known.id)?.abort(new Error('a newer GET of this transfer'))
+    const mine = new AbortController()
+    this.serving.set(known.id, mine)
+    const signal = AbortSignal.any([outer, mine.signal])
+    const identity = known.ino !== undefined && known.mtime !== undefined && known.ctime !== undefined ? { ino: known.ino, mtime: known.mtime, ctime: known.ctime } : undefined
+    // flow control: chunks go out as far as the receiver's MOREs allow, read beside the writes
+    const window = new SendWindow(offset)
+    const over = new AbortController()
+    const acks = this.readMores(session, known.id, window, AbortSignal.any([signal, over.signal]))
+    try {
+      for await (const chunk of readChunks(known.path, { offset, size: known.size, signal, ...(identity == null ? {} : { identity }) })) {
+        if (chunk.type === 'chunk') {
+          const end = chunk.offset + chunk.data.byteLength
+          await window.until(end, { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+          await writeFrame(session, encodeReply(chunk), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+          window.sentTo(end)
+          this.onProgress(known, end, via)
+        } else {
+          await writeFrame(session, encodeReply(chunk), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+        }
+      }
+    } catch (err) {
+      // the file is not the one offered any more: said so, before or among the chunks (the receiver stops there)
+      if (!(err instanceof FileChangedError)) throw err
+      await writeFrame(session, encodeReply({ type: 'refused', reason: 'changed' }), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
+    } finally {
+      over.abort()
+      await acks
+      if (this.serving.get(known.id) === mine) this.serving.delete(known.id)
+    }
   }
 
   /** A GET's MOREs into `window`, until the stream ends, one is not a MORE of this transfer, or `signal` fires; then the window fails with why */
@@ -583,31 +672,7 @@ export class FilesService extends TypedEventEmitter<FilesEvents> implements File
         if (known.state === 'offered') {
           await this.components.store.putTransfer({ ...known, state: 'accepted', delivered: true, offset: request.offset, updatedAt: Date.now() })
         }
-        const identity = known.ino !== undefined && known.mtime !== undefined && known.ctime !== undefined ? { ino: known.ino, mtime: known.mtime, ctime: known.ctime } : undefined
-        // flow control: chunks go out as far as the receiver's MOREs allow, read beside the writes
-        const window = new SendWindow(request.offset)
-        const over = new AbortController()
-        const acks = this.readMores(session, request.id, window, AbortSignal.any([signal, over.signal]))
-        try {
-          for await (const chunk of readChunks(known.path, { offset: request.offset, size: known.size, signal, ...(identity == null ? {} : { identity }) })) {
-            if (chunk.type === 'chunk') {
-              const end = chunk.offset + chunk.data.byteLength
-              await window.until(end, { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
-              await writeFrame(session, encodeReply(chunk), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
-              window.sentTo(end)
-              this.onProgress(known, end, via)
-            } else {
-              await writeFrame(session, encodeReply(chunk), { signal: signalWithTimeout(FILE_TIMEOUT_MS, signal) })
-            }
-          }
-        } catch (err) {
-          // the file is not the one offered any more: said so, before or among the chunks (the receiver stops there)
-          if (!(err instanceof FileChangedError)) throw err
-          await reply({ type: 'refused', reason: 'changed' })
-        } finally {
-          over.abort()
-          await acks
-        }
+        await this.serve(session, known, request.offset, via, signal)
         return
       }
       case 'more':

@@ -76,6 +76,8 @@ type Style = Parameters<typeof styleText>[0]
 /** Outgoing texts (and room posts' members) remembered, each bounded, so `delivered` can say what arrived */
 const MAX_REMEMBERED = 1000
 const PREVIEW_CHARS = 40
+/** A transfer's path line again, after its first change, at most this often */
+const PATH_LINE_INTERVAL_MS = 10_000
 
 /** What starts the second and further rows of a message: no message text can start a row */
 const GUTTER = '  │ '
@@ -128,7 +130,7 @@ export class TextOutput implements Output {
   private readonly posts = new Map<string, RoomPost>()
   private readonly transfers = new Map<string, KnownTransfer>()
   /** the path each transfer under way takes, so that a change of it is said once */
-  private readonly paths = new Map<string, 'direct' | 'relay'>()
+  private readonly paths = new Map<string, { via: 'direct' | 'relay', at: number, changes: number }>()
   private readonly progressDisplay: ProgressDisplay
   /** the transfer whose `declined` line was printed last, if nothing was printed since: /decline-file need not repeat it */
   private lastDeclined?: string
@@ -653,10 +655,13 @@ export class TextOutput implements Output {
     const peer = (id: string): string => { const p = this.known(id); return sanitize(p?.petname ?? p?.name ?? shortId(id)) }
     const name = known == null ? `transfer ${event.id.slice(0, 8)}` : `"${sanitize(known.name)}" ${known.direction === 'in' ? 'from' : 'to'} ${peer(known.peer)}`
     const label = `${known == null ? '' : known.direction === 'in' ? '↓ ' : '↑ '}${name} (${event.via})`
-    if (this.paths.get(event.id) !== event.via) {
-      // the path in use is said when the bytes start, and again when they move (through the relay, then direct)
-      const moved = this.paths.has(event.id)
-      this.keep(this.paths, event.id, event.via)
+    const told = this.paths.get(event.id)
+    const now = Date.now()
+    // the path in use is said when the bytes start and when they first move (through the relay, then direct);
+    // a later change at most every 10 s, so that a peer switching paths cannot flood the screen (the bar says it anyway)
+    if (told == null || (told.via !== event.via && (told.changes === 0 || now - told.at >= PATH_LINE_INTERVAL_MS))) {
+      const moved = told != null
+      this.keep(this.paths, event.id, { via: event.via, at: now, changes: moved ? told.changes + 1 : 0 })
       this.out(`${this.style('dim', '* ')}${name} ${moved ? 'now goes' : 'goes'} ${event.via === 'direct' ? 'over a direct connection' : 'through the relay (end-to-end encrypted: the relay cannot read it)'}`)
     }
     this.progressDisplay.update({ id: event.id, label, bytes: event.bytes, size: event.size, rate: event.rate })
