@@ -8,6 +8,9 @@
  *   POST /api/account/create     first start: { passphrase?, name? }
  *   POST /api/account/unlock     { passphrase }
  *   POST /api/command            any ChatApi command: { type, ... } → { result }
+ *   POST /api/safety             { peer }: the safety command's view, with the
+ *                                number in groups and its QR code (SVG), drawn here
+ *                                so that the page has one implementation of neither
  *   GET  /api/events             the ChatApi events, server-sent
  *
  * A failure is `{ error: { code, message } }`, `code` the error's name, as
@@ -15,6 +18,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
+import { toString as qrSvg } from 'qrcode'
+import { formatSafetyNumber, scannableSafetyPayload } from '../app/index.ts'
 import { BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_EVENT_STREAMS, WEB_HOST, WEB_TOKEN_BYTES } from './constants.ts'
 import { AccountClosedError, InvalidRequestBodyError, WebAccessDeniedError } from './errors.ts'
 import { streamEvents } from './events.ts'
@@ -132,6 +137,14 @@ export class WebServer {
         const command = await readJson(req)
         const result: unknown = await gate.openApp().execute(command as unknown as Command, { signal: this.stopping.signal })
         this.json(res, 200, { result: result ?? null })
+        return
+      }
+      case 'POST /api/safety': {
+        const body = await readJson(req)
+        if (typeof body.peer !== 'string') throw new InvalidRequestBodyError('safety: peer must be a string')
+        const view = await gate.openApp().execute({ type: 'safety', peer: body.peer }, { signal: this.stopping.signal })
+        const payload = scannableSafetyPayload(view.number)
+        this.json(res, 200, { result: { ...view, formatted: formatSafetyNumber(view.number), payload, qr: await qrSvg(payload, { type: 'svg', margin: 2 }) } })
         return
       }
       case 'GET /api/events': {

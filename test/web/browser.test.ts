@@ -4,7 +4,9 @@
  * two nodes, two browsers. Each user creates an identity in the browser
  * (first start); the nodes meet (a /connect on one REPL: the REPL and the
  * web app run at once); each sees the other, and they chat both ways with
- * delivery marks. Then bob's node restarts on its protected data dir: a
+ * delivery marks; bob accepts alice's message request, both compare the
+ * safety number (the same digits and QR code on both pages) and mark each
+ * other verified. Then bob's node restarts on its protected data dir: a
  * wrong passphrase is refused, the right one unlocks it and the history is
  * there. A request without the token, or from another Origin, is refused.
  * axe finds no serious or critical accessibility violation on any screen.
@@ -117,7 +119,6 @@ void describe('web app in a browser', { skip }, () => {
     await firstStart(b, 'bob', PASSPHRASES.bob)
     const aliceReady = await alice.waitFor(is('ready'))
     const bobReady = await bob.waitFor(is('ready'))
-    await shot(a, 'chat-empty')
     await accessible(a, 'chat, nobody chosen')
 
     // the REPL and the web app at once: alice's REPL connects, both browsers see the other
@@ -129,7 +130,35 @@ void describe('web app in a browser', { skip }, () => {
     await mine.locator('.mark[data-status="delivered"], .mark[data-status="read"]').waitFor({ timeout: 30_000 })
 
     await b.getByRole('button', { name: /^alice/ }).click({ timeout: 30_000 })
+    // alice is no contact of bob's yet: a request, answered in the browser
+    const request = b.getByRole('group', { name: 'Message request' })
+    await request.getByText(/is not a contact: 1 message held/).waitFor({ timeout: 30_000 })
+    await shot(b, 'request')
+    await accessible(b, 'message request')
+    await request.getByRole('button', { name: 'Accept' }).click()
+    await request.waitFor({ state: 'detached', timeout: 30_000 })
     await b.locator('li.in').filter({ hasText: 'hello bob, from the browser' }).waitFor({ timeout: 30_000 })
+    // accepted and shown: alice's page marks her message read
+    await mine.locator('.mark[data-status="read"]').waitFor({ timeout: 30_000 })
+
+    // both compare the safety number, the same digits on both screens, and mark each other verified
+    const numbers: string[] = []
+    for (const p of [a, b]) {
+      await p.getByText('Name and safety number').click()
+      await p.getByRole('button', { name: 'Show safety number' }).click()
+      numbers.push((await p.getByLabel('Safety number').textContent()) ?? '')
+      assert.ok(await p.getByRole('img', { name: 'QR code of the safety number' }).isVisible())
+    }
+    assert.match(numbers[0] ?? '', /^(\d{5} ){3}\d{5}\n/)
+    assert.equal(numbers[0], numbers[1], 'the same safety number on both sides')
+    await shot(a, 'safety-number')
+    await accessible(a, 'safety number')
+    for (const p of [a, b]) {
+      await p.getByRole('button', { name: 'Mark as verified' }).click()
+      await p.locator('.peer h2 .badge').filter({ hasText: 'verified' }).waitFor({ timeout: 30_000 })
+    }
+    await alice.waitFor(is('contact', { peerId: bobReady.peerId, verified: true }))
+
     await b.getByLabel('Message').fill('hi alice, got it')
     await b.getByRole('button', { name: 'Send' }).click()
     await a.locator('li.in').filter({ hasText: 'hi alice, got it' }).waitFor({ timeout: 30_000 })

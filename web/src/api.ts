@@ -53,6 +53,24 @@ export async function command<T = unknown> (cmd: { type: string } & Record<strin
   return (await call<{ result: T }>('POST', '/api/command', cmd)).result
 }
 
+/** The safety number of this node and a peer, with what the server draws of it */
+export interface SafetyInfo {
+  peerId: string
+  /** 60 digits */
+  number: string
+  verified: boolean
+  /** in groups of five, four groups a line */
+  formatted: string
+  /** what the QR code holds */
+  payload: string
+  /** the QR code, SVG */
+  qr: string
+}
+
+export async function safety (peer: string): Promise<SafetyInfo> {
+  return (await call<{ result: SafetyInfo }>('POST', '/api/safety', { peer })).result
+}
+
 export type EventHandler = (type: string, detail: Record<string, unknown>) => void
 
 export const EVENT_TYPES = ['peer', 'message', 'sent', 'delivered', 'read', 'relay', 'contact', 'room', 'offer', 'offered', 'progress', 'file', 'error'] as const

@@ -5,9 +5,9 @@
  * event says changed.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { account, command, events } from './api.ts'
+import { account, command, events, safety } from './api.ts'
 import { FirstStart, Unlock } from './account.tsx'
-import type { AccountView } from './api.ts'
+import type { AccountView, SafetyInfo } from './api.ts'
 
 interface Peer {
   peerId: string
@@ -61,6 +61,7 @@ export function App () {
 
 function Chat ({ me }: { me: AccountView }) {
   const [peers, setPeers] = useState<Peer[]>([])
+  const [requests, setRequests] = useState<Record<string, number>>({})
   const [current, setCurrent] = useState<string>()
   const [messages, setMessages] = useState<Message[]>([])
   const [live, setLive] = useState(false)
@@ -69,7 +70,11 @@ function Chat ({ me }: { me: AccountView }) {
   const currentRef = useRef<string | undefined>(undefined)
   currentRef.current = current
 
-  const loadPeers = useCallback(async () => { setPeers(await command<Peer[]>({ type: 'peers' })) }, [])
+  const loadPeers = useCallback(async () => {
+    setPeers(await command<Peer[]>({ type: 'peers' }))
+    const held = await command<Array<{ peerId: string, messages: number }>>({ type: 'requests' })
+    setRequests(Object.fromEntries(held.map(r => [r.peerId, r.messages])))
+  }, [])
   const loadHistory = useCallback(async (peer: string) => {
     const { messages } = await command<{ messages: Message[] }>({ type: 'history', peer, limit: HISTORY_LIMIT })
     if (currentRef.current === peer) setMessages(messages)
@@ -134,9 +139,69 @@ function Chat ({ me }: { me: AccountView }) {
         </ul>
       </nav>
       <main>
-        {current == null ? <p>Choose a peer to chat with.</p> : <Conversation peerId={current} peer={peer} messages={messages.map(m => withMark(m, marks[m.id]))} onSent={(m) => { setMessages(ms => ms.some(x => x.id === m.id) ? ms : [...ms, m]) }} />}
+        {current == null
+          ? <p>Choose a peer to chat with.</p>
+          : (
+            <>
+              <PeerPanel peerId={current} peer={peer} held={requests[current]} onChange={() => { void loadPeers(); void loadHistory(current) }} />
+              <Conversation peerId={current} peer={peer} messages={messages.map(m => withMark(m, marks[m.id]))} onSent={(m) => { setMessages(ms => ms.some(x => x.id === m.id) ? ms : [...ms, m]) }} />
+            </>
+            )}
       </main>
     </div>
+  )
+}
+
+/** Who the peer is to the user: a request to answer, a petname, the safety number to compare and mark verified */
+function PeerPanel ({ peerId, peer, held, onChange }: { peerId: string, peer: Peer | undefined, held: number | undefined, onChange: () => void }) {
+  const [error, setError] = useState<string>()
+  const [info, setInfo] = useState<SafetyInfo>()
+  const [petname, setPetname] = useState('')
+  useEffect(() => { setInfo(undefined); setError(undefined); setPetname(peer?.petname ?? '') }, [peerId])
+
+  const run = async (cmd: { type: string } & Record<string, unknown>): Promise<void> => {
+    setError(undefined)
+    try {
+      await command(cmd)
+      onChange()
+      if (info != null) setInfo(await safety(peerId))
+    } catch (err) {
+      setError((err as Error).message)
+    }
+  }
+
+  return (
+    <section class="peer" aria-label={`About ${label(peer, peerId)}`}>
+      <h2>{label(peer, peerId)} {peer?.verified === true && <span class="badge">verified</span>}</h2>
+      <p class="id">{peerId}</p>
+      {peer?.relation === 'request' && (
+        <div class="request" role="group" aria-label="Message request">
+          <p>{label(peer, peerId)} is not a contact{held != null ? `: ${held} message${held === 1 ? '' : 's'} held` : ''}. Accept only someone you know.</p>
+          <button type="button" onClick={() => { void run({ type: 'accept', peer: peerId }) }}>Accept</button>
+          <button type="button" class="secondary" onClick={() => { void run({ type: 'decline', peer: peerId }) }}>Decline</button>
+          <button type="button" class="danger" onClick={() => { void run({ type: 'block', peer: peerId }) }}>Block</button>
+        </div>
+      )}
+      <details>
+        <summary>Name and safety number</summary>
+        <form class="inline" onSubmit={(e) => { e.preventDefault(); void run({ type: 'name', peer: peerId, petname: petname === '' ? null : petname }) }}>
+          <label for="petname">Your name for them</label>
+          <input id="petname" value={petname} onInput={(e) => { setPetname(e.currentTarget.value) }} />
+          <button type="submit">Save name</button>
+        </form>
+        {info == null
+          ? <button type="button" onClick={() => { safety(peerId).then(setInfo, (err: Error) => { setError(err.message) }) }}>Show safety number</button>
+          : (
+            <div class="safety">
+              <p>Compare this number with {label(peer, peerId)}, in person or on a call you trust. If it is the same on both screens, nobody is in between.</p>
+              <pre aria-label="Safety number">{info.formatted}</pre>
+              <img src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(info.qr)}`} alt="QR code of the safety number" width={160} height={160} />
+              {info.verified ? <p class="badge">Verified</p> : <button type="button" onClick={() => { void run({ type: 'verify', peer: peerId }) }}>Mark as verified</button>}
+            </div>
+            )}
+      </details>
+      {error != null && <p role="alert" class="error">{error}</p>}
+    </section>
   )
 }
 
@@ -160,7 +225,6 @@ function Conversation ({ peerId, peer, messages, onSent }: { peerId: string, pee
 
   return (
     <section aria-label={`Conversation with ${label(peer, peerId)}`}>
-      <h2>{label(peer, peerId)}</h2>
       <ol class="messages" aria-live="polite">
         {messages.map(m => (
           <li key={`${m.from}:${m.id}`} class={m.direction}>
