@@ -6,7 +6,7 @@
  * web app run at once); each sees the other, and they chat both ways with
  * delivery marks; bob accepts alice's message request, both compare the
  * safety number (the same digits and QR code on both pages) and mark each
- * other verified. Then bob's node restarts on its protected data dir: a
+ * other verified; both join a room in the browser and talk in it. Then bob's node restarts on its protected data dir: a
  * wrong passphrase is refused, the right one unlocks it and the history is
  * there. A request without the token, or from another Origin, is refused.
  * axe finds no serious or critical accessibility violation on any screen.
@@ -168,6 +168,22 @@ void describe('web app in a browser', { skip }, () => {
     await accessible(a, 'chat')
     // the REPL saw the same conversation
     await alice.waitFor(is('message', { text: 'hi alice, got it', from: bobReady.peerId }))
+
+    // a room: both join it in the browser, meet as members, and talk in it
+    for (const p of [a, b]) {
+      const form = p.getByRole('form', { name: 'Join a room' })
+      await form.getByLabel('Room name').fill('demo')
+      await form.getByLabel('Room key (optional)').fill('pine cone 7')
+      await form.getByRole('button', { name: 'Join' }).click()
+      await p.getByRole('heading', { name: '# demo' }).waitFor({ timeout: 30_000 })
+    }
+    await a.getByText(/Members: bob \(online\)/).waitFor({ timeout: 60_000 })
+    await a.getByLabel('Message to the room').fill('hello, room')
+    await a.getByRole('button', { name: 'Send' }).click()
+    await b.locator('li.in').filter({ hasText: 'hello, room' }).waitFor({ timeout: 30_000 })
+    await shot(b, 'room')
+    await accessible(b, 'room')
+    await alice.waitFor(is('room', { room: 'demo', status: 'online', member: bobReady.peerId }))
 
     // bob's node restarts on his protected data dir: the browser unlocks it
     await bob.stop()

@@ -19,6 +19,13 @@ interface Peer {
   connection?: string
 }
 
+interface Room {
+  id: string
+  name: string
+  hasKey: boolean
+  members: Array<{ peerId: string, name?: string, online: boolean }>
+}
+
 interface Message {
   id: string
   peer: string
@@ -63,6 +70,10 @@ function Chat ({ me }: { me: AccountView }) {
   const [peers, setPeers] = useState<Peer[]>([])
   const [requests, setRequests] = useState<Record<string, number>>({})
   const [current, setCurrent] = useState<string>()
+  const [rooms, setRooms] = useState<Room[]>([])
+  const [room, setRoom] = useState<string>()
+  /** bumped by every event about rooms: the room shown reloads */
+  const [roomTick, setRoomTick] = useState(0)
   const [messages, setMessages] = useState<Message[]>([])
   const [live, setLive] = useState(false)
   /** marks by message id, from the events: one may come before the send's own answer puts its message in the list */
@@ -70,6 +81,7 @@ function Chat ({ me }: { me: AccountView }) {
   const currentRef = useRef<string | undefined>(undefined)
   currentRef.current = current
 
+  const loadRooms = useCallback(async () => { setRooms(await command<Room[]>({ type: 'rooms' })) }, [])
   const loadPeers = useCallback(async () => {
     setPeers(await command<Peer[]>({ type: 'peers' }))
     const held = await command<Array<{ peerId: string, messages: number }>>({ type: 'requests' })
@@ -92,8 +104,16 @@ function Chat ({ me }: { me: AccountView }) {
           void loadPeers()
           return
         case 'message':
-          if (peer != null && detail.room == null && detail.from === peer) void loadHistory(peer)
+          if (detail.room != null) {
+            setRoomTick(t => t + 1)
+            return
+          }
+          if (peer != null && detail.from === peer) void loadHistory(peer)
           void loadPeers()
+          return
+        case 'room':
+          void loadRooms()
+          setRoomTick(t => t + 1)
           return
         case 'sent':
         case 'delivered':
@@ -106,9 +126,11 @@ function Chat ({ me }: { me: AccountView }) {
       // (re)connected: what happened meanwhile is in the node, not in the events missed
       setLive(true)
       void loadPeers()
+      void loadRooms()
+      setRoomTick(t => t + 1)
       if (currentRef.current != null) void loadHistory(currentRef.current)
     })
-  }, [loadPeers, loadHistory])
+  }, [loadPeers, loadHistory, loadRooms])
 
   useEffect(() => {
     setMessages([])
@@ -128,7 +150,7 @@ function Chat ({ me }: { me: AccountView }) {
         <ul>
           {peers.map(p => (
             <li key={p.peerId}>
-              <button type="button" aria-current={p.peerId === current ? 'true' : undefined} onClick={() => { setCurrent(p.peerId) }}>
+              <button type="button" aria-current={p.peerId === current ? 'true' : undefined} onClick={() => { setRoom(undefined); setCurrent(p.peerId) }}>
                 <span class={p.online ? 'dot online' : 'dot'} aria-hidden="true" />
                 {label(p, p.peerId)}
                 <span class="sr"> {p.online ? `online${p.connection != null ? `, ${p.connection}` : ''}` : 'offline'}{p.verified ? ', verified' : ''}{p.relation !== 'contact' ? `, ${p.relation}` : ''}</span>
@@ -137,10 +159,24 @@ function Chat ({ me }: { me: AccountView }) {
             </li>
           ))}
         </ul>
+        <h2>Rooms</h2>
+        <ul>
+          {rooms.map(r => (
+            <li key={r.id}>
+              <button type="button" aria-current={r.name === room ? 'true' : undefined} onClick={() => { setCurrent(undefined); setRoom(r.name) }}>
+                # {r.name}
+                <span class="sr"> room, {r.members.filter(m => m.online).length} of {r.members.length} members online</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        <JoinRoom onJoined={(name) => { void loadRooms(); setCurrent(undefined); setRoom(name) }} />
       </nav>
       <main>
-        {current == null
-          ? <p>Choose a peer to chat with.</p>
+        {room != null
+          ? <RoomPane room={rooms.find(r => r.name === room)} name={room} peers={peers} tick={roomTick} onLeft={() => { setRoom(undefined); void loadRooms() }} />
+          : current == null
+          ? <p>Choose a peer or a room to chat with.</p>
           : (
             <>
               <PeerPanel peerId={current} peer={peer} held={requests[current]} onChange={() => { void loadPeers(); void loadHistory(current) }} />
@@ -238,6 +274,81 @@ function Conversation ({ peerId, peer, messages, onSent }: { peerId: string, pee
       <form class="composer" onSubmit={(e) => { void send(e) }}>
         <label for="text" class="sr">Message</label>
         <input id="text" name="text" autocomplete="off" value={text} onInput={(e) => { setText(e.currentTarget.value) }} placeholder="Write a message" />
+        <button type="submit">Send</button>
+      </form>
+      {error != null && <p role="alert" class="error">{error}</p>}
+    </section>
+  )
+}
+
+/** Join a room by its name and, for a private room, its key (members meet through the relays and on the LAN) */
+function JoinRoom ({ onJoined }: { onJoined: (name: string) => void }) {
+  const [name, setName] = useState('')
+  const [key, setKey] = useState('')
+  const [error, setError] = useState<string>()
+  const join = async (e: Event): Promise<void> => {
+    e.preventDefault()
+    setError(undefined)
+    try {
+      const room = await command<Room>({ type: 'join', room: name, ...(key === '' ? {} : { key }) })
+      setName('')
+      setKey('')
+      onJoined(room.name)
+    } catch (err) {
+      setError((err as Error).message)
+    }
+  }
+  return (
+    <form class="join" onSubmit={(e) => { void join(e) }} aria-label="Join a room">
+      <label for="room-name">Room name</label>
+      <input id="room-name" value={name} onInput={(e) => { setName(e.currentTarget.value) }} autocomplete="off" />
+      <label for="room-key">Room key (optional)</label>
+      <input id="room-key" type="password" value={key} onInput={(e) => { setKey(e.currentTarget.value) }} autocomplete="off" />
+      <button type="submit" disabled={name === ''}>Join</button>
+      {error != null && <p role="alert" class="error">{error}</p>}
+    </form>
+  )
+}
+
+/** A room: its members (online or not), its messages in the room's one order, and a composer */
+function RoomPane ({ room, name, peers, tick, onLeft }: { room: Room | undefined, name: string, peers: Peer[], tick: number, onLeft: () => void }) {
+  const [messages, setMessages] = useState<Message[]>([])
+  const [text, setText] = useState('')
+  const [error, setError] = useState<string>()
+  useEffect(() => {
+    command<{ messages: Message[] }>({ type: 'roomHistory', room: name, limit: HISTORY_LIMIT }).then(r => { setMessages(r.messages) }, (err: Error) => { setError(err.message) })
+  }, [name, tick])
+  const who = (id: string): string => label(peers.find(p => p.peerId === id) ?? room?.members.find(m => m.peerId === id) as Peer | undefined, id)
+
+  const post = async (e: Event): Promise<void> => {
+    e.preventDefault()
+    if (text.trim() === '') return
+    setError(undefined)
+    try {
+      const posted = await command<Message>({ type: 'post', room: name, text })
+      setMessages(ms => ms.some(m => m.id === posted.id) ? ms : [...ms, posted])
+      setText('')
+    } catch (err) {
+      setError((err as Error).message)
+    }
+  }
+
+  return (
+    <section aria-label={`Room ${name}`}>
+      <h2># {name}</h2>
+      <p>Members: {room == null || room.members.length === 0 ? 'none met yet' : room.members.map(m => `${who(m.peerId)} (${m.online ? 'online' : 'offline'})`).join(', ')}</p>
+      <button type="button" class="secondary" onClick={() => { command({ type: 'leave', room: name }).then(onLeft, (err: Error) => { setError(err.message) }) }}>Leave room</button>
+      <ol class="messages" aria-live="polite">
+        {messages.map(m => (
+          <li key={`${m.from}:${m.id}`} class={m.direction}>
+            <span class="who">{m.direction === 'out' ? 'you' : who(m.from)}</span>
+            <span class="text">{m.text}</span>
+          </li>
+        ))}
+      </ol>
+      <form class="composer" onSubmit={(e) => { void post(e) }}>
+        <label for="room-text" class="sr">Message to the room</label>
+        <input id="room-text" autocomplete="off" value={text} onInput={(e) => { setText(e.currentTarget.value) }} placeholder={`Write to #${name}`} />
         <button type="submit">Send</button>
       </form>
       {error != null && <p role="alert" class="error">{error}</p>}
