@@ -12,8 +12,8 @@
  *   links to by a relative path, and each chart names its result's date and
  *   machine in its subtitle, so a chart and its numbers cannot drift apart
  *   unnoticed.
- * - latency, throughput, fanout, history, startup, relay and soak have
- *   charts of their own. Any other result (faults, a new benchmark) is
+ * - latency, throughput, fanout, files, history, startup, relay and soak
+ *   have charts of their own. Any other result (faults, a new benchmark) is
  *   drawn from its `parts`: p50 and p99 of each part when they are
  *   percentiles, else every numeric field naming a rate (`rate`,
  *   `…PerSecond`), so a new benchmark gets a chart before it gets a
@@ -483,6 +483,96 @@ function fanoutSpec (r: Json): TopLevelSpec | string {
   }
 }
 
+const FILES_RATES: Array<[string, string]> = [
+  ['bare', 'bare stream, same connection'],
+  ['fileStreaming', 'file service: first → last progress'],
+  ['fileFromAccept', 'file service: accept() → complete'],
+  ['fileWhole', 'file service: offer() → complete']
+]
+
+const FILES_STAGES: Array<[string, string]> = [
+  ['hash', 'offer(): SHA-256 + store'],
+  ['offer', 'offer delivered'],
+  ['accept', 'accept() → first chunk'],
+  ['streaming', 'streaming'],
+  ['check', 'final sync + SHA-256 + rename'],
+  ['done', 'DONE to the sender']
+]
+
+/** files: MiB/s of the file service against the bare stream with the goal, and where one transfer's time goes */
+function filesSpec (r: Json): TopLevelSpec | string {
+  const rates = isObject(r.rates) ? r.rates : {}
+  const bars: Row[] = FILES_RATES.flatMap(([key, part]) => {
+    const v = num(rates[key])
+    return v === undefined ? [] : [{ part, mibPerSecond: v }]
+  })
+  if (bars.length === 0) return 'no rates'
+  const order = bars.map(row => String(row.part))
+  const stages = isObject(r.stages) ? r.stages : {}
+  const stageRows: Row[] = FILES_STAGES.flatMap(([key, stage], i) => {
+    const v = num(stages[key])
+    return v === undefined ? [] : [{ transfer: 'median transfer', stage, seconds: v / 1000, order: i }]
+  })
+  const stageOrder = FILES_STAGES.map(([, stage]) => stage)
+  const ratios = isObject(r.ratios) ? r.ratios : {}
+  const goal = isObject(r.goal) ? r.goal : {}
+  const options = isObject(r.options) ? r.options : {}
+  const goalRatio = num(goal.ratio) ?? 0.8
+  const bare = num(rates.bare)
+  const runs = isObject(r.runs) && Array.isArray(r.runs.file) ? r.runs.file.filter(isObject) : []
+  const cuts = runs.reduce((n, f) => n + Math.max(0, (num(f.gets) ?? 1) - 1), 0)
+  const met = (v: unknown): string => v === true ? 'met' : v === false ? 'NOT met' : '?'
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `Files: ${num(options.sizeMib) ?? '?'} MiB through the file service, against a bare stream on the same connection`,
+      subtitle: [
+        `file / bare: streaming ${fixed(ratios.streamingToBare, 3)}, from accept() ${fixed(ratios.fromAcceptToBare, 3)}, whole ${fixed(ratios.wholeToBare, 3)}; goal ≥ ${goalRatio}: streaming ${met(goal.met)}, whole ${met(goal.metWhole)}`,
+        `medians of ${num(options.repetitions) ?? '?'} runs, sender and receiver in two processes; downloads cut and resumed ${cuts} times in all`,
+        provenance(r)
+      ],
+      anchor: 'start'
+    },
+    hconcat: [
+      {
+        width: 60 * bars.length + 60,
+        height: HEIGHT,
+        layer: [
+          {
+            data: { values: bars },
+            mark: { type: 'bar', tooltip: true },
+            encoding: {
+              x: { field: 'part', type: 'nominal', sort: order, title: null, axis: { labels: false, ticks: false } },
+              y: { field: 'mibPerSecond', type: 'quantitative', title: 'MiB/s' },
+              color: { field: 'part', type: 'nominal', sort: order, title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 320 } }
+            }
+          },
+          ...bare === undefined ? [] : [{
+            data: { values: [{ goal: goalRatio * bare, label: `goal: ${goalRatio} × bare` }] },
+            layer: [
+              { mark: { type: 'rule' as const, strokeDash: [6, 4], color: '#e45756' }, encoding: { y: { field: 'goal', type: 'quantitative' as const } } },
+              { mark: { type: 'text' as const, align: 'right' as const, baseline: 'bottom' as const, dy: -2, color: '#e45756', x: 'width' as const }, encoding: { y: { field: 'goal', type: 'quantitative' as const }, text: { field: 'label', type: 'nominal' as const } } }
+            ]
+          }]
+        ]
+      },
+      ...stageRows.length === 0 ? [] : [{
+        width: 320,
+        height: 40,
+        data: { values: stageRows },
+        mark: { type: 'bar' as const, tooltip: true },
+        encoding: {
+          y: { field: 'transfer', type: 'nominal' as const, title: null },
+          x: { field: 'seconds', type: 'quantitative' as const, stack: 'zero' as const, title: 'seconds, offer() to the sender\'s complete' },
+          color: { field: 'stage', type: 'nominal' as const, sort: stageOrder, title: 'stage', legend: { orient: 'bottom' as const, columns: 2, labelLimit: 320 } },
+          order: { field: 'order', type: 'quantitative' as const }
+        }
+      }]
+    ],
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } }
+  }
+}
+
 /** numeric leaves whose key names a rate, labelled by their path */
 function rates (v: unknown, path: string[] = [], out: Row[] = []): Row[] {
   if (!isObject(v)) return out
@@ -525,7 +615,8 @@ const SPECS: Record<string, (r: Json) => TopLevelSpec | string> = {
   relay: relaySpec,
   startup: startupSpec,
   throughput: throughputSpec,
-  fanout: fanoutSpec
+  fanout: fanoutSpec,
+  files: filesSpec
 }
 
 /** the Vega-Lite spec for one result, or why there is none */

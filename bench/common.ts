@@ -81,6 +81,13 @@ export function percentilesOf (samplesMs: readonly number[]): Percentiles {
   }
 }
 
+/** The median of `values` (the mean of the middle two of an even count); NaN for none */
+export function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] ?? NaN : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
+}
+
 /** Bytes of every file under `path`, recursively (what `du --apparent-size` counts) */
 export async function dirBytes (path: string): Promise<number> {
   let total = 0

@@ -4,6 +4,7 @@
  *   npm run bench                       the standard set in turn, then the charts
  *   npm run bench -- latency relay      a selection, then the charts
  *   npm run bench -- fanout             one post to 50 room members, then the charts
+ *   npm run bench -- files              one 256 MiB file against a bare stream, then the charts
  *   npm run bench -- soak               the soak (ten minutes), then the charts
  *   npm run bench -- chart              the charts alone
  *   npm run bench -- --help             what there is
@@ -37,6 +38,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'latency', standard: true, summary: 'one message send → delivered against its floor (bare echo + 2 synced puts)' },
   { name: 'throughput', standard: true, summary: 'durable messages/s into one conversation and fan-in, against a bare stream' },
   { name: 'fanout', standard: true, summary: 'one post to a room of 50 members, against the same sender\'s direct messages' },
+  { name: 'files', standard: true, summary: 'one file through the file service, against a bare stream on the same connection' },
   { name: 'history', standard: true, summary: 'the latest 100 messages of a conversation with many stored' },
   { name: 'startup', standard: true, summary: 'start to ready, and what start-up spends its time on' },
   { name: 'relay', standard: true, summary: 'one relay: memory and reservations at many clients, relayed connection set-up' },

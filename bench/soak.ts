@@ -39,7 +39,7 @@
  */
 import { fork } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -297,19 +297,37 @@ function round (v: number, digits = 3): number {
   return Math.round(v * f) / f
 }
 
-/** one worker process of peers (bench/soak-peers.ts); bench/fanout.ts's members run in them too */
-export class PeerWorker {
+/** What every worker posts among its events (its event type lists them too): a command that threw, and its end (after `stop`) */
+type WorkerEnd = { type: 'failed', message: string } | { type: 'stopped', delay: Delay }
+
+export interface PeerWorkerInit {
+  /** the worker's module, run with an IPC channel; @default bench/soak-peers.ts */
+  module?: string
+  /** node flags after NODE_FLAGS (e.g. --cpu-prof); @default none */
+  execArgv?: string[]
+}
+
+/**
+ * one worker process (bench/soak-peers.ts by default); bench/fanout.ts's
+ * members run in them too, and bench/files.ts's two sides in its own
+ * module (bench/files-peer.ts). A worker posts `loaded` first, `failed`
+ * {message} for a command that threw, and answers `stop` with `stopped`
+ * {delay} before it exits.
+ */
+export class PeerWorker<C extends { cmd: string } = PeerCommand, E extends { type: string } = PeerEvent> {
   readonly child: ChildProcess
+  private readonly module: string
   private stderr = ''
   private readonly unregister: () => void
-  private readonly waiters = new Set<{ match: (e: PeerEvent) => boolean, resolve: (e: PeerEvent) => void, reject: (err: Error) => void }>()
+  private readonly waiters = new Set<{ match: (e: E | WorkerEnd) => boolean, resolve: (e: E | WorkerEnd) => void, reject: (err: Error) => void }>()
 
-  constructor (readonly id: number, onEvent: (e: PeerEvent) => void) {
-    this.child = fork(WORKER, [], { execPath: NODE_BIN, execArgv: [...NODE_FLAGS], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  constructor (readonly id: number, onEvent: (e: E) => void, init: PeerWorkerInit = {}) {
+    this.module = init.module ?? WORKER
+    this.child = fork(this.module, [], { execPath: NODE_BIN, execArgv: [...NODE_FLAGS, ...init.execArgv ?? []], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
     this.unregister = onExit(() => { this.child.kill('SIGKILL') })
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderr = (this.stderr + chunk).slice(-16_384) })
-    this.child.on('message', (e: PeerEvent) => {
-      onEvent(e)
+    this.child.on('message', (e: E | WorkerEnd) => {
+      onEvent(e as E)
       for (const w of [...this.waiters]) if (w.match(e)) { this.waiters.delete(w); w.resolve(e) }
     })
     this.child.once('exit', (code, signal) => {
@@ -319,19 +337,23 @@ export class PeerWorker {
     })
   }
 
-  command (c: PeerCommand): void {
+  command (c: C | { cmd: 'stop' }): void {
     if (this.child.connected) this.child.send(c)
   }
 
-  async next<K extends PeerEvent['type']> (type: K, timeout: number): Promise<Extract<PeerEvent, { type: K }>> {
+  async next<K extends E['type']> (type: K, timeout: number): Promise<Extract<E, { type: K }>> {
+    return this.wait(type, timeout) as Promise<Extract<E, { type: K }>>
+  }
+
+  private async wait (type: string, timeout: number): Promise<E | WorkerEnd> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => { this.waiters.delete(waiter); reject(this.failure(`no ${type} within ${timeout} ms`)) }, timeout)
       const waiter = {
-        match: (e: PeerEvent) => e.type === type || e.type === 'failed',
-        resolve: (e: PeerEvent) => {
+        match: (e: E | WorkerEnd) => e.type === type || e.type === 'failed',
+        resolve: (e: E | WorkerEnd) => {
           clearTimeout(timer)
-          if (e.type === 'failed') reject(this.failure(e.message))
-          else resolve(e as Extract<PeerEvent, { type: K }>)
+          if (e.type === 'failed') reject(this.failure((e as Extract<WorkerEnd, { type: 'failed' }>).message))
+          else resolve(e)
         },
         reject: (err: Error) => { clearTimeout(timer); reject(err) }
       }
@@ -345,7 +367,7 @@ export class PeerWorker {
     const exited = new Promise<void>(resolve => { this.child.once('exit', () => { resolve() }) })
     try {
       this.command({ cmd: 'stop' })
-      const { delay } = await this.next('stopped', STOP_TIMEOUT)
+      const { delay } = await this.wait('stopped', STOP_TIMEOUT) as Extract<WorkerEnd, { type: 'stopped' }>
       return delay
     } catch {
       return undefined
@@ -361,7 +383,7 @@ export class PeerWorker {
   }
 
   private failure (reason: string): Error {
-    return new Error(`peer worker ${this.id} (bench/soak-peers.ts): ${reason}\n  stderr (tail):\n${this.stderr.replace(/^/gm, '    ')}`)
+    return new Error(`peer worker ${this.id} (bench/${basename(this.module)}): ${reason}\n  stderr (tail):\n${this.stderr.replace(/^/gm, '    ')}`)
   }
 }
 

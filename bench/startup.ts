@@ -56,7 +56,7 @@ import { onExit } from '../test/helpers/cleanup.ts'
 import { NODE_BIN, NODE_FLAGS, REPO_ROOT } from '../test/helpers/process.ts'
 import { createTempDir } from '../test/helpers/tmp.ts'
 import { cell, cliOptions, machineLine, printResult, ratioCell, toStderr } from './cli.ts'
-import { countOptions, loadAverage, percentilesOf, saveResult } from './common.ts'
+import { countOptions, loadAverage, median, percentilesOf, saveResult } from './common.ts'
 import type { Machine, Percentiles } from './common.ts'
 
 export type { Percentiles } from './common.ts'
@@ -475,12 +475,6 @@ function phasesOf (m: ProbeMarks, spawnedAt: number, readyMs: number): Array<[st
     previous = at
   }
   return phases
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid] ?? NaN : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
 }
 
 interface CpuProfile {

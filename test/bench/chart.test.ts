@@ -73,6 +73,17 @@ const FANOUT = {
   ratios: { latencyP50ToDirect: 15, latencyP99ToDirect: 13.3, latencyP50ToSerial: 0.3, latencyP99ToSerial: 0.267, deliveriesToDirect: 1.43, postsToDirect: 0.029 },
   ok: true
 }
+const FILES = {
+  date: '2026-12-01T17:20:00.000Z',
+  machine,
+  options: { sizeMib: 256, repetitions: 5, warmup: 1, timeout: 300, writeBytes: 61440 },
+  rates: { bare: 100, bareReceived: 101, fileStreaming: 60, fileFromAccept: 55, fileWhole: 50 },
+  ratios: { streamingToBare: 0.6, fromAcceptToBare: 0.55, wholeToBare: 0.5 },
+  goal: { ratio: 0.8, met: false, metWhole: false },
+  stages: { hash: 700, offer: 20, accept: 30, streaming: 4000, check: 800, done: 30 },
+  runs: { bare: [], file: [{ gets: 1 }, { gets: 3 }] },
+  ok: true
+}
 /** a benchmark without a chart of its own: drawn from its parts' percentiles */
 const EXAMPLE = { date: '2026-12-01T17:10:00.000Z', machine, parts: { 'one to 50 members': pct(30, 60), 'one to one': pct(8, 20) }, ratios: { fanout: 3.75 } }
 /** nor this one, without percentiles: drawn from its rates */
@@ -93,6 +104,7 @@ void describe('benchmark charts', () => {
     await put('startup', STARTUP.date, STARTUP)
     await put('throughput', THROUGHPUT.date, THROUGHPUT)
     await put('fanout', FANOUT.date, FANOUT)
+    await put('files', FILES.date, FILES)
     await put('example', EXAMPLE.date, EXAMPLE)
     await put('faults', FAULTS.date, FAULTS)
     await put('relay', '2026-12-01T18:00:00.000Z', { date: '2026-12-01T18:00:00.000Z', machine, levels: [] })
@@ -103,8 +115,8 @@ void describe('benchmark charts', () => {
 
     const out = join(dir.path, 'svg')
     const charts = await renderCharts({ resultsDir: dir.path, outDir: out })
-    assert.deepEqual(charts.map(c => c.name).sort(), ['example', 'fanout', 'faults', 'latency', 'relay', 'soak', 'startup', 'throughput'])
-    assert.deepEqual((await readdir(out)).sort(), ['example.svg', 'fanout.svg', 'faults.svg', 'latency.svg', 'soak.svg', 'startup.svg', 'throughput.svg'])
+    assert.deepEqual(charts.map(c => c.name).sort(), ['example', 'fanout', 'faults', 'files', 'latency', 'relay', 'soak', 'startup', 'throughput'])
+    assert.deepEqual((await readdir(out)).sort(), ['example.svg', 'fanout.svg', 'faults.svg', 'files.svg', 'latency.svg', 'soak.svg', 'startup.svg', 'throughput.svg'])
     const relay = charts.find(c => c.name === 'relay')
     assert.equal(relay?.file, undefined)
     assert.equal(relay?.skipped, 'no client levels')
@@ -116,6 +128,7 @@ void describe('benchmark charts', () => {
       startup: ['baseline: node -e', 'baseline: a bare libp2p node started', 'built, existing data dir', 'npx, fresh data dir, passphrase', 'npx 4.50×'],
       throughput: ['bare stream, pipelined', 'bare stream, one at a time', 'securechat, durable', 'securechat, fan-in', 'bare AES-256-GCM', 'SessionCipher', '0.314 (goal ≥ 0.3)'],
       fanout: ['direct: send() → delivered', 'post() → first member delivered', 'post() → last member delivered', '50 × direct (one member after another)', 'member deliveries/s (posts × 50)', 'room posts/s', 'p50 0.300×', '1.43×', 'every post reached every member exactly once'],
+      files: ['bare stream, same connection', 'file service: first → last progress', 'file service: accept() → complete', 'file service: offer() → complete', 'goal: 0.8 × bare', 'streaming 0.600', 'streaming NOT met', 'final sync + SHA-256 + rename', 'cut and resumed 2 times'],
       example: ['one to 50 members', 'one to one', 'fanout 3.75×'],
       faults: ['crash rate', 'cut rate', 'per second']
     }
