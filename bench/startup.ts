@@ -514,8 +514,8 @@ function scriptCategory (url: string, sources: string[]): string {
 
 /** Which row of the CPU table a frame's self time goes to; undefined for a frame without a script (a native, wasm): its caller's */
 function cpuCategory (frame: Frame, sources: string[]): string | undefined {
-  const pseudo = PSEUDO[frame.functionName]
-  if (pseudo !== undefined) return pseudo
+  // own keys only: a frame named `constructor` or `toString` is a function, not one of V8's pseudo-frames
+  if (Object.hasOwn(PSEUDO, frame.functionName)) return PSEUDO[frame.functionName]
   if (frame.url === '' || frame.url.startsWith('wasm://')) return undefined
   return scriptCategory(frame.url, sources)
 }
