@@ -15,6 +15,12 @@ export const WEB_TOKEN_BYTES = 32
 /** The largest request body read (a command, a passphrase): a message is at most 16 KiB of UTF-8, escaped in JSON at most 6 times that */
 export const MAX_BODY_BYTES = 128 * 1024
 
+/** The largest file the browser may upload to offer: what a receiver takes by default */
+export const MAX_UPLOAD_BYTES = 4 * 1024 ** 3
+
+/** An upload that sends nothing for this long is dropped */
+export const UPLOAD_IDLE_TIMEOUT_MS = 30_000
+
 /** A request's body must have arrived within this */
 export const BODY_TIMEOUT_MS = 10_000
 

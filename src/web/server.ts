@@ -11,23 +11,29 @@
  *   POST /api/safety             { peer }: the safety command's view, with the
  *                                number in groups and its QR code (SVG), drawn here
  *                                so that the page has one implementation of neither
+ *   POST /api/files?peer=&name=  a file's bytes (application/octet-stream), kept in
+ *                                <data dir>/uploads and offered to the peer (sendFile)
  *   GET  /api/events             the ChatApi events, server-sent
  *
  * A failure is `{ error: { code, message } }`, `code` the error's name, as
  * `--json` prints it.
  */
 import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { dirname, join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { toString as qrSvg } from 'qrcode'
 import { formatSafetyNumber, scannableSafetyPayload } from '../app/index.ts'
-import { BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_EVENT_STREAMS, WEB_HOST, WEB_TOKEN_BYTES } from './constants.ts'
+import { BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_EVENT_STREAMS, MAX_UPLOAD_BYTES, UPLOAD_IDLE_TIMEOUT_MS, WEB_HOST, WEB_TOKEN_BYTES } from './constants.ts'
 import { AccountClosedError, InvalidRequestBodyError, WebAccessDeniedError } from './errors.ts'
 import { streamEvents } from './events.ts'
 import { judge } from './guard.ts'
 import { NO_STORE, SECURITY_HEADERS } from './headers.ts'
 import type { AccountGate } from './account.ts'
 import type { Asset } from './assets.ts'
-import type { Command } from '../app/index.ts'
+import type { ChatApi, Command } from '../app/index.ts'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -38,6 +44,8 @@ export interface WebServerInit {
   assets: Map<string, Asset>
   /** @default 32 random bytes, hex */
   token?: string
+  /** where files the browser uploads are kept while they are offered (the chat command: `<data dir>/uploads`); none: no uploads */
+  uploads?: string
 }
 
 /** HTTP status of an error a browser gets, by name; any other named error of a command is 422 */
@@ -69,7 +77,33 @@ export class WebServer {
     this.server.keepAliveTimeout = 5_000
   }
 
+  /**
+   * Uploads are kept while they are offered: once a transfer of one ends
+   * (complete, failed or declined) its folder goes, and when the account
+   * opens, every folder no unfinished transfer still offers goes too (a
+   * restart in between).
+   */
+  private async sweepUploads (app: ChatApi): Promise<void> {
+    const uploads = this.init.uploads
+    if (uploads == null) return
+    const offered = new Set((await app.execute({ type: 'files' })).filter(t => t.direction === 'out' && (t.state === 'offered' || t.state === 'accepted')).map(t => t.path))
+    const dirs = await readdir(uploads).catch(() => [])
+    for (const dir of dirs) {
+      const names = await readdir(join(uploads, dir)).catch(() => [])
+      if (!names.some(n => offered.has(join(uploads, dir, n)))) await rm(join(uploads, dir), { recursive: true, force: true })
+    }
+    app.addEventListener('file', (evt) => {
+      void (async () => {
+        const transfer = (await app.execute({ type: 'files' })).find(t => t.id === evt.detail.id)
+        if (transfer?.direction === 'out' && transfer.path != null && dirname(dirname(transfer.path)) === uploads) {
+          await rm(dirname(transfer.path), { recursive: true, force: true })
+        }
+      })().catch(() => {})
+    })
+  }
+
   async start (): Promise<void> {
+    void this.init.gate.opened().then(async app => this.sweepUploads(app)).catch(() => {})
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject)
       this.server.listen(this.init.port, WEB_HOST, () => {
@@ -147,6 +181,20 @@ export class WebServer {
         this.json(res, 200, { result: { ...view, formatted: formatSafetyNumber(view.number), payload, qr: await qrSvg(payload, { type: 'svg', margin: 2 }) } })
         return
       }
+      case 'POST /api/files': {
+        const app = gate.openApp()
+        const params = new URL(req.url ?? '/', 'http://localhost').searchParams
+        const peer = params.get('peer')
+        const name = params.get('name') ?? ''
+        if (peer == null || uploadNameProblem(name) != null) throw new InvalidRequestBodyError(`files: ${peer == null ? 'peer missing' : uploadNameProblem(name) ?? ''}`)
+        const path = await this.receiveUpload(req, name)
+        const transfer = await app.execute({ type: 'sendFile', peer, path }, { signal: this.stopping.signal }).catch(async (err: Error) => {
+          await rm(join(path, '..'), { recursive: true, force: true })
+          throw err
+        })
+        this.json(res, 200, { result: transfer })
+        return
+      }
       case 'GET /api/events': {
         const app = gate.openApp()
         if (this.streams >= MAX_EVENT_STREAMS) {
@@ -174,6 +222,27 @@ export class WebServer {
     }
     res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.byteLength, ...(path.startsWith('/assets/') ? { 'cache-control': 'private, max-age=31536000, immutable' } : NO_STORE) })
     res.end(req.method === 'HEAD' ? undefined : asset.body)
+  }
+
+  /** The request's bytes into a new folder of the uploads dir (0700), under `name`; at most MAX_UPLOAD_BYTES, never idle for long */
+  private async receiveUpload (req: IncomingMessage, name: string): Promise<string> {
+    if (this.init.uploads == null) throw new InvalidRequestBodyError('files: this server takes no uploads')
+    if (req.headers['content-type'] !== 'application/octet-stream') throw new InvalidRequestBodyError('files: the body must be application/octet-stream')
+    const length = Number(req.headers['content-length'] ?? Number.NaN)
+    if (!Number.isSafeInteger(length) || length < 0 || length > MAX_UPLOAD_BYTES) throw new InvalidRequestBodyError(`files: a Content-Length of at most ${MAX_UPLOAD_BYTES} bytes is needed`)
+    const dir = join(this.init.uploads, randomBytes(16).toString('hex'))
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    const path = join(dir, name)
+    req.setTimeout(UPLOAD_IDLE_TIMEOUT_MS, () => { req.destroy(new InvalidRequestBodyError('files: the upload stalled')) })
+    try {
+      // 'wx': a new file, never one that is there; node reads no more than the declared length, and a body cut short fails the pipeline
+      await pipeline(req, createWriteStream(path, { flags: 'wx', mode: 0o600 }))
+      if ((await stat(path)).size !== length) throw new InvalidRequestBodyError('files: the upload did not complete')
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true })
+      throw err
+    }
+    return path
   }
 
   private fail (res: ServerResponse, err: Error): void {
@@ -219,6 +288,14 @@ async function readJson (req: IncomingMessage): Promise<Record<string, unknown>>
   }
   if (value == null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequestBodyError('the request body must be a JSON object')
   return value as Record<string, unknown>
+}
+
+/** Why `name` cannot be an uploaded file's name (the last component of a path only), or undefined */
+function uploadNameProblem (name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..') return 'name missing'
+  if (/[/\\\0]/.test(name)) return 'name must not hold / \\ or NUL'
+  if (Buffer.byteLength(name) > 255) return 'name over 255 bytes'
+  return undefined
 }
 
 function optionalString<K extends string> (body: Record<string, unknown>, key: K): Partial<Record<K, string>> {

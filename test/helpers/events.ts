@@ -10,6 +10,7 @@ export type PeerRelation = 'contact' | 'request' | 'stranger' | 'blocked'
 
 export interface ReadyEvent { type: 'ready', peerId: string, name: string, addrs: string[] }
 export interface WebEvent { type: 'web', url: string, waiting?: 'create' | 'unlock' }
+export interface FileEvent { type: 'file', id: string, status: 'complete' | 'failed' | 'declined', path?: string, reason?: string }
 export interface PeerEvent { type: 'peer', peerId: string, name?: string, status: PeerStatus, connection?: ConnectionKind }
 export interface MessageEvent { type: 'message', id: string, from: string, name: string, text: string, ts: number, request?: true, room?: string }
 export interface PostedEvent { type: 'posted', id: string, room: string, text: string, ts: number, clock: number, to: string[] }
@@ -67,7 +68,7 @@ export type ChatEvent =
   | ReadyEvent | PeerEvent | MessageEvent | PendingEvent | PostedEvent | DeliveredEvent | SentEvent
   | HistoryEvent | PeersEvent | WhoamiEvent | ErrorEvent | RelayEvent | ConnectedEvent
   | ReadEvent | RequestsEvent | AcceptedEvent | DeclinedEvent | ContactEvent | SafetyEvent
-  | RoomEvent | RoomsEvent | ReservationEvent | StoppedEvent | WebEvent
+  | RoomEvent | RoomsEvent | ReservationEvent | StoppedEvent | WebEvent | FileEvent
 
 export type ChatEventType = ChatEvent['type']
 export type EventOf<K extends ChatEventType> = Extract<ChatEvent, { type: K }>

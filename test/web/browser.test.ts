@@ -6,7 +6,8 @@
  * web app run at once); each sees the other, and they chat both ways with
  * delivery marks; bob accepts alice's message request, both compare the
  * safety number (the same digits and QR code on both pages) and mark each
- * other verified; both join a room in the browser and talk in it. Then bob's node restarts on its protected data dir: a
+ * other verified; alice sends bob a file from the page, he accepts it and
+ * both watch it reach 100 %; both join a room in the browser and talk in it. Then bob's node restarts on its protected data dir: a
  * wrong passphrase is refused, the right one unlocks it and the history is
  * there. A request without the token, or from another Origin, is refused.
  * axe finds no serious or critical accessibility violation on any screen.
@@ -16,7 +17,8 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -125,7 +127,7 @@ void describe('web app in a browser', { skip }, () => {
     alice.send(`/connect ${bobReady.addrs[0] ?? ''}`)
     await a.getByRole('button', { name: /^bob/ }).click({ timeout: 30_000 })
     await a.getByLabel('Message').fill('hello bob, from the browser')
-    await a.getByRole('button', { name: 'Send' }).click()
+    await a.getByRole('button', { name: 'Send', exact: true }).click()
     const mine = a.locator('li.out').filter({ hasText: 'hello bob, from the browser' })
     await mine.locator('.mark[data-status="delivered"], .mark[data-status="read"]').waitFor({ timeout: 30_000 })
 
@@ -160,7 +162,7 @@ void describe('web app in a browser', { skip }, () => {
     await alice.waitFor(is('contact', { peerId: bobReady.peerId, verified: true }))
 
     await b.getByLabel('Message').fill('hi alice, got it')
-    await b.getByRole('button', { name: 'Send' }).click()
+    await b.getByRole('button', { name: 'Send', exact: true }).click()
     await a.locator('li.in').filter({ hasText: 'hi alice, got it' }).waitFor({ timeout: 30_000 })
     // alice has the conversation open: bob's reply is read, and his page says so (alice's first message came to bob as a request: no receipt for it)
     await b.locator('li.out').filter({ hasText: 'hi alice, got it' }).locator('.mark[data-status="read"]').waitFor({ timeout: 30_000 })
@@ -168,6 +170,22 @@ void describe('web app in a browser', { skip }, () => {
     await accessible(a, 'chat')
     // the REPL saw the same conversation
     await alice.waitFor(is('message', { text: 'hi alice, got it', from: bobReady.peerId }))
+
+    // a file: alice drops it on the conversation (here: the file input), bob accepts it, both see it reach 100 %
+    const content = randomBytes(3 * 1024 * 1024 + 11)
+    const photo = join(aliceDir, 'holiday photo.jpg')
+    await writeFile(photo, content)
+    await a.getByLabel('Send a file (or drop it here)').setInputFiles(photo)
+    await b.getByRole('button', { name: 'Accept holiday photo.jpg' }).click({ timeout: 30_000 })
+    for (const p of [a, b]) {
+      const row = p.locator('.files li[data-state="complete"]').filter({ hasText: 'holiday photo.jpg' })
+      await row.waitFor({ timeout: 60_000 })
+      assert.equal(await row.getByRole('progressbar').getAttribute('aria-label'), 'holiday photo.jpg: 100 %')
+    }
+    await shot(b, 'files')
+    await accessible(b, 'files')
+    const landed = await bob.waitFor(is('file', { status: 'complete' }))
+    assert.deepEqual(await readFile(landed.path ?? ''), content, 'the file arrived whole')
 
     // a room: both join it in the browser, meet as members, and talk in it
     for (const p of [a, b]) {
@@ -179,7 +197,7 @@ void describe('web app in a browser', { skip }, () => {
     }
     await a.getByText(/Members: bob \(online\)/).waitFor({ timeout: 60_000 })
     await a.getByLabel('Message to the room').fill('hello, room')
-    await a.getByRole('button', { name: 'Send' }).click()
+    await a.getByRole('button', { name: 'Send', exact: true }).click()
     await b.locator('li.in').filter({ hasText: 'hello, room' }).waitFor({ timeout: 30_000 })
     await shot(b, 'room')
     await accessible(b, 'room')

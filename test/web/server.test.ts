@@ -33,7 +33,7 @@ before(async () => {
     accounts: { inspectDataDir, checkPassphrase, createAccount },
     start: async () => { throw new Error('not started in these tests') }
   })
-  server = new WebServer({ port: 0, gate, assets: await loadAssets(assets), token: TOKEN })
+  server = new WebServer({ port: 0, gate, assets: await loadAssets(assets), token: TOKEN, uploads: join(dir.path, 'uploads') })
   await server.start()
 })
 after(async () => {

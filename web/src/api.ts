@@ -71,6 +71,28 @@ export async function safety (peer: string): Promise<SafetyInfo> {
   return (await call<{ result: SafetyInfo }>('POST', '/api/safety', { peer })).result
 }
 
+/** A file transfer as the node lists it (docs/API.md, TransferView) */
+export interface Transfer {
+  id: string
+  peer: string
+  direction: 'in' | 'out'
+  name: string
+  size: number
+  state: 'offered' | 'accepted' | 'complete' | 'failed' | 'declined'
+  bytes: number
+  path?: string
+  request?: true
+}
+
+/** Uploads `file` to the node, which offers it to `peer` */
+export async function sendFile (peer: string, file: File): Promise<Transfer> {
+  const query = new URLSearchParams({ peer, name: file.name })
+  const res = await fetch(`/api/files?${query.toString()}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: file, credentials: 'same-origin' })
+  const json = await res.json() as { result?: Transfer, error?: { code: string, message: string } }
+  if (!res.ok || json.result == null) throw new ApiError(json.error?.code ?? 'Error', json.error?.message ?? `HTTP ${res.status}`)
+  return json.result
+}
+
 export type EventHandler = (type: string, detail: Record<string, unknown>) => void
 
 export const EVENT_TYPES = ['peer', 'message', 'sent', 'delivered', 'read', 'relay', 'contact', 'room', 'offer', 'offered', 'progress', 'file', 'error'] as const

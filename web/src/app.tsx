@@ -5,9 +5,9 @@
  * event says changed.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { account, command, events, safety } from './api.ts'
+import { account, command, events, safety, sendFile } from './api.ts'
 import { FirstStart, Unlock } from './account.tsx'
-import type { AccountView, SafetyInfo } from './api.ts'
+import type { AccountView, SafetyInfo, Transfer } from './api.ts'
 
 interface Peer {
   peerId: string
@@ -74,6 +74,9 @@ function Chat ({ me }: { me: AccountView }) {
   const [room, setRoom] = useState<string>()
   /** bumped by every event about rooms: the room shown reloads */
   const [roomTick, setRoomTick] = useState(0)
+  const [transfers, setTransfers] = useState<Transfer[]>([])
+  /** the latest progress of each transfer under way */
+  const [progress, setProgress] = useState<Record<string, { bytes: number, size: number, via: string }>>({})
   const [messages, setMessages] = useState<Message[]>([])
   const [live, setLive] = useState(false)
   /** marks by message id, from the events: one may come before the send's own answer puts its message in the list */
@@ -81,6 +84,7 @@ function Chat ({ me }: { me: AccountView }) {
   const currentRef = useRef<string | undefined>(undefined)
   currentRef.current = current
 
+  const loadFiles = useCallback(async () => { setTransfers(await command<Transfer[]>({ type: 'files' })) }, [])
   const loadRooms = useCallback(async () => { setRooms(await command<Room[]>({ type: 'rooms' })) }, [])
   const loadPeers = useCallback(async () => {
     setPeers(await command<Peer[]>({ type: 'peers' }))
@@ -111,6 +115,14 @@ function Chat ({ me }: { me: AccountView }) {
           if (peer != null && detail.from === peer) void loadHistory(peer)
           void loadPeers()
           return
+        case 'offer':
+        case 'offered':
+        case 'file':
+          void loadFiles()
+          return
+        case 'progress':
+          setProgress(p => ({ ...p, [String(detail.id)]: { bytes: Number(detail.bytes), size: Number(detail.size), via: String(detail.via) } }))
+          return
         case 'room':
           void loadRooms()
           setRoomTick(t => t + 1)
@@ -127,10 +139,11 @@ function Chat ({ me }: { me: AccountView }) {
       setLive(true)
       void loadPeers()
       void loadRooms()
+      void loadFiles()
       setRoomTick(t => t + 1)
       if (currentRef.current != null) void loadHistory(currentRef.current)
     })
-  }, [loadPeers, loadHistory, loadRooms])
+  }, [loadPeers, loadHistory, loadRooms, loadFiles])
 
   useEffect(() => {
     setMessages([])
@@ -181,6 +194,7 @@ function Chat ({ me }: { me: AccountView }) {
             <>
               <PeerPanel peerId={current} peer={peer} held={requests[current]} onChange={() => { void loadPeers(); void loadHistory(current) }} />
               <Conversation peerId={current} peer={peer} messages={messages.map(m => withMark(m, marks[m.id]))} onSent={(m) => { setMessages(ms => ms.some(x => x.id === m.id) ? ms : [...ms, m]) }} />
+              <Files peerId={current} peer={peer} transfers={transfers.filter(t => t.peer === current)} progress={progress} onChange={() => { void loadFiles() }} />
             </>
             )}
       </main>
@@ -351,6 +365,72 @@ function RoomPane ({ room, name, peers, tick, onLeft }: { room: Room | undefined
         <input id="room-text" autocomplete="off" value={text} onInput={(e) => { setText(e.currentTarget.value) }} placeholder={`Write to #${name}`} />
         <button type="submit">Send</button>
       </form>
+      {error != null && <p role="alert" class="error">{error}</p>}
+    </section>
+  )
+}
+
+function formatBytes (n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`
+}
+
+/** Files with this peer: drop one (or choose it) to offer it; offers to answer; progress and the path in use */
+function Files ({ peerId, peer, transfers, progress, onChange }: { peerId: string, peer: Peer | undefined, transfers: Transfer[], progress: Record<string, { bytes: number, size: number, via: string }>, onChange: () => void }) {
+  const [error, setError] = useState<string>()
+  const [over, setOver] = useState(false)
+  const offer = async (files: FileList | null | undefined): Promise<void> => {
+    setError(undefined)
+    for (const file of Array.from(files ?? [])) {
+      try {
+        await sendFile(peerId, file)
+      } catch (err) {
+        setError((err as Error).message)
+      }
+    }
+    onChange()
+  }
+  const answer = async (type: 'acceptFile' | 'declineFile', id: string): Promise<void> => {
+    setError(undefined)
+    try {
+      await command({ type, id })
+    } catch (err) {
+      setError((err as Error).message)
+    }
+    onChange()
+  }
+  return (
+    <section
+      class={over ? 'files over' : 'files'} aria-label={`Files with ${label(peer, peerId)}`}
+      onDragOver={(e) => { e.preventDefault(); setOver(true) }} onDragLeave={() => { setOver(false) }}
+      onDrop={(e) => { e.preventDefault(); setOver(false); void offer(e.dataTransfer?.files) }}
+    >
+      <h3>Files</h3>
+      <label for="file">Send a file (or drop it here)</label>
+      <input id="file" type="file" multiple onChange={(e) => { void offer(e.currentTarget.files); e.currentTarget.value = '' }} />
+      <ul>
+        {transfers.map(t => {
+          const p = progress[t.id]
+          const bytes = t.state === 'complete' ? t.size : Math.max(t.bytes, p?.bytes ?? 0)
+          return (
+            <li key={t.id} data-transfer={t.id} data-state={t.state}>
+              <span>{t.direction === 'in' ? '↓' : '↑'} {t.name} ({formatBytes(t.size)})</span>{' '}
+              <span class="state">{t.state}{p != null && t.state === 'accepted' ? `, ${p.via === 'direct' ? 'direct' : 'through the relay'}` : ''}</span>
+              {(t.state === 'accepted' || t.state === 'complete') && (
+                <progress max={t.size || 1} value={t.size === 0 ? 1 : bytes} aria-label={`${t.name}: ${Math.floor(100 * (t.size === 0 ? 1 : bytes / t.size))} %`} />
+              )}
+              {t.direction === 'in' && t.state === 'offered' && (
+                <>
+                  <button type="button" onClick={() => { void answer('acceptFile', t.id) }}>Accept {t.name}</button>
+                  <button type="button" class="secondary" onClick={() => { void answer('declineFile', t.id) }}>Decline {t.name}</button>
+                </>
+              )}
+            </li>
+          )
+        })}
+      </ul>
       {error != null && <p role="alert" class="error">{error}</p>}
     </section>
   )

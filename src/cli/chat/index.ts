@@ -5,6 +5,7 @@
  * or `--json` lines for programs; interactive when stdin and stdout are
  * terminals. `--json` and a start without a terminal never prompt.
  */
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startApp } from '../../app/index.ts'
 import { AccountGate, WebServer, loadAssets } from '../../web/index.ts'
@@ -109,7 +110,7 @@ async function startWeb (options: ChatOptions, deps: ChatDeps): Promise<WebFace>
     accounts: deps.accounts ?? APP_ACCOUNTS,
     start: async (passphrase, name, opts) => startApp(appInit(options, passphrase, name), opts)
   })
-  const server = new WebServer({ port: options.webPort ?? 0, gate, assets: await webAssets() })
+  const server = new WebServer({ port: options.webPort ?? 0, gate, assets: await webAssets(), uploads: join(options.dataDir, 'uploads') })
   await server.start()
   return { server, gate }
 }
