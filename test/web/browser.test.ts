@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -186,6 +186,11 @@ void describe('web app in a browser', { skip }, () => {
     await accessible(b, 'files')
     const landed = await bob.waitFor(is('file', { status: 'complete' }))
     assert.deepEqual(await readFile(landed.path ?? ''), content, 'the file arrived whole')
+    // the upload is kept only while it is offered
+    for (let i = 0; (await readdir(join(aliceDir, 'uploads'))).length > 0; i++) {
+      assert.ok(i < 100, 'the upload is removed once its transfer is complete')
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
 
     // a room: both join it in the browser, meet as members, and talk in it
     for (const p of [a, b]) {
