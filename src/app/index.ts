@@ -28,6 +28,8 @@ export { RoomLimitError, TransferLimitError } from '../store/errors.ts'
 export { checkPassphrase, inspectDataDir } from '../store/data-dir.ts'
 export type { DataDirInfo, DataDirState } from '../store/data-dir.ts'
 export { changePassphrase } from '../store/passwd.ts'
+export { MIN_SCORE, describeStrength, estimateStrength } from './strength.ts'
+export type { Score, Strength } from './strength.ts'
 export type { ChatMessage, ConnectionKind, ContactView, Direction, MessageStatus, PeerRelation, PeerStatus, PeerView, RelayView, RequestView, RoomEvent, RoomMemberView, RoomMessage, RoomPost, RoomView, SafetyView, TransferView } from '../types.ts'
 
 export type AppInit = ChatNodeInit

@@ -7,6 +7,7 @@
  *   GET  /api/account            where the account stands (AccountView)
  *   POST /api/account/create     first start: { passphrase?, name? }
  *   POST /api/account/unlock     { passphrase }
+ *   POST /api/strength           { passphrase, name? }: zxcvbn's estimate, as the REPL's first start shows it
  *   POST /api/command            any ChatApi command: { type, ... } → { result }
  *   POST /api/safety             { peer }: the safety command's view, with the
  *                                number in groups and its QR code (SVG), drawn here
@@ -25,7 +26,7 @@ import { createServer } from 'node:http'
 import { dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { toString as qrSvg } from 'qrcode'
-import { formatSafetyNumber, scannableSafetyPayload } from '../app/index.ts'
+import { MIN_SCORE, describeStrength, estimateStrength, formatSafetyNumber, scannableSafetyPayload } from '../app/index.ts'
 import { BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_EVENT_STREAMS, MAX_UPLOAD_BYTES, UPLOAD_IDLE_TIMEOUT_MS, WEB_HOST, WEB_TOKEN_BYTES } from './constants.ts'
 import { AccountClosedError, InvalidRequestBodyError, WebAccessDeniedError } from './errors.ts'
 import { streamEvents } from './events.ts'
@@ -165,6 +166,13 @@ export class WebServer {
         if (typeof body.passphrase !== 'string') throw new InvalidRequestBodyError('unlock: passphrase must be a string')
         const app = await gate.unlock(body.passphrase)
         this.json(res, 200, { state: 'open', peerId: app.peerId, name: app.name })
+        return
+      }
+      case 'POST /api/strength': {
+        const body = await readJson(req)
+        if (typeof body.passphrase !== 'string') throw new InvalidRequestBodyError('strength: passphrase must be a string')
+        const strength = await estimateStrength(body.passphrase, typeof body.name === 'string' ? [body.name] : [])
+        this.json(res, 200, { ...strength, enough: strength.score >= MIN_SCORE, text: describeStrength(strength) })
         return
       }
       case 'POST /api/command': {

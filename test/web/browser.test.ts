@@ -70,7 +70,13 @@ async function accessible (p: Page, screen: string): Promise<void> {
 async function firstStart (p: Page, name: string, passphrase: string): Promise<void> {
   await p.getByRole('heading', { name: 'Welcome to securechat' }).waitFor()
   await p.getByLabel('Nickname').fill(name)
+  // a weak one is said to be weak, and needs a tick to go on
+  await p.getByLabel('Passphrase', { exact: true }).fill('password1')
+  await p.getByText(/^Strength: [01] of 4/).waitFor({ timeout: 30_000 })
+  await p.getByLabel('Use this weak passphrase anyway').waitFor()
   await p.getByLabel('Passphrase', { exact: true }).fill(passphrase)
+  await p.getByText(/^Strength: [34] of 4/).waitFor({ timeout: 30_000 })
+  assert.equal(await p.getByLabel('Use this weak passphrase anyway').count(), 0)
   await p.getByLabel('Passphrase again').fill(passphrase)
   await p.getByRole('button', { name: 'Create my identity' }).click()
   await p.getByText(`You are ${name}`).waitFor({ timeout: 30_000 })

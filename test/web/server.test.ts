@@ -97,6 +97,16 @@ void describe('web server', () => {
     assert.deepEqual([unlock.status, code(unlock)], [409, 'AccountStateError'], 'nothing to unlock in an empty data dir')
   })
 
+  void it('estimates a new passphrase\'s strength as the REPL does (zxcvbn), before any account exists', async () => {
+    const weak = await send('POST', '/api/strength', { body: JSON.stringify({ passphrase: 'password1' }) })
+    const w = JSON.parse(weak.body) as { score: number, enough: boolean, text: string }
+    assert.equal(weak.status, 200)
+    assert.ok(w.score <= 1 && !w.enough, weak.body)
+    assert.match(w.text, /^strength: [01] of 4/)
+    const strong = JSON.parse((await send('POST', '/api/strength', { body: JSON.stringify({ passphrase: 'violet badger hums under the old bridge' }) })).body) as { enough: boolean }
+    assert.equal(strong.enough, true)
+  })
+
   void it('refuses a body over 128 KiB, one that is not JSON or not a JSON object, and one not sent as application/json', async () => {
     const big = await send('POST', '/api/account/unlock', { body: JSON.stringify({ passphrase: 'x'.repeat(200 * 1024) }) })
     assert.deepEqual([big.status, code(big)], [400, 'InvalidRequestBodyError'])

@@ -1,7 +1,7 @@
 /** First start (a new identity: nickname and passphrase) and unlock (the passphrase of a protected account) */
-import { useState } from 'preact/hooks'
-import { ApiError, createAccount, unlock } from './api.ts'
-import type { AccountView } from './api.ts'
+import { useEffect, useState } from 'preact/hooks'
+import { ApiError, createAccount, strength, unlock } from './api.ts'
+import type { AccountView, Strength } from './api.ts'
 
 interface Props {
   onOpen: (view: AccountView) => void
@@ -18,11 +18,29 @@ export function FirstStart ({ onOpen }: Props) {
   const [again, setAgain] = useState('')
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
+  const [estimate, setEstimate] = useState<Strength>()
+  const [weakOk, setWeakOk] = useState(false)
 
+  // the estimate follows the typing, a moment after it stops
+  useEffect(() => {
+    setWeakOk(false)
+    if (passphrase === '') {
+      setEstimate(undefined)
+      return
+    }
+    const timer = setTimeout(() => { strength(passphrase, name).then(setEstimate, () => { setEstimate(undefined) }) }, 250)
+    return () => { clearTimeout(timer) }
+  }, [passphrase, name])
+
+  const weak = passphrase === '' || (estimate != null && !estimate.enough)
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault()
     if (passphrase !== again) {
       setError('The two passphrases differ.')
+      return
+    }
+    if (weak && !weakOk) {
+      setError(passphrase === '' ? 'Without a passphrase, anyone who can read your files can read your messages. Tick the box to go on anyway.' : 'This passphrase is weak. Tick the box to use it anyway, or choose a longer one.')
       return
     }
     setBusy(true)
@@ -44,9 +62,13 @@ export function FirstStart ({ onOpen }: Props) {
         <label for="name">Nickname</label>
         <input id="name" name="name" autocomplete="nickname" value={name} onInput={(e) => { setName(e.currentTarget.value) }} />
         <label for="passphrase">Passphrase</label>
-        <input id="passphrase" name="passphrase" type="password" autocomplete="new-password" value={passphrase} onInput={(e) => { setPassphrase(e.currentTarget.value) }} />
+        <input id="passphrase" name="passphrase" type="password" autocomplete="new-password" aria-describedby="strength" value={passphrase} onInput={(e) => { setPassphrase(e.currentTarget.value) }} />
+        <p id="strength" class="strength" aria-live="polite">{passphrase === '' ? 'No passphrase: the data on disk is then protected by file permissions only.' : estimate == null ? '' : `Strength: ${estimate.text.replace(/^strength: /, '')}`}</p>
         <label for="again">Passphrase again</label>
         <input id="again" name="again" type="password" autocomplete="new-password" value={again} onInput={(e) => { setAgain(e.currentTarget.value) }} />
+        {weak && (
+          <label class="check"><input type="checkbox" checked={weakOk} onChange={(e) => { setWeakOk(e.currentTarget.checked) }} /> {passphrase === '' ? 'Go on without a passphrase' : 'Use this weak passphrase anyway'}</label>
+        )}
         {error != null && <p role="alert" class="error">{error}</p>}
         <button type="submit" disabled={busy}>{busy ? 'Creating…' : 'Create my identity'}</button>
       </form>

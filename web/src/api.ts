@@ -44,6 +44,21 @@ export async function createAccount (init: { name?: string, passphrase?: string 
   return call<AccountView>('POST', '/api/account/create', init)
 }
 
+/** zxcvbn's estimate of a new passphrase, made by the node (the same as the REPL's first start) */
+export interface Strength {
+  score: 0 | 1 | 2 | 3 | 4
+  warning?: string
+  suggestions: string[]
+  /** strong enough not to ask for a confirmation */
+  enough: boolean
+  /** the estimate in words */
+  text: string
+}
+
+export async function strength (passphrase: string, name: string): Promise<Strength> {
+  return call<Strength>('POST', '/api/strength', { passphrase, name })
+}
+
 export async function unlock (passphrase: string): Promise<AccountView> {
   return call<AccountView>('POST', '/api/account/unlock', { passphrase })
 }

@@ -5,7 +5,7 @@
  * warning. Declining goes back to the first prompt. Where none is not an
  * option (the passphrase of an archive), an empty entry is asked again.
  */
-import { MIN_SCORE, describeStrength, estimateStrength } from './strength.ts'
+import { MIN_SCORE, describeStrength, estimateStrength } from '../../app/index.ts'
 import type { Prompts } from './prompts.ts'
 
 /** What an empty passphrase leaves open, said before the user confirms it */
