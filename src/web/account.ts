@@ -10,15 +10,20 @@
 import { Serial } from '../util/serial.ts'
 import { TokenBucket } from '../util/token-bucket.ts'
 import { UNLOCK_BURST, UNLOCK_REFILL_MS } from './constants.ts'
-import { AccountClosedError, AccountStateError, TooManyAttemptsError } from './errors.ts'
+import { MIN_SCORE, estimateStrength, nicknameProblem } from '../app/index.ts'
+import { AccountClosedError, AccountStateError, InvalidRequestBodyError, TooManyAttemptsError, WeakPassphraseError } from './errors.ts'
 import type { ChatApi, CreatedAccount, DataDirInfo } from '../app/index.ts'
 
 interface AbortOptions {
   signal?: AbortSignal
 }
 
-/** empty: no account yet (first start); locked: protected, waiting for its passphrase; open: the node runs */
-export type AccountState = 'empty' | 'locked' | 'open'
+/**
+ * empty: no account yet (first start); locked: protected, waiting for its
+ * passphrase; unprotected: an account with no passphrase, not started (a
+ * start that failed); starting: the face opens it; open: the node runs
+ */
+export type AccountState = 'empty' | 'locked' | 'unprotected' | 'starting' | 'open'
 
 export interface AccountView {
   state: AccountState
@@ -48,7 +53,9 @@ export class AccountGate {
   private readonly attempts: TokenBucket
   private readonly now: () => number
   private current?: ChatApi
-  private readonly opening = Promise.withResolvers<ChatApi>()
+  /** the face is opening the account itself (a passphrase came with the start): the browser may neither create nor unlock meanwhile */
+  private starting = false
+  private readonly openedApp = Promise.withResolvers<ChatApi>()
 
   constructor (init: AccountGateInit) {
     this.init = init
@@ -63,7 +70,7 @@ export class AccountGate {
 
   /** Resolves with the app once the account is open: by a first start or an unlock from the browser, or by the face */
   async opened (): Promise<ChatApi> {
-    return this.opening.promise
+    return this.openedApp.promise
   }
 
   /** The running app; AccountClosedError before the account is open */
@@ -74,23 +81,44 @@ export class AccountGate {
 
   async view (options: AbortOptions = {}): Promise<AccountView> {
     if (this.current != null) return { state: 'open', peerId: this.current.peerId, name: this.current.name }
+    if (this.starting) return { state: 'starting' }
     const info = await this.init.accounts.inspectDataDir(this.init.dataDir, options)
-    return { state: info.state === 'empty' ? 'empty' : 'locked' }
+    return { state: info.state === 'empty' ? 'empty' : info.state === 'protected' ? 'locked' : 'unprotected' }
   }
 
-  /** First start: a new identity in the empty data dir, protected by `passphrase` if given, and the node started */
-  async create (init: { passphrase?: string, name?: string }, options: AbortOptions = {}): Promise<ChatApi> {
+  /**
+   * First start: a new identity in the empty data dir, protected by
+   * `passphrase` if given, and the node started. A weak passphrase, or
+   * none, needs `weak: true` (the user said so), as at the REPL's first
+   * start; the nickname is checked before anything is written.
+   */
+  async create (init: { passphrase?: string, name?: string, weak?: boolean }, options: AbortOptions = {}): Promise<ChatApi> {
     return this.changes.run(async () => {
-      if ((await this.view(options)).state !== 'empty') throw new AccountStateError('this data dir holds an account already: unlock it')
+      const state = (await this.view(options)).state
+      if (state !== 'empty') throw new AccountStateError(state === 'starting' ? 'the node is starting' : 'this data dir holds an account already: unlock it')
+      const problem = init.name == null || init.name === '' ? undefined : nicknameProblem(init.name)
+      if (problem != null) throw new InvalidRequestBodyError(`the nickname ${problem}`)
+      const passphrase = init.passphrase === '' ? undefined : init.passphrase
+      if (init.weak !== true && (passphrase == null || (await estimateStrength(passphrase, init.name == null ? [] : [init.name])).score < MIN_SCORE)) {
+        throw new WeakPassphraseError(passphrase == null ? undefined : 'this passphrase is weak: confirm it, or choose a longer one')
+      }
+      init = { ...init, ...(passphrase == null ? { passphrase: undefined } : {}) }
       await this.init.accounts.createAccount({ dataDir: this.init.dataDir, ...(init.passphrase == null ? {} : { passphrase: init.passphrase }) }, options)
       return this.started(await this.init.start(init.passphrase, init.name, options))
     })
   }
 
-  /** Unlock: the node started with `passphrase`; WrongPassphraseError for a wrong one, TooManyAttemptsError after a burst of them */
-  async unlock (passphrase: string, options: AbortOptions = {}): Promise<ChatApi> {
+  /**
+   * Unlock: the node started with `passphrase`; WrongPassphraseError for a
+   * wrong one, TooManyAttemptsError after a burst of them. An unprotected
+   * account takes none.
+   */
+  async unlock (passphrase: string | undefined, options: AbortOptions = {}): Promise<ChatApi> {
     return this.changes.run(async () => {
-      if ((await this.view(options)).state !== 'locked') throw new AccountStateError('there is no locked account to unlock')
+      const state = (await this.view(options)).state
+      if (state === 'unprotected' && (passphrase == null || passphrase === '')) return this.started(await this.init.start(undefined, undefined, options))
+      if (passphrase == null || passphrase === '') throw new InvalidRequestBodyError('unlock: the passphrase is empty')
+      if (state !== 'locked') throw new AccountStateError(state === 'starting' ? 'the node is starting' : 'there is no locked account to unlock')
       if (!this.attempts.has(this.now())) throw new TooManyAttemptsError()
       try {
         await this.init.accounts.checkPassphrase(this.init.dataDir, passphrase, options)
@@ -102,14 +130,25 @@ export class AccountGate {
     })
   }
 
-  /** The face opened the account itself (an unprotected data dir, a passphrase from the environment or a prompt) */
+  /** The face opens the account itself (an unprotected data dir, a passphrase from the environment or a prompt): until open() or failed(), the browser waits */
+  opening (): void {
+    this.starting = true
+  }
+
+  /** The face could not open it */
+  failed (): void {
+    this.starting = false
+  }
+
+  /** The face opened the account itself */
   open (app: ChatApi): void {
+    this.starting = false
     this.started(app)
   }
 
   private started (app: ChatApi): ChatApi {
     this.current = app
-    this.opening.resolve(app)
+    this.openedApp.resolve(app)
     return app
   }
 }

@@ -21,6 +21,15 @@ export const MAX_UPLOAD_BYTES = 4 * 1024 ** 3
 /** An upload that sends nothing for this long is dropped */
 export const UPLOAD_IDLE_TIMEOUT_MS = 30_000
 
+/** Connections open at once (a browser opens a few per tab) */
+export const MAX_WEB_CONNECTIONS = 64
+
+/** A request's headers must have arrived within this */
+export const HEADERS_TIMEOUT_MS = 10_000
+
+/** A connection with nothing on it for this long is closed (event streams send a comment every EVENT_HEARTBEAT_MS) */
+export const IDLE_TIMEOUT_MS = 60_000
+
 /** A request's body must have arrived within this */
 export const BODY_TIMEOUT_MS = 10_000
 

@@ -49,3 +49,13 @@ export class TooManyAttemptsError extends Error {
     super(message, options)
   }
 }
+
+/** A first start with a weak passphrase, or none, that the user did not confirm */
+export class WeakPassphraseError extends Error {
+  static override name = 'WeakPassphraseError'
+  override name = 'WeakPassphraseError'
+
+  constructor (message = 'no passphrase: anyone who can read your files can read your messages. Confirm it, or choose one', options?: ErrorOptions) {
+    super(message, options)
+  }
+}

@@ -1,11 +1,16 @@
 /**
- * Who may talk to the web face, pure: a request is ours only if it names
- * this server in its Host header (a DNS-rebound name does not), comes from
- * no other Origin (another site's page cannot drive it; a state-changing
- * request must say where it comes from), and carries the access token,
- * in the query string once (the URL securechat printed) and then in an
- * HttpOnly, SameSite=Strict cookie, as notebook servers do. The token is
- * compared in constant time.
+ * Who may talk to the web face, pure. A request is ours only if it names
+ * this server in its Host header (a DNS-rebound name does not) and comes
+ * from no other Origin (another site's page cannot drive it; a request
+ * that changes anything must say where it comes from). The API also needs
+ * the access token, in the `x-securechat-token` header: the page takes it
+ * from the URL's fragment (`#token=`, never sent to any server), keeps it
+ * in its origin's localStorage (its own port's: no other server on
+ * 127.0.0.1 sees it, which a cookie would not ensure, cookies ignoring
+ * ports) and sends it with every call. A custom header also makes any
+ * cross-origin attempt a CORS preflight, which is never answered. The page
+ * and its assets are the same public bundle for everyone and need no
+ * token. The token is compared in constant time.
  */
 import { timingSafeEqual } from 'node:crypto'
 
@@ -21,19 +26,16 @@ export interface RequestFacts {
   url: string
   host?: string
   origin?: string
-  cookie?: string
+  /** the x-securechat-token header */
+  token?: string
 }
 
 export type Verdict =
   | { type: 'allow' }
-  /** the token came in the URL: set the cookie and send the browser to the same place without it */
-  | { type: 'login', location: string, cookie: string }
   | { type: 'refuse', status: 401 | 403, reason: string }
 
-/** The cookie's name: cookies do not tell ports apart, so two nodes on one machine need two names */
-export function cookieName (port: number): string {
-  return `securechat-${port}`
-}
+/** The header the page sends the token in */
+export const TOKEN_HEADER = 'x-securechat-token'
 
 /** The origins this server is reached under */
 export function origins (port: number): string[] {
@@ -53,31 +55,14 @@ export function judge (request: RequestFacts, init: GuardInit): Verdict {
     // browsers send Origin with every POST: one without it is not from our page
     return { type: 'refuse', status: 403, reason: 'no Origin header' }
   }
-
-  const url = new URL(request.url, 'http://localhost')
-  const fromQuery = url.searchParams.get('token')
-  if (fromQuery != null) {
-    if (!same(fromQuery, init.token)) return { type: 'refuse', status: 401, reason: 'wrong token' }
-    if (!safe) return { type: 'allow' }
-    url.searchParams.delete('token')
-    const cookie = `${cookieName(init.port)}=${init.token}; HttpOnly; SameSite=Strict; Path=/`
-    return { type: 'login', location: `${url.pathname}${url.search}`, cookie }
-  }
-  const fromCookie = readCookie(request.cookie, cookieName(init.port))
-  if (fromCookie != null && same(fromCookie, init.token)) return { type: 'allow' }
-  return { type: 'refuse', status: 401, reason: 'no token' }
+  const path = new URL(request.url, 'http://localhost').pathname
+  if (!path.startsWith('/api/')) return safe ? { type: 'allow' } : { type: 'refuse', status: 403, reason: 'only the API takes requests that change anything' }
+  if (request.token == null || !same(request.token, init.token)) return { type: 'refuse', status: 401, reason: request.token == null ? 'no token' : 'wrong token' }
+  return { type: 'allow' }
 }
 
 function same (given: string, token: string): boolean {
   const a = Buffer.from(given)
   const b = Buffer.from(token)
   return a.byteLength === b.byteLength && timingSafeEqual(a, b)
-}
-
-function readCookie (header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
-  }
-  return undefined
 }

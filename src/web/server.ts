@@ -5,7 +5,7 @@
  * over the same application API the REPL and `--json` use:
  *
  *   GET  /api/account            where the account stands (AccountView)
- *   POST /api/account/create     first start: { passphrase?, name? }
+ *   POST /api/account/create     first start: { passphrase?, name?, weak? }
  *   POST /api/account/unlock     { passphrase }
  *   POST /api/strength           { passphrase, name? }: zxcvbn's estimate, as the REPL's first start shows it
  *   POST /api/command            any ChatApi command: { type, ... } → { result }
@@ -27,10 +27,10 @@ import { dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { toString as qrSvg } from 'qrcode'
 import { MIN_SCORE, describeStrength, estimateStrength, formatSafetyNumber, scannableSafetyPayload } from '../app/index.ts'
-import { BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_EVENT_STREAMS, MAX_UPLOAD_BYTES, UPLOAD_IDLE_TIMEOUT_MS, WEB_HOST, WEB_TOKEN_BYTES } from './constants.ts'
+import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_BODY_BYTES, MAX_WEB_CONNECTIONS, MAX_EVENT_STREAMS, MAX_UPLOAD_BYTES, UPLOAD_IDLE_TIMEOUT_MS, WEB_HOST, WEB_TOKEN_BYTES } from './constants.ts'
 import { AccountClosedError, InvalidRequestBodyError, WebAccessDeniedError } from './errors.ts'
 import { streamEvents } from './events.ts'
-import { judge } from './guard.ts'
+import { TOKEN_HEADER, judge } from './guard.ts'
 import { NO_STORE, SECURITY_HEADERS } from './headers.ts'
 import type { AccountGate } from './account.ts'
 import type { Asset } from './assets.ts'
@@ -49,6 +49,9 @@ export interface WebServerInit {
   uploads?: string
 }
 
+/** After a refusal, the client's time to read the answer before the connection is closed */
+const CLOSE_GRACE_MS = 500
+
 /** HTTP status of an error a browser gets, by name; any other named error of a command is 422 */
 const STATUS: Readonly<Record<string, number>> = {
   WebAccessDeniedError: 401,
@@ -58,6 +61,7 @@ const STATUS: Readonly<Record<string, number>> = {
   AccountStateError: 409,
   WrongPassphraseError: 401,
   TooManyAttemptsError: 429,
+  WeakPassphraseError: 400,
   NodeStoppedError: 503
 }
 
@@ -71,11 +75,18 @@ export class WebServer {
   constructor (init: WebServerInit) {
     this.init = init
     this.token = init.token ?? randomBytes(WEB_TOKEN_BYTES).toString('hex')
-    this.server = createServer((req, res) => {
+    this.server = createServer({
+      // a request's headers within 10 s; no bound on a whole request (an upload of 4 GiB takes long), an idle one is cut below
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: 0,
+      connectionsCheckingInterval: 1_000
+    }, (req, res) => {
       this.handle(req, res).catch((err: Error) => { this.fail(res, err) })
     })
     // a browser keeps connections open: stop() closes them
     this.server.keepAliveTimeout = 5_000
+    this.server.maxConnections = MAX_WEB_CONNECTIONS
+    this.server.timeout = IDLE_TIMEOUT_MS
   }
 
   /**
@@ -118,9 +129,9 @@ export class WebServer {
     return (this.server.address() as AddressInfo).port
   }
 
-  /** The URL to open, with the access token: the one secret of the web face, printed for the user only */
+  /** The URL to open, with the access token in its fragment (never sent to a server): the one secret of the web face, printed for the user only */
   get url (): string {
-    return `http://${WEB_HOST}:${this.port}/?token=${this.token}`
+    return `http://${WEB_HOST}:${this.port}/#token=${this.token}`
   }
 
   async stop (): Promise<void> {
@@ -136,15 +147,12 @@ export class WebServer {
       url: req.url ?? '/',
       ...(req.headers.host == null ? {} : { host: req.headers.host }),
       ...(req.headers.origin == null ? {} : { origin: req.headers.origin }),
-      ...(req.headers.cookie == null ? {} : { cookie: req.headers.cookie })
+      ...(typeof req.headers[TOKEN_HEADER] === 'string' ? { token: req.headers[TOKEN_HEADER] } : {})
     }, { port: this.port, token: this.token })
     if (verdict.type === 'refuse') {
+      // and no more of this connection: a client without the token does not get to stream a body into us
+      this.closeAfter(req, res)
       this.json(res, verdict.status, { error: { code: WebAccessDeniedError.name, message: `access denied (${verdict.reason}): open the URL securechat printed, with its token` } })
-      return
-    }
-    if (verdict.type === 'login') {
-      res.writeHead(303, { location: verdict.location, 'set-cookie': verdict.cookie, ...NO_STORE })
-      res.end()
       return
     }
 
@@ -157,14 +165,14 @@ export class WebServer {
         return
       case 'POST /api/account/create': {
         const body = await readJson(req)
-        const app = await gate.create({ ...optionalString(body, 'passphrase'), ...optionalString(body, 'name') })
+        const app = await gate.create({ ...optionalString(body, 'passphrase'), ...optionalString(body, 'name'), weak: body.weak === true })
         this.json(res, 200, { state: 'open', peerId: app.peerId, name: app.name })
         return
       }
       case 'POST /api/account/unlock': {
         const body = await readJson(req)
-        if (typeof body.passphrase !== 'string') throw new InvalidRequestBodyError('unlock: passphrase must be a string')
-        const app = await gate.unlock(body.passphrase)
+        if (body.passphrase != null && typeof body.passphrase !== 'string') throw new InvalidRequestBodyError('unlock: passphrase must be a string')
+        const app = await gate.unlock(body.passphrase ?? undefined)
         this.json(res, 200, { state: 'open', peerId: app.peerId, name: app.name })
         return
       }
@@ -177,6 +185,9 @@ export class WebServer {
       }
       case 'POST /api/command': {
         const command = await readJson(req)
+        // the page offers files by uploading them (POST /api/files): a path on this machine is not the page's to name,
+        // so that the token, should it leak, does not also read every file the user can
+        if (command.type === 'sendFile') throw new InvalidRequestBodyError('sendFile: offer a file by uploading it (POST /api/files)')
         const result: unknown = await gate.openApp().execute(command as unknown as Command, { signal: this.stopping.signal })
         this.json(res, 200, { result: result ?? null })
         return
@@ -260,7 +271,27 @@ export class WebServer {
     }
     const code = typeof err?.name === 'string' && err.name !== 'Error' ? err.name : 'Error'
     const status = STATUS[code] ?? (err instanceof AccountClosedError ? 409 : 422)
+    if (err instanceof InvalidRequestBodyError) {
+      // what is left of a body refused is not read: the connection goes
+      this.closeAfter(res.req, res)
+    }
     this.json(res, status, { error: { code, message: err?.message ?? String(err) } })
+  }
+
+  /**
+   * The answer, then the end of the connection, if the request's body is
+   * not read whole: what is left of it is not read (paused: TCP holds the
+   * sender back), and a moment after the answer the socket goes (node ends
+   * it at once after `connection: close`; the timer is for a client that
+   * keeps it open). A client that keeps sending may then lose the answer
+   * to the reset: it is not reading anyway.
+   */
+  private closeAfter (req: IncomingMessage, res: ServerResponse): void {
+    // a body read whole leaves the connection as it is: the browser reuses it
+    if (req.complete) return
+    res.setHeader('connection', 'close')
+    req.pause()
+    res.once('finish', () => { setTimeout(() => { req.socket.destroy() }, CLOSE_GRACE_MS).unref() })
   }
 
   private json (res: ServerResponse, status: number, body: unknown): void {

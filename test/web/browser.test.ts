@@ -104,23 +104,27 @@ void describe('web app in a browser', { skip }, () => {
     const aliceWeb = await alice.waitFor(is('web'), { timeout: 60_000 })
     const bobWeb = await bob.waitFor(is('web'), { timeout: 60_000 })
     assert.equal(aliceWeb.waiting, 'create')
-    assert.match(aliceWeb.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/)
+    assert.match(aliceWeb.url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/)
+    const token = new URL(aliceWeb.url).hash.slice('#token='.length)
 
-    // the token is the key: without it, or from another site, nothing
-    assert.equal(await raw(aliceWeb.url, { path: '/' }), 401)
+    // the token is the key: without it, or from another site, nothing but the public page
     assert.equal(await raw(aliceWeb.url, { path: '/api/account' }), 401)
+    assert.equal(await raw(aliceWeb.url, { path: `/api/account?token=${token}` }), 401, 'never from the URL')
     assert.equal(await raw(aliceWeb.url, { path: '/', headers: { host: 'evil.example' } }), 403, 'a DNS-rebound name')
+    const stranger = await page(new URL('/', aliceWeb.url).toString())
+    await stranger.getByText('Open the address securechat printed').waitFor()
+    await stranger.context().close()
 
     const a = await page(aliceWeb.url)
-    assert.ok(!a.url().includes('token='), 'the token leaves the address bar once it is a cookie')
+    assert.ok(!a.url().includes('token='), 'the token leaves the address bar')
+    assert.deepEqual(await a.context().cookies(), [], 'no cookie: another server on 127.0.0.1 would get it')
+    assert.equal(await a.evaluate(() => localStorage.getItem('securechat-token')), token, 'kept in this origin\'s storage')
     await shot(a, 'first-start')
     await accessible(a, 'first start')
-    const cookies = await a.context().cookies()
-    const cookie = cookies.map(c => `${c.name}=${c.value}`).join('; ')
-    assert.ok(cookies.every(c => c.httpOnly && c.sameSite === 'Strict'), 'HttpOnly, SameSite=Strict')
     const command = JSON.stringify({ type: 'whoami' })
-    assert.equal(await raw(aliceWeb.url, { method: 'POST', path: '/api/command', headers: { cookie, origin: 'http://evil.example', 'content-type': 'application/json' }, body: command }), 403, 'another Origin, even with the cookie')
-    assert.equal(await raw(aliceWeb.url, { method: 'POST', path: '/api/command', headers: { cookie, 'content-type': 'application/json' }, body: command }), 403, 'no Origin on a POST')
+    const auth = { 'x-securechat-token': token, 'content-type': 'application/json' }
+    assert.equal(await raw(aliceWeb.url, { method: 'POST', path: '/api/command', headers: { ...auth, origin: 'http://evil.example' }, body: command }), 403, 'another Origin, even with the token')
+    assert.equal(await raw(aliceWeb.url, { method: 'POST', path: '/api/command', headers: auth, body: command }), 403, 'no Origin on a POST')
 
     await firstStart(a, 'alice', PASSPHRASES.alice)
     const b = await page(bobWeb.url)
@@ -206,7 +210,7 @@ void describe('web app in a browser', { skip }, () => {
       await form.getByRole('button', { name: 'Join' }).click()
       await p.getByRole('heading', { name: '# demo' }).waitFor({ timeout: 30_000 })
     }
-    await a.getByText(/Members: bob \(online\)/).waitFor({ timeout: 60_000 })
+    await a.getByText(/Members: bob \(…\w{12}\) \(online\)/).waitFor({ timeout: 60_000 })
     await a.getByLabel('Message to the room').fill('hello, room')
     await a.getByRole('button', { name: 'Send', exact: true }).click()
     await b.locator('li.in').filter({ hasText: 'hello, room' }).waitFor({ timeout: 30_000 })

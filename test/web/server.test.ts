@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { checkPassphrase, createAccount, inspectDataDir } from '../../src/app/index.ts'
 import { AccountGate, WebServer, loadAssets } from '../../src/web/index.ts'
-import { cookieName } from '../../src/web/guard.ts'
+import { TOKEN_HEADER } from '../../src/web/guard.ts'
 import { CONTENT_SECURITY_POLICY } from '../../src/web/headers.ts'
 import { createTempDir } from '../helpers/tmp.ts'
 import type { TempDir } from '../helpers/tmp.ts'
@@ -49,9 +49,9 @@ function code (answer: Answer): string | undefined {
 
 async function send (method: string, path: string, init: { headers?: Record<string, string>, body?: string | Buffer } = {}): Promise<Answer> {
   const origin = `http://127.0.0.1:${server.port}`
-  const headers = { cookie: `${cookieName(server.port)}=${TOKEN}`, ...(method === 'GET' ? {} : { origin, 'content-type': 'application/json' }), ...init.headers }
+  const headers = { [TOKEN_HEADER]: TOKEN, ...(method === 'GET' ? {} : { origin, 'content-type': 'application/json' }), ...init.headers }
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers }, res => {
+    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers, agent: false }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }) })
@@ -63,11 +63,11 @@ async function send (method: string, path: string, init: { headers?: Record<stri
 
 void describe('web server', () => {
   void it('listens on 127.0.0.1 only and prints a URL with its token', () => {
-    assert.equal(server.url, `http://127.0.0.1:${server.port}/?token=${TOKEN}`)
+    assert.equal(server.url, `http://127.0.0.1:${server.port}/#token=${TOKEN}`)
   })
 
   void it('every answer has the security headers, refusals too', async () => {
-    for (const answer of [await send('GET', '/'), await send('GET', '/', { headers: { cookie: '' } }), await send('GET', '/nope/../../etc/passwd')]) {
+    for (const answer of [await send('GET', '/'), await send('GET', '/api/account', { headers: { [TOKEN_HEADER]: '' } }), await send('GET', '/nope/../../etc/passwd')]) {
       assert.equal(answer.headers['content-security-policy'], CONTENT_SECURITY_POLICY)
       assert.equal(answer.headers['x-content-type-options'], 'nosniff')
       assert.equal(answer.headers['x-frame-options'], 'DENY')

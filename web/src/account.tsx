@@ -5,6 +5,8 @@ import type { AccountView, Strength } from './api.ts'
 
 interface Props {
   onOpen: (view: AccountView) => void
+  /** an account with no passphrase: a button starts it */
+  unprotected?: boolean
 }
 
 function message (err: unknown): string {
@@ -18,7 +20,7 @@ export function FirstStart ({ onOpen }: Props) {
   const [again, setAgain] = useState('')
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
-  const [estimate, setEstimate] = useState<Strength>()
+  const [estimate, setEstimate] = useState<Strength & { for: string }>()
   const [weakOk, setWeakOk] = useState(false)
 
   // the estimate follows the typing, a moment after it stops
@@ -28,7 +30,7 @@ export function FirstStart ({ onOpen }: Props) {
       setEstimate(undefined)
       return
     }
-    const timer = setTimeout(() => { strength(passphrase, name).then(setEstimate, () => { setEstimate(undefined) }) }, 250)
+    const timer = setTimeout(() => { strength(passphrase, name).then(s => { setEstimate({ ...s, for: passphrase }) }, () => { setEstimate(undefined) }) }, 250)
     return () => { clearTimeout(timer) }
   }, [passphrase, name])
 
@@ -39,14 +41,17 @@ export function FirstStart ({ onOpen }: Props) {
       setError('The two passphrases differ.')
       return
     }
-    if (weak && !weakOk) {
+    // the estimate of what is typed now, not of what was typed a moment ago (the node checks it again)
+    const current = passphrase === '' ? undefined : estimate?.for === passphrase ? estimate : await strength(passphrase, name).catch(() => undefined)
+    if (current != null) setEstimate({ ...current, for: passphrase })
+    if ((passphrase === '' || current == null || !current.enough) && !weakOk) {
       setError(passphrase === '' ? 'Without a passphrase, anyone who can read your files can read your messages. Tick the box to go on anyway.' : 'This passphrase is weak. Tick the box to use it anyway, or choose a longer one.')
       return
     }
     setBusy(true)
     setError(undefined)
     try {
-      onOpen(await createAccount({ ...(name === '' ? {} : { name }), ...(passphrase === '' ? {} : { passphrase }) }))
+      onOpen(await createAccount({ ...(name === '' ? {} : { name }), ...(passphrase === '' ? {} : { passphrase }), weak: weakOk }))
     } catch (err) {
       setError(message(err))
     } finally {
@@ -76,7 +81,7 @@ export function FirstStart ({ onOpen }: Props) {
   )
 }
 
-export function Unlock ({ onOpen }: Props) {
+export function Unlock ({ onOpen, unprotected = false }: Props) {
   const [passphrase, setPassphrase] = useState('')
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
@@ -86,13 +91,26 @@ export function Unlock ({ onOpen }: Props) {
     setBusy(true)
     setError(undefined)
     try {
-      onOpen(await unlock(passphrase))
+      onOpen(await unlock(unprotected ? undefined : passphrase))
     } catch (err) {
       setError(message(err))
       setPassphrase('')
     } finally {
       setBusy(false)
     }
+  }
+
+  if (unprotected) {
+    return (
+      <main class="account">
+        <h1>Start securechat</h1>
+        <p>This account has no passphrase: anyone who can read its files can read your messages.</p>
+        <form onSubmit={(e) => { void submit(e) }}>
+          {error != null && <p role="alert" class="error">{error}</p>}
+          <button type="submit" disabled={busy}>{busy ? 'Starting…' : 'Start'}</button>
+        </form>
+      </main>
+    )
   }
 
   return (

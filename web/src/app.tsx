@@ -5,7 +5,7 @@
  * event says changed.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
-import { account, command, events, safety, sendFile } from './api.ts'
+import { account, command, events, hasToken, safety, sendFile } from './api.ts'
 import { FirstStart, Unlock } from './account.tsx'
 import type { AccountView, SafetyInfo, Transfer } from './api.ts'
 
@@ -47,8 +47,14 @@ function withMark (m: Message, mark: string | undefined): Message {
   return { ...m, status: mark as Message['status'] }
 }
 
+/**
+ * A peer as people see it: its petname or nickname, always with the end of
+ * its peer id (as the REPL shows it), since a nickname is the peer's own
+ * choice and a stranger may take a contact's
+ */
 export function label (p: Peer | undefined, id: string): string {
-  return p?.petname ?? p?.name ?? `…${id.slice(-8)}`
+  const name = p?.petname ?? p?.name
+  return name == null ? `…${id.slice(-12)}` : `${name} (…${id.slice(-12)})`
 }
 
 export function App () {
@@ -56,13 +62,25 @@ export function App () {
   const [error, setError] = useState<string>()
 
   useEffect(() => {
+    if (!hasToken()) {
+      setError('Open the address securechat printed when it started (it holds the key to your account).')
+      return
+    }
     account().then(setView, (err: Error) => { setError(err.message) })
   }, [])
 
+  // the node is starting (opened by securechat itself): ask again in a moment
+  useEffect(() => {
+    if (view?.state !== 'starting') return
+    const timer = setTimeout(() => { account().then(setView, (err: Error) => { setError(err.message) }) }, 1_000)
+    return () => { clearTimeout(timer) }
+  }, [view])
+
   if (error != null) return <main class="account"><h1>securechat</h1><p role="alert" class="error">{error}</p></main>
-  if (view == null) return <main class="account"><p>Loading…</p></main>
+  if (view == null || view.state === 'starting') return <main class="account"><p>{view == null ? 'Loading…' : 'securechat is starting…'}</p></main>
   if (view.state === 'empty') return <FirstStart onOpen={setView} />
   if (view.state === 'locked') return <Unlock onOpen={setView} />
+  if (view.state === 'unprotected') return <Unlock onOpen={setView} unprotected />
   return <Chat me={view} />
 }
 
@@ -166,7 +184,8 @@ function Chat ({ me }: { me: AccountView }) {
               <button type="button" aria-current={p.peerId === current ? 'true' : undefined} onClick={() => { setRoom(undefined); setCurrent(p.peerId) }}>
                 <span class={p.online ? 'dot online' : 'dot'} aria-hidden="true" />
                 {label(p, p.peerId)}
-                <span class="sr"> {p.online ? `online${p.connection != null ? `, ${p.connection}` : ''}` : 'offline'}{p.verified ? ', verified' : ''}{p.relation !== 'contact' ? `, ${p.relation}` : ''}</span>
+                {p.relation !== 'contact' && <span class="relation"> {p.relation}</span>}
+                <span class="sr"> {p.online ? `online${p.connection != null ? `, ${p.connection}` : ''}` : 'offline'}{p.verified ? ', verified' : ''}</span>
                 {p.verified && <span aria-hidden="true" title="verified"> ✔</span>}
               </button>
             </li>

@@ -99,7 +99,8 @@ function appInit (options: ChatOptions, passphrase: string | undefined, name?: s
 async function webAssets (): Promise<Awaited<ReturnType<typeof loadAssets>>> {
   for (const dir of ['../../../dist/web/', '../../../web/']) {
     const assets = await loadAssets(fileURLToPath(new URL(dir, import.meta.url))).catch(() => undefined)
-    if (assets?.has('/index.html') === true) return assets
+    // a built page has its bundle under /assets/ (the sources in web/ have index.html too, and must not be served)
+    if (assets?.has('/index.html') === true && [...assets.keys()].some(path => path.startsWith('/assets/'))) return assets
   }
   throw new Error('the web app is not built: run npm run build:web (npm install does)')
 }
@@ -132,6 +133,8 @@ async function start (options: ChatOptions, io: MainIo, { output, terminal, inte
       // with the web app, an account to create or unlock is opened there, unless a passphrase came with the start
       const state = options.passphrase == null ? (await (deps.accounts ?? APP_ACCOUNTS).inspectDataDir(options.dataDir)).state : undefined
       const waiting = state === 'empty' ? 'create' : state === 'protected' ? 'unlock' : undefined
+      // the face opens it itself: the browser waits meanwhile (no first start or unlock racing this one)
+      if (waiting == null) web.gate.opening()
       output.web(web.server.url, waiting)
       if (waiting != null) {
         const app = await Promise.race([web.gate.opened(), new Promise<undefined>(resolve => { interrupts.signal.addEventListener('abort', () => { resolve(undefined) }, { once: true }) })])
@@ -165,6 +168,7 @@ async function start (options: ChatOptions, io: MainIo, { output, terminal, inte
 
     return app
   } catch (err) {
+    web?.gate.failed()
     if (interrupts.signal.aborted) {
       return EXIT_OK
     }
