@@ -53,7 +53,9 @@ void describe('soak benchmark', () => {
     assert.ok(trends.rss.peak >= trends.rss.start && trends.rss.peak >= trends.rss.end)
     assert.ok(result.memory.hwm >= trends.rss.peak - 1, 'VmHWM is at least the peak sampled')
     assert.equal(typeof trends.rss.slope, 'number')
-    assert.equal(typeof result.memory.flat, 'boolean')
+    // a verdict whenever both RSS and heap had samples enough in the second half (on a loaded machine the heap's few may not)
+    assert.equal(result.memory.flat === null, trends.rss.flat === null || trends.heap.flat === null, 'a verdict exactly when both trends have one')
+    assert.ok(result.memory.flat === null || typeof result.memory.flat === 'boolean')
 
     const files = await readdir(results.path)
     assert.deepEqual(files.filter(f => f.startsWith('soak-')).length, 1)
